@@ -1,0 +1,429 @@
+// Package app wires opsdesk together in ordered steps: config → store →
+// migrations → services → jobs → HTTP. Each step is a plain function call
+// with explicit fields, so the order of start-up (and its reverse at
+// shutdown) can be read top to bottom.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/config"
+	"github.com/opsdesk/opsdesk/internal/delivery"
+	"github.com/opsdesk/opsdesk/internal/httpx"
+	"github.com/opsdesk/opsdesk/internal/intake"
+	"github.com/opsdesk/opsdesk/internal/jobs"
+	"github.com/opsdesk/opsdesk/internal/metrics"
+	"github.com/opsdesk/opsdesk/internal/notify"
+	"github.com/opsdesk/opsdesk/internal/store"
+	"github.com/opsdesk/opsdesk/internal/web"
+)
+
+// Version is set at build time.
+var Version = "dev"
+
+// App is one running opsdesk process.
+type App struct {
+	Cfg     *config.Config
+	Log     *slog.Logger
+	St      *store.Store
+	Auth    *auth.Service
+	Queue   jobs.Queue
+	Intake  *intake.Service
+	Metrics *metrics.Metrics
+	Handler http.Handler
+
+	now     func() time.Time
+	lookup  func(string) (string, bool)
+	backoff func(int) time.Duration
+	// Stdout receives the one-time admin password on first start.
+	Stdout io.Writer
+}
+
+// Options are the parts of the environment an App takes from outside.
+type Options struct {
+	Log    *slog.Logger
+	Now    func() time.Time
+	Lookup func(string) (string, bool)
+	Stdout io.Writer
+	// Backoff overrides the delivery retry backoff (tests).
+	Backoff func(attempt int) time.Duration
+}
+
+// NewLogger builds the process logger from the config.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// OpenStore opens and migrates the database (schema and job queue).
+func OpenStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := jobs.Migrate(ctx, st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// New builds every part of the process without starting anything.
+func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
+	a := &App{Cfg: cfg, Log: o.Log, now: o.Now, lookup: o.Lookup, Stdout: o.Stdout, backoff: o.Backoff}
+	if a.Log == nil {
+		a.Log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.lookup == nil {
+		a.lookup = os.LookupEnv
+	}
+	if a.Stdout == nil {
+		a.Stdout = os.Stdout
+	}
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"store", a.initStore},
+		{"auth", a.initAuth},
+		{"jobs", a.initJobs},
+		{"http", a.initHTTP},
+	}
+	for _, s := range steps {
+		if err := s.fn(ctx); err != nil {
+			a.close()
+			return nil, fmt.Errorf("init %s: %w", s.name, err)
+		}
+	}
+	return a, nil
+}
+
+func (a *App) initStore(ctx context.Context) error {
+	st, err := OpenStore(ctx, a.Cfg)
+	if err != nil {
+		return err
+	}
+	a.St = st
+	return nil
+}
+
+func (a *App) initAuth(ctx context.Context) error {
+	a.Auth = auth.New(a.St, a.now)
+	pw, err := a.Auth.Bootstrap(ctx)
+	if err != nil {
+		return err
+	}
+	if pw != "" {
+		// Printed once, to the terminal, never to the log.
+		fmt.Fprintf(a.Stdout, "\nopsdesk: created user \"admin\" with one-time password:\n\n    %s\n\nLog in at http://%s/login and change it with: opsdesk users passwd admin\n\n", pw, a.Cfg.Addr)
+	}
+	return nil
+}
+
+// Senders builds one sender per configured destination.
+func Senders(cfg *config.Config, lookup func(string) (string, bool)) (map[string]notify.Sender, error) {
+	client := &http.Client{
+		Timeout: cfg.Deliveries.Timeout.D(),
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost:   16,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: cfg.Deliveries.Timeout.D(),
+		},
+	}
+	out := map[string]notify.Sender{}
+	for _, d := range cfg.Destinations {
+		s, err := notify.New(d, lookup, client)
+		if err != nil {
+			return nil, err
+		}
+		out[d.Name] = s
+	}
+	return out, nil
+}
+
+type metricsSource struct{ a *App }
+
+func (m metricsSource) JobCounts(ctx context.Context) (map[[2]string]int64, error) {
+	stats, err := m.a.Queue.Stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[[2]string]int64{}
+	for _, s := range stats {
+		out[[2]string{s.Kind, s.State}] = s.Count
+	}
+	return out, nil
+}
+
+func (m metricsSource) DeliveryCounts(ctx context.Context) (map[[2]string]int64, error) {
+	return delivery.Counts(ctx, m.a.St)
+}
+
+func (a *App) initJobs(ctx context.Context) error {
+	senders, err := Senders(a.Cfg, a.lookup)
+	if err != nil {
+		return err
+	}
+	a.Metrics = metrics.New(metricsSource{a}, a.Log)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &delivery.Worker{
+		St: a.St, Senders: senders, RetryFor: a.Cfg.Deliveries.RetryFor.D(), SendTimeout: a.Cfg.Deliveries.Timeout.D(),
+		ConsoleURL: a.questionURL, Now: a.now, Log: a.Log.With("component", "delivery"), Observe: a.Metrics.ObserveDelivery, Backoff: a.backoff,
+	})
+	sweeper := &delivery.Sweeper{St: a.St, Now: a.now, Grace: 2 * time.Minute, Log: a.Log.With("component", "sweeper")}
+	river.AddWorker(workers, sweeper)
+	poll := time.Second
+	if a.St.Engine == store.SQLite {
+		poll = 100 * time.Millisecond // no LISTEN/NOTIFY: polling bounds pick-up latency
+	}
+	q, err := jobs.New(a.St, jobs.Options{
+		Workers:           workers,
+		Concurrency:       a.Cfg.Deliveries.Workers,
+		JobTimeout:        a.Cfg.Deliveries.Timeout.D() + 30*time.Second,
+		RescueAfter:       a.Cfg.Deliveries.Timeout.D() + 90*time.Second,
+		FetchPollInterval: poll,
+		Periodic: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) {
+				return delivery.SweepArgs{}, nil
+			}, &river.PeriodicJobOpts{RunOnStart: true}),
+		},
+		Logger: riverLogger(a.Log),
+	})
+	if err != nil {
+		return err
+	}
+	sweeper.Queue = q
+	a.Queue = q
+	a.Intake = intake.New(a.St, q, intake.Options{
+		Routes: a.Cfg.Routes.Questions, MaxQuestionChars: a.Cfg.Intake.MaxQuestionChars, Now: a.now,
+		Log: a.Log.With("component", "intake"),
+	})
+	return nil
+}
+
+// riverLogger passes River's own warnings and errors through, not its
+// chatty info lines.
+func riverLogger(l *slog.Logger) *slog.Logger {
+	return slog.New(levelFilter{l.Handler(), slog.LevelWarn}).With("component", "river")
+}
+
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+func (f levelFilter) WithAttrs(as []slog.Attr) slog.Handler {
+	return levelFilter{f.Handler.WithAttrs(as), f.min}
+}
+
+func (f levelFilter) WithGroup(n string) slog.Handler {
+	return levelFilter{f.Handler.WithGroup(n), f.min}
+}
+
+func (a *App) questionURL(ref string) string {
+	if a.Cfg.BaseURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(a.Cfg.BaseURL, "/") + "/questions/" + ref
+}
+
+func (a *App) initHTTP(ctx context.Context) error {
+	mux := http.NewServeMux()
+	askLimiter := httpx.NewLimiter(a.Cfg.Intake.RatePerMinute, a.Cfg.Intake.Burst, a.now)
+	mux.Handle("POST /api/v1/questions", &intake.API{Svc: a.Intake, Limiter: askLimiter, Trusted: a.Cfg.Trusted})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
+	})
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	h, err := web.New(web.Deps{
+		Cfg: a.Cfg, St: a.St, Auth: a.Auth, Intake: a.Intake, Queue: a.Queue, Now: a.now,
+		Log: a.Log.With("component", "web"), AskLimiter: askLimiter,
+	})
+	if err != nil {
+		return err
+	}
+	h.Register(mux)
+	a.Handler = a.middleware(mux)
+	return nil
+}
+
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	fail := func(what string, err error) {
+		a.Log.Warn("not ready", "check", what, "error", err)
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "check": what, "error": err.Error()})
+	}
+	if err := a.St.W.PingContext(ctx); err != nil {
+		fail("database", err)
+		return
+	}
+	if p, err := a.St.Pending(ctx); err != nil || p {
+		if err == nil {
+			err = errors.New("schema migrations are pending; run opsdesk migrate")
+		}
+		fail("migrations", err)
+		return
+	}
+	if p, err := jobs.Pending(ctx, a.St); err != nil || p {
+		if err == nil {
+			err = errors.New("job queue migrations are pending; run opsdesk migrate")
+		}
+		fail("migrations", err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += n
+	return n, err
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// middleware logs one line per request, counts it, and turns a panic into a
+// 500 instead of a dropped connection.
+func (a *App) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			id = auth.RandomToken(9)
+		}
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				a.Log.Error("panic serving request", "request_id", id, "path", r.URL.Path, "panic", p)
+				if sw.status == 0 {
+					httpx.Error(sw, http.StatusInternalServerError, "internal error", "")
+				}
+			}
+			took := time.Since(start)
+			a.Metrics.ObserveHTTP(r.Pattern, r.Method, sw.status, took)
+			lvl := slog.LevelInfo
+			if r.Pattern == "GET /metrics" || r.Pattern == "GET /healthz" || r.Pattern == "GET /readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
+				lvl = slog.LevelDebug
+			}
+			a.Log.Log(r.Context(), lvl, "http", "request_id", id, "method", r.Method, "path", r.URL.Path, "route", r.Pattern,
+				"status", sw.status, "bytes", sw.bytes, "ms", took.Milliseconds())
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// Run starts the job workers, the intake writer and the HTTP server on ln,
+// and blocks until ctx is cancelled; then it shuts down in reverse order
+// within the configured timeout.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	defer a.close()
+	intakeCtx, stopIntake := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.Intake.Run(intakeCtx) }()
+	if err := a.Queue.Start(context.WithoutCancel(ctx)); err != nil {
+		stopIntake()
+		wg.Wait()
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Serve(ln) }()
+	a.Log.Info("opsdesk started", "addr", ln.Addr().String(), "engine", a.St.Engine, "version", Version, "config", a.Cfg.Source,
+		"destinations", len(a.Cfg.Destinations))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-srvErr:
+		runErr = fmt.Errorf("http server: %w", err)
+	}
+	deadline := time.Now().Add(a.Cfg.ShutdownTimeout.D())
+	a.Log.Info("shutting down", "timeout", a.Cfg.ShutdownTimeout.D())
+	sctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	// 1. Stop accepting; requests in flight finish (their questions commit).
+	if err := srv.Shutdown(sctx); err != nil {
+		a.Log.Warn("http shutdown", "error", err)
+		srv.Close()
+	}
+	// 2. Commit whatever the intake writer still holds.
+	stopIntake()
+	wg.Wait()
+	// 3. Let running jobs finish; past the deadline they are cancelled and
+	// handed back to the queue.
+	if err := a.Queue.Stop(sctx); err != nil {
+		a.Log.Warn("job queue shutdown", "error", err)
+	}
+	a.Log.Info("stopped")
+	return runErr
+}
+
+func (a *App) close() {
+	if a.St != nil {
+		a.St.Close()
+		a.St = nil
+	}
+}

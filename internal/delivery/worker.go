@@ -1,0 +1,246 @@
+package delivery
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+	"unicode/utf8"
+
+	"github.com/riverqueue/river"
+
+	"github.com/opsdesk/opsdesk/internal/jobs"
+	"github.com/opsdesk/opsdesk/internal/notify"
+	"github.com/opsdesk/opsdesk/internal/store"
+)
+
+// Observer is told the outcome of every attempt (metrics).
+type Observer func(destination, outcome string, took time.Duration)
+
+// Worker delivers one delivery per job.
+type Worker struct {
+	river.WorkerDefaults[Args]
+
+	St       *store.Store
+	Senders  map[string]notify.Sender
+	RetryFor time.Duration
+	// Timeout bounds one call to a destination.
+	SendTimeout time.Duration
+	ConsoleURL  func(ref string) string
+	Now         func() time.Time
+	Log         *slog.Logger
+	Observe     Observer
+	// Backoff returns the wait before retry n (1-based); nil uses
+	// notify.Backoff with jitter. Tests shorten it.
+	Backoff func(attempt int) time.Duration
+}
+
+// Timeout gives River's job timeout a margin over the HTTP timeout so the
+// worker, not River, decides what a timeout means.
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.SendTimeout + 30*time.Second }
+
+type loaded struct {
+	d *Delivery
+	q notify.Question
+}
+
+func (w *Worker) load(ctx context.Context, id int64) (*loaded, error) {
+	var l loaded
+	var submitted int64
+	d, err := scan(w.St.W.QueryRowContext(ctx, w.St.Q(`SELECT `+selectCols+` FROM deliveries d JOIN questions q ON q.id = d.question_id WHERE d.id = ?`), id))
+	if err != nil {
+		return nil, err
+	}
+	err = w.St.W.QueryRowContext(ctx, w.St.Q(`SELECT ref, project, name, text, submitted_at, source_ip FROM questions WHERE id = ?`), d.QuestionID).
+		Scan(&l.q.ID, &l.q.Project, &l.q.Name, &l.q.Text, &submitted, &l.q.SourceIP)
+	if err != nil {
+		return nil, err
+	}
+	l.q.SubmittedAt = store.Time(submitted)
+	l.d = d
+	return &l, nil
+}
+
+// Work implements river.Worker.
+func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	l, err := w.load(ctx, job.Args.DeliveryID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // deleted with its question
+	}
+	if err != nil {
+		return fmt.Errorf("delivery %d: load: %w", job.Args.DeliveryID, err)
+	}
+	d := l.d
+	if d.Status != StatusPending || d.Generation != job.Args.Generation {
+		return nil // already done, or superseded by an operator's retry
+	}
+	now := w.Now()
+	if wait := d.NextAttemptAt.Sub(now); wait > time.Second {
+		// Woken early (sweeper, duplicate wake-up): keep the schedule.
+		return river.JobSnooze(wait)
+	}
+	sender, ok := w.Senders[d.Destination]
+	if !ok {
+		return w.finish(ctx, d, StatusFailed, 0, "", fmt.Sprintf("destination %q is no longer configured", d.Destination), 0)
+	}
+	consoleURL := ""
+	if w.ConsoleURL != nil {
+		consoleURL = w.ConsoleURL(l.q.ID)
+	}
+	attempt := d.Attempts + 1
+	cctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
+	start := time.Now()
+	res, sendErr := sender.Send(cctx, notify.Request{DeliveryID: deliveryKey(d), Attempt: attempt, Question: l.q, ConsoleURL: consoleURL})
+	took := time.Since(start)
+	cancel()
+	if sendErr == nil {
+		w.observe(d.Destination, StatusDelivered, took)
+		return w.finish(ctx, d, StatusDelivered, attempt, res.ExternalRef, "", 0)
+	}
+	if ctx.Err() != nil {
+		// Shutting down: this attempt does not count; hand the job back.
+		w.observe(d.Destination, "interrupted", took)
+		return river.JobSnooze(0)
+	}
+	var ne *notify.Error
+	if !errors.As(sendErr, &ne) {
+		ne = &notify.Error{Reason: sendErr.Error()}
+	}
+	reason := clip(ne.Reason, 1000)
+	if ne.Permanent {
+		w.observe(d.Destination, StatusFailed, took)
+		w.Log.Warn("delivery failed permanently", "delivery", d.ID, "question", d.QuestionRef, "destination", d.Destination, "status", ne.StatusCode, "error", reason)
+		return w.finish(ctx, d, StatusFailed, attempt, "", reason, ne.StatusCode)
+	}
+	var wait time.Duration
+	if w.Backoff != nil {
+		wait = w.Backoff(attempt)
+	} else {
+		wait = notify.Backoff(attempt, rand.Float64)
+	}
+	if ne.RetryAfter > 0 {
+		wait = ne.RetryAfter
+	}
+	deadline := d.CreatedAt.Add(w.RetryFor)
+	if now.Add(wait).After(deadline) {
+		w.observe(d.Destination, StatusFailed, took)
+		msg := fmt.Sprintf("gave up after %d attempts over %s: %s", attempt, w.RetryFor, reason)
+		w.Log.Warn("delivery failed", "delivery", d.ID, "question", d.QuestionRef, "destination", d.Destination, "error", msg)
+		return w.finish(ctx, d, StatusFailed, attempt, "", msg, ne.StatusCode)
+	}
+	w.observe(d.Destination, "retry", took)
+	w.Log.Info("delivery will be retried", "delivery", d.ID, "destination", d.Destination, "attempt", attempt, "in", wait.Round(time.Millisecond), "error", reason)
+	ms := store.Millis(now)
+	_, err = w.St.W.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET attempts = ?, last_error = ?, last_status = ?, updated_at = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending' AND generation = ?`),
+		attempt, reason, ne.StatusCode, ms, store.Millis(now.Add(wait)), d.ID, d.Generation)
+	if err != nil {
+		return fmt.Errorf("delivery %d: record retry: %w", d.ID, err)
+	}
+	return river.JobSnooze(wait)
+}
+
+func (w *Worker) observe(dest, outcome string, took time.Duration) {
+	if w.Observe != nil {
+		w.Observe(dest, outcome, took)
+	}
+}
+
+func (w *Worker) finish(ctx context.Context, d *Delivery, status string, attempts int, ref, reason string, code int) error {
+	ms := store.Millis(w.Now())
+	var delivered any
+	if status == StatusDelivered {
+		delivered = ms
+	}
+	_, err := w.St.W.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET status = ?, attempts = ?, external_ref = ?, last_error = ?, last_status = ?, updated_at = ?, delivered_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'pending' AND generation = ?`),
+		status, attempts, ref, reason, code, ms, delivered, d.ID, d.Generation)
+	if err != nil {
+		return fmt.Errorf("delivery %d: record %s: %w", d.ID, status, err)
+	}
+	return nil
+}
+
+// deliveryKey is the idempotency key sent to destinations: stable across
+// attempts and restarts, distinct for an operator's explicit retry of a
+// failed delivery (which the operator wants to reach the destination anew).
+func deliveryKey(d *Delivery) string {
+	if d.Generation == 0 {
+		return fmt.Sprintf("%s-%d", d.QuestionRef, d.ID)
+	}
+	return fmt.Sprintf("%s-%d-r%d", d.QuestionRef, d.ID, d.Generation)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// SweepArgs is the periodic job that re-enqueues deliveries whose wake-up
+// job was lost (a crash between commit and enqueue).
+type SweepArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SweepArgs) Kind() string { return "delivery_sweep" }
+
+// Sweeper re-enqueues pending deliveries that are overdue.
+type Sweeper struct {
+	river.WorkerDefaults[SweepArgs]
+	St    *store.Store
+	Queue jobs.Queue
+	Now   func() time.Time
+	// Grace is how overdue a delivery must be before it is re-enqueued.
+	Grace time.Duration
+	Log   *slog.Logger
+}
+
+// Work implements river.Worker.
+func (s *Sweeper) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
+	n, err := Sweep(ctx, s.St, s.Queue, s.Now().Add(-s.Grace))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.Log.Info("re-enqueued overdue deliveries", "count", n)
+	}
+	return nil
+}
+
+// Sweep enqueues a wake-up for every pending delivery due before cutoff.
+// Unique jobs make it harmless for deliveries that still have one.
+func Sweep(ctx context.Context, st *store.Store, q jobs.Queue, cutoff time.Time) (int, error) {
+	rows, err := st.W.QueryContext(ctx, st.Q(`SELECT id, generation FROM deliveries WHERE status = 'pending' AND next_attempt_at < ? ORDER BY next_attempt_at LIMIT 1000`), store.Millis(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("delivery: sweep: %w", err)
+	}
+	var params []river.InsertManyParams
+	for rows.Next() {
+		var a Args
+		if err := rows.Scan(&a.DeliveryID, &a.Generation); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("delivery: sweep: %w", err)
+		}
+		params = append(params, river.InsertManyParams{Args: a})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range params {
+		ok, err := q.Insert(ctx, p.Args, nil)
+		if err != nil {
+			return n, fmt.Errorf("delivery: sweep: %w", err)
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}

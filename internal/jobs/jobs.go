@@ -1,0 +1,238 @@
+// Package jobs is opsdesk's durable job queue: River, on whichever engine the
+// store uses. River's client is generic over the driver's transaction type
+// (*sql.Tx for SQLite, pgx.Tx for PostgreSQL); Queue hides that so domain
+// packages depend on one small interface.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/opsdesk/opsdesk/internal/store"
+)
+
+// Queue is the part of River that opsdesk uses.
+type Queue interface {
+	// Insert enqueues one job. inserted is false when a unique job with the
+	// same key already exists.
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (inserted bool, err error)
+	// InsertMany enqueues several jobs in one transaction.
+	InsertMany(ctx context.Context, params []river.InsertManyParams) error
+	// Start begins working jobs (only when built with workers).
+	Start(ctx context.Context) error
+	// Stop waits for running jobs to finish until ctx ends, then cancels
+	// them so they are handed back for another process to run.
+	Stop(ctx context.Context) error
+	// Stats counts jobs by kind and state.
+	Stats(ctx context.Context) ([]Stat, error)
+}
+
+// Stat is a number of jobs of one kind in one state.
+type Stat struct {
+	Kind  string
+	State string
+	Count int64
+}
+
+// Options configures a Queue.
+type Options struct {
+	// Workers are the registered workers; nil builds an insert-only queue
+	// (used by CLI commands).
+	Workers *river.Workers
+	// Periodic jobs run by the elected leader.
+	Periodic []*river.PeriodicJob
+	// Concurrency is the number of jobs worked at once in the default queue.
+	Concurrency int
+	// JobTimeout bounds one job run.
+	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay "running" before it is
+	// considered abandoned by a dead process and made available again.
+	RescueAfter time.Duration
+	// FetchPollInterval is how often the queue is polled for new jobs when no
+	// notification arrives (SQLite has none, so this bounds pickup latency).
+	FetchPollInterval time.Duration
+	Logger            *slog.Logger
+}
+
+// New builds the queue on the store's engine.
+func New(st *store.Store, o Options) (Queue, error) {
+	cfg := &river.Config{
+		Logger:                      o.Logger,
+		JobTimeout:                  o.JobTimeout,
+		RescueStuckJobsAfter:        o.RescueAfter,
+		FetchPollInterval:           o.FetchPollInterval,
+		FetchCooldown:               min(o.FetchPollInterval, 50*time.Millisecond),
+		PeriodicJobs:                o.Periodic,
+		CompletedJobRetentionPeriod: 24 * time.Hour,
+		MaxAttempts:                 25,
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Workers != nil {
+		cfg.Workers = o.Workers
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(o.Concurrency, 1)}}
+	}
+	if cfg.FetchPollInterval == 0 {
+		cfg.FetchPollInterval = time.Second
+		cfg.FetchCooldown = 50 * time.Millisecond
+	}
+	switch st.Engine {
+	case store.SQLite:
+		return newQueue[*sql.Tx](riversqlite.New(st.W), st, cfg)
+	case store.Postgres:
+		return newQueue[pgx.Tx](riverpgxv5.New(st.Pool), st, cfg)
+	}
+	return nil, fmt.Errorf("jobs: unknown engine %q", st.Engine)
+}
+
+// Migrate applies River's own schema migrations.
+func Migrate(ctx context.Context, st *store.Store) error {
+	var err error
+	switch st.Engine {
+	case store.SQLite:
+		err = migrate[*sql.Tx](ctx, riversqlite.New(st.W))
+	case store.Postgres:
+		err = migrate[pgx.Tx](ctx, riverpgxv5.New(st.Pool))
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	return nil
+}
+
+// Pending reports whether River migrations are outstanding.
+func Pending(ctx context.Context, st *store.Store) (bool, error) {
+	var (
+		res *rivermigrate.ValidateResult
+		err error
+	)
+	switch st.Engine {
+	case store.SQLite:
+		res, err = validate[*sql.Tx](ctx, riversqlite.New(st.W))
+	case store.Postgres:
+		res, err = validate[pgx.Tx](ctx, riverpgxv5.New(st.Pool))
+	}
+	if err != nil {
+		return false, fmt.Errorf("jobs: validate migrations: %w", err)
+	}
+	return !res.OK, nil
+}
+
+func migrate[TTx any](ctx context.Context, d riverdriver.Driver[TTx]) error {
+	m, err := rivermigrate.New(d, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+func validate[TTx any](ctx context.Context, d riverdriver.Driver[TTx]) (*rivermigrate.ValidateResult, error) {
+	m, err := rivermigrate.New(d, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	return m.Validate(ctx)
+}
+
+type queue[TTx any] struct {
+	c  *river.Client[TTx]
+	st *store.Store
+}
+
+func newQueue[TTx any](d riverdriver.Driver[TTx], st *store.Store, cfg *river.Config) (Queue, error) {
+	c, err := river.NewClient(d, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new client: %w", err)
+	}
+	return &queue[TTx]{c: c, st: st}, nil
+}
+
+func (q *queue[TTx]) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (bool, error) {
+	res, err := q.c.Insert(ctx, args, opts)
+	if err != nil {
+		return false, fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}
+
+func (q *queue[TTx]) InsertMany(ctx context.Context, params []river.InsertManyParams) error {
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := q.c.InsertMany(ctx, params); err != nil {
+		return fmt.Errorf("jobs: insert %d jobs: %w", len(params), err)
+	}
+	return nil
+}
+
+func (q *queue[TTx]) Start(ctx context.Context) error {
+	if q.st.Engine == store.SQLite {
+		// An embedded database belongs to one process: a job still marked
+		// running was interrupted by a crash of that process. Hand it back
+		// now instead of waiting for the rescuer's timeout.
+		if _, err := q.st.W.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`); err != nil {
+			return fmt.Errorf("jobs: recover interrupted jobs: %w", err)
+		}
+	}
+	if err := q.c.Start(ctx); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	return nil
+}
+
+func (q *queue[TTx]) Stop(ctx context.Context) error {
+	err := q.c.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// Time is up: cancel running jobs; workers hand them back.
+		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		return q.c.StopAndCancel(cctx)
+	}
+	return err
+}
+
+func (q *queue[TTx]) Stats(ctx context.Context) ([]Stat, error) {
+	rows, err := q.st.R.QueryContext(ctx, `SELECT kind, state, count(*) FROM river_job GROUP BY kind, state`)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: stats: %w", err)
+	}
+	defer rows.Close()
+	var out []Stat
+	for rows.Next() {
+		var s Stat
+		if err := rows.Scan(&s.Kind, &s.State, &s.Count); err != nil {
+			return nil, fmt.Errorf("jobs: stats: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// UniqueByArgs is the insert option for jobs that must exist at most once
+// for the same arguments while not finished.
+func UniqueByArgs() *river.InsertOpts {
+	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{
+		ByArgs: true,
+		ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStateCompleted, rivertype.JobStatePending,
+			rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+		},
+	}}
+}

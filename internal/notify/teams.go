@@ -1,0 +1,124 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// teams posts an Adaptive Card to a Microsoft Teams Workflows ("Post to a
+// channel when a webhook request is received") webhook. The flow answers
+// 202 Accepted; the URL's sig parameter is the credential.
+type teams struct {
+	*base
+	url *url.URL
+}
+
+// Adaptive Card types, only what opsdesk sends.
+type (
+	teamsMessage struct {
+		Type        string            `json:"type"`
+		Attachments []teamsAttachment `json:"attachments"`
+	}
+	teamsAttachment struct {
+		ContentType string       `json:"contentType"`
+		ContentURL  *string      `json:"contentUrl"`
+		Content     adaptiveCard `json:"content"`
+	}
+	adaptiveCard struct {
+		Schema  string           `json:"$schema"`
+		Type    string           `json:"type"`
+		Version string           `json:"version"`
+		Body    []map[string]any `json:"body"`
+		Actions []map[string]any `json:"actions,omitempty"`
+		MSTeams map[string]any   `json:"msteams,omitempty"`
+	}
+)
+
+const adaptiveCardContentType = "application/vnd.microsoft.card.adaptive"
+
+// teamsPayload builds the webhook body for r.
+func teamsPayload(r Request) teamsMessage {
+	q := r.Question
+	facts := []map[string]string{
+		{"title": "Project", "value": orDash(q.Project)},
+		{"title": "Name", "value": orDash(q.Name)},
+		{"title": "Submitted", "value": submitted(q.SubmittedAt)},
+		{"title": "Reference", "value": orDash(q.ID)},
+	}
+	card := adaptiveCard{
+		Schema:  "http://adaptivecards.io/schemas/adaptive-card.json",
+		Type:    "AdaptiveCard",
+		Version: "1.4",
+		Body: []map[string]any{
+			{"type": "TextBlock", "text": "New question " + q.ID, "weight": "Bolder", "size": "Medium", "wrap": true},
+			{"type": "FactSet", "facts": facts},
+		},
+		MSTeams: map[string]any{"width": "Full"},
+	}
+	if text := strings.TrimSpace(normalizeNewlines(q.Text)); text != "" {
+		// An empty TextBlock is invalid in the Adaptive Card schema.
+		card.Body = append(card.Body, map[string]any{"type": "TextBlock", "text": text, "wrap": true})
+	}
+	if r.ConsoleURL != "" {
+		card.Actions = []map[string]any{{"type": "Action.OpenUrl", "title": "Open in console", "url": r.ConsoleURL}}
+	}
+	return teamsMessage{
+		Type:        "message",
+		Attachments: []teamsAttachment{{ContentType: adaptiveCardContentType, Content: card}},
+	}
+}
+
+func (t *teams) Send(ctx context.Context, r Request) (Result, error) {
+	body, err := marshal(teamsPayload(r))
+	if err != nil {
+		return Result{}, t.fail(true, 0, 0, "encode card: %v", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url.String(), bytes.NewReader(body))
+	if err != nil {
+		return Result{}, t.fail(true, 0, 0, "build request: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := t.do(req)
+	if err != nil {
+		return Result{}, err
+	}
+	if resp.status < 200 || resp.status > 299 {
+		return Result{}, t.classify(resp, azureErrorMessage(resp.body))
+	}
+	return Result{}, nil
+}
+
+// azureErrorMessage extracts the message of a Logic Apps / Power Automate
+// error body: {"error":{"code":"…","message":"…"}}.
+func azureErrorMessage(body []byte) string {
+	var e struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil || (e.Error.Code == "" && e.Error.Message == "") {
+		return ""
+	}
+	msg := e.Error.Message
+	if e.Error.Code != "" {
+		msg = e.Error.Code + ": " + msg
+	}
+	return oneLine(msg, maxReason)
+}
+
+// marshal encodes v as JSON without HTML escaping, so "<", ">" and "&" in a
+// question reach the destination as written.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

@@ -1,0 +1,258 @@
+// Package store opens opsdesk's database — embedded SQLite or PostgreSQL —
+// and applies the embedded migrations. Domain packages keep their own SQL and
+// run it through the handles here; queries are written once with '?'
+// placeholders and rebound for PostgreSQL by Q.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/opsdesk/opsdesk/internal/config"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Engine names.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Store holds the database handles of one process.
+type Store struct {
+	// Engine is SQLite or Postgres.
+	Engine string
+	// W is the pool for writes. On SQLite it has exactly one connection, so
+	// writers queue in Go instead of failing with SQLITE_BUSY.
+	W *sql.DB
+	// R is the pool for reads (the console, the API). On SQLite it is a
+	// separate pool of read-only connections that WAL lets run beside the
+	// writer; on PostgreSQL it is the same pool as W.
+	R *sql.DB
+	// Pool is the pgx pool behind W on PostgreSQL (River needs it); nil on
+	// SQLite.
+	Pool *pgxpool.Pool
+	// Path is the SQLite file; "" on PostgreSQL.
+	Path string
+
+	rebound sync.Map // query text → rebound text (PostgreSQL)
+}
+
+// Open connects to the configured database. It does not migrate; call
+// Migrate.
+func Open(ctx context.Context, database string) (*Store, error) {
+	engine, dsn, err := config.ParseDatabase(database)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	switch engine {
+	case SQLite:
+		return openSQLite(dsn)
+	default:
+		return openPostgres(ctx, dsn)
+	}
+}
+
+func openSQLite(path string) (*Store, error) {
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_time_format=sqlite"
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// The first connection creates the file and switches it to WAL before
+	// the read pool opens it.
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	return &Store{Engine: SQLite, W: w, R: r, Path: path}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	pcfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres config: %w", err)
+	}
+	if pcfg.MaxConns < 10 {
+		pcfg.MaxConns = 10
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect postgres: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect postgres %s: %w", redactDSN(dsn), err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	return &Store{Engine: Postgres, W: db, R: db, Pool: pool}, nil
+}
+
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "@"); i >= 0 {
+		if j := strings.Index(dsn, "://"); j >= 0 && j < i {
+			return dsn[:j+3] + "…" + dsn[i:]
+		}
+	}
+	return dsn
+}
+
+// Close releases every handle.
+func (s *Store) Close() error {
+	var errs []error
+	if s.R != s.W {
+		errs = append(errs, s.R.Close())
+	}
+	errs = append(errs, s.W.Close())
+	if s.Pool != nil {
+		s.Pool.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// Q returns the query with '?' placeholders rebound for the engine
+// ("$1, $2 …" on PostgreSQL). Results are cached; call it with constant
+// query text.
+func (s *Store) Q(query string) string {
+	if s.Engine != Postgres {
+		return query
+	}
+	if v, ok := s.rebound.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	inStr := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			inStr = !inStr
+			b.WriteByte(c)
+		case c == '?' && !inStr:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	out := b.String()
+	s.rebound.Store(query, out)
+	return out
+}
+
+// Tx runs fn in a write transaction and commits when fn returns nil.
+func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) migrationProvider() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrationsFS, "migrations/"+s.Engine)
+	if err != nil {
+		return nil, err
+	}
+	dialect := goose.DialectSQLite3
+	if s.Engine == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	return goose.NewProvider(dialect, s.W, sub)
+}
+
+// Migrate applies every pending schema migration and returns how many ran.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	p, err := s.migrationProvider()
+	if err != nil {
+		return 0, fmt.Errorf("store: migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return len(res), fmt.Errorf("store: migrate: %w", err)
+	}
+	return len(res), nil
+}
+
+// Pending reports whether schema migrations are waiting to be applied.
+func (s *Store) Pending(ctx context.Context) (bool, error) {
+	p, err := s.migrationProvider()
+	if err != nil {
+		return false, fmt.Errorf("store: migrations: %w", err)
+	}
+	return p.HasPending(ctx)
+}
+
+// Now returns t as Unix milliseconds, the stored form of every time.
+func Millis(t time.Time) int64 { return t.UnixMilli() }
+
+// Time converts stored Unix milliseconds back to a UTC time; 0 is the zero
+// time.
+func Time(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// NullTime converts a nullable stored time.
+func NullTime(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return Time(ms.Int64)
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation on
+// either engine.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
+}

@@ -1,0 +1,121 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+	"sort"
+
+	"github.com/opsdesk/opsdesk/internal/delivery"
+	"github.com/opsdesk/opsdesk/internal/intake"
+)
+
+// A panel is one box on the home page. Each capability contributes its
+// own: question intake adds "failed deliveries" and "recent questions";
+// later capabilities (cases, alerts, escalations) add theirs by writing a
+// panelFunc, a "panel-…" template in templates/panels.html, and appending
+// the func to Handler.panels in New. Panels that need attention go first
+// and are summed up at the top of the page.
+type panel struct {
+	Key   string // CSS id
+	Title string
+	// Attention counts items that need a person now (0: all is well);
+	// AttentionText says so in one line for the summary at the top.
+	Attention     int
+	AttentionText string
+	AttentionURL  string
+	Body          template.HTML
+	MoreURL       string
+	MoreLabel     string
+}
+
+type panelFunc func(r *http.Request, p *page) (*panel, error)
+
+type homeData struct {
+	Panels    []*panel
+	Attention []*panel
+}
+
+// home is GET /: what needs attention.
+func (h *Handler) home(w http.ResponseWriter, r *http.Request, p *page) {
+	p.Title, p.Nav = p.T("home.title"), "home"
+	var d homeData
+	for _, f := range h.panels {
+		pn, err := f(r, p)
+		if err != nil {
+			h.serverError(w, r, p, err)
+			return
+		}
+		if pn == nil {
+			continue
+		}
+		d.Panels = append(d.Panels, pn)
+		if pn.Attention > 0 {
+			d.Attention = append(d.Attention, pn)
+		}
+	}
+	sort.SliceStable(d.Panels, func(i, j int) bool { return d.Panels[i].Attention > 0 && d.Panels[j].Attention == 0 })
+	h.render(w, r, p, http.StatusOK, "home", d)
+}
+
+type failedPanelData struct {
+	Count int
+	Rows  []deliveryRow
+	Next  string
+}
+
+// failedDeliveriesPanel lists the latest failed deliveries with retry
+// buttons.
+func (h *Handler) failedDeliveriesPanel(r *http.Request, p *page) (*panel, error) {
+	ctx := r.Context()
+	n, err := delivery.CountFailed(ctx, h.st)
+	if err != nil {
+		return nil, err
+	}
+	d := failedPanelData{Count: n, Next: "/"}
+	if n > 0 {
+		ds, err := delivery.List(ctx, h.st, delivery.Filter{Status: delivery.StatusFailed, Limit: 10})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range ds {
+			d.Rows = append(d.Rows, h.deliveryRow(p, x))
+		}
+	}
+	body, err := h.partial("panel-failed", p, d)
+	if err != nil {
+		return nil, err
+	}
+	pn := &panel{Key: "failed-deliveries", Title: p.T("home.failed.title"), Attention: n, Body: body}
+	if n > 0 {
+		pn.AttentionText = p.T("home.failed.count", n)
+		pn.AttentionURL = "/questions?status=failed"
+		pn.MoreURL, pn.MoreLabel = "/questions?status=failed", p.T("home.failed.all")
+	}
+	return pn, nil
+}
+
+type questionsPanelData struct {
+	Rows   []questionRow
+	AskURL string
+}
+
+// recentQuestionsPanel shows the newest questions, or how to get some.
+func (h *Handler) recentQuestionsPanel(r *http.Request, p *page) (*panel, error) {
+	qs, err := h.intake.List(r.Context(), intake.ListFilter{Limit: 10})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := h.questionRows(r.Context(), p, qs)
+	if err != nil {
+		return nil, err
+	}
+	body, err := h.partial("panel-questions", p, questionsPanelData{Rows: rows, AskURL: h.askURL(r)})
+	if err != nil {
+		return nil, err
+	}
+	pn := &panel{Key: "recent-questions", Title: p.T("home.questions.title"), Body: body}
+	if len(rows) > 0 {
+		pn.MoreURL, pn.MoreLabel = "/questions", p.T("home.questions.all")
+	}
+	return pn, nil
+}

@@ -1,0 +1,78 @@
+package web
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/httpx"
+)
+
+type loginData struct {
+	Name  string
+	Next  string
+	Error string
+}
+
+// loginForm is GET /login. A user who is already logged in goes on to
+// ?next= (a local path only) or home.
+func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, p *page) {
+	next := localPath(r.URL.Query().Get("next"))
+	if p.User != nil {
+		http.Redirect(w, r, orHome(next), http.StatusSeeOther)
+		return
+	}
+	p.Title = p.T("login.title")
+	h.render(w, r, p, http.StatusOK, "login", loginData{Next: next})
+}
+
+// loginSubmit is POST /login. Every attempt takes a token from the
+// per-address login limiter before the password is checked, so guessing is
+// bounded by console.login_per_minute however the guesses turn out.
+func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, p *page) {
+	p.Title = p.T("login.title")
+	d := loginData{Name: redisplay(r.PostFormValue("name")), Next: localPath(r.PostFormValue("next"))}
+	ip := httpx.ClientIP(r, h.cfg.Trusted)
+	if ok, wait := h.loginLimit.Allow(ip); !ok {
+		secs := max(1, int(math.Ceil(wait.Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		d.Error = p.T("login.rate_limited", secs)
+		h.render(w, r, p, http.StatusTooManyRequests, "login", d)
+		return
+	}
+	token, u, err := h.auth.Login(r.Context(), r.PostFormValue("name"), r.PostFormValue("password"), h.cfg.Console.SessionTTL.D())
+	if errors.Is(err, auth.ErrBadCredentials) {
+		h.log.Info("web: failed login", "user", d.Name, "ip", ip)
+		d.Error = p.T("login.bad_credentials")
+		h.render(w, r, p, http.StatusUnauthorized, "login", d)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, p, err)
+		return
+	}
+	h.log.Info("web: login", "user", u.Name, "ip", ip)
+	h.setSessionCookie(w, r, token)
+	http.Redirect(w, r, orHome(d.Next), http.StatusSeeOther)
+}
+
+// logout is POST /logout (CSRF-checked like every console form).
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, p *page) {
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		if err := h.auth.Logout(r.Context(), c.Value); err != nil {
+			h.serverError(w, r, p, err)
+			return
+		}
+	}
+	h.clearSessionCookie(w, r)
+	http.Redirect(w, r, "/login?notice=logged_out", http.StatusSeeOther)
+}
+
+func orHome(next string) string {
+	if next == "" {
+		return "/"
+	}
+	return next
+}

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opsdesk/opsdesk/internal/auth"
+)
+
+// page is what every template gets as dot: the request's language, the
+// user, the CSRF token, and the page's own Data.
+type page struct {
+	Lang    string
+	Title   string
+	Nav     string // console section to highlight: home, questions, destinations
+	Console bool   // console chrome (nav, user) rather than the public form's
+	User    *auth.User
+	CSRF    string
+	Notice  string
+	Langs   []langLink
+	Data    any
+}
+
+type langLink struct {
+	Tag     string
+	Name    string
+	URL     string
+	Current bool
+}
+
+// T returns the message key in the page's language, formatted with args.
+func (p *page) T(key string, args ...any) string { return translate(p.Lang, key, args...) }
+
+// HTMLLang is the value of <html lang>.
+func (p *page) HTMLLang() string {
+	if p.Lang == "zh" {
+		return "zh-Hans"
+	}
+	return p.Lang
+}
+
+// notices are the messages a redirect may ask the next page to show
+// (?notice=KEY); only these keys are shown, never free text from the URL.
+var notices = map[string]bool{"retried": true, "not_retried": true, "logged_out": true}
+
+func (h *Handler) newPage(w http.ResponseWriter, r *http.Request) *page {
+	p := &page{Lang: h.pickLang(w, r)}
+	if n := r.URL.Query().Get("notice"); notices[n] {
+		p.Notice = p.T("notice." + n)
+	}
+	p.setLangLinks(r.URL.Path, r.URL.Query())
+	return p
+}
+
+// setLangLinks builds the language switcher: the same page with ?lang=
+// replaced (and a one-shot notice dropped).
+func (p *page) setLangLinks(path string, q url.Values) {
+	p.Langs = p.Langs[:0]
+	for _, l := range languages {
+		v := url.Values{}
+		for k, vs := range q {
+			if k != "lang" && k != "notice" {
+				v[k] = vs
+			}
+		}
+		v.Set("lang", l.Tag)
+		p.Langs = append(p.Langs, langLink{Tag: l.Tag, Name: l.Name, URL: path + "?" + v.Encode(), Current: l.Tag == p.Lang})
+	}
+}
+
+// pickLang chooses the language: ?lang= (remembered in a cookie), then the
+// cookie, then Accept-Language, then English.
+func (h *Handler) pickLang(w http.ResponseWriter, r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l != "" {
+		if l = matchLang(l); l != "" {
+			http.SetCookie(w, &http.Cookie{
+				Name: LangCookie, Value: l, Path: "/", MaxAge: int(365 * 24 * time.Hour / time.Second),
+				HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteLaxMode,
+			})
+			return l
+		}
+	}
+	if c, err := r.Cookie(LangCookie); err == nil {
+		if l := matchLang(c.Value); l != "" {
+			return l
+		}
+	}
+	if l := acceptLanguage(r.Header.Get("Accept-Language")); l != "" {
+		return l
+	}
+	return "en"
+}
+
+// matchLang maps a language tag to a supported language ("" if none).
+// Every Chinese tag gets Simplified Chinese, the only Chinese catalog.
+func matchLang(tag string) string {
+	primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+	primary, _, _ = strings.Cut(primary, "_")
+	for _, l := range languages {
+		if primary == l.Tag {
+			return l.Tag
+		}
+	}
+	return ""
+}
+
+// acceptLanguage returns the supported language the header prefers most
+// (the first one among equal weights), or "".
+func acceptLanguage(header string) string {
+	best, bestQ := "", 0.0
+	for _, part := range strings.Split(header, ",") {
+		tag, params, _ := strings.Cut(part, ";")
+		q := 1.0
+		for _, prm := range strings.Split(params, ";") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(prm), "q="); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					f = 0
+				}
+				q = f
+			}
+		}
+		if q <= 0 {
+			continue
+		}
+		if l := matchLang(tag); l != "" && q > bestQ {
+			best, bestQ = l, q
+		}
+	}
+	return best
+}
+
+// translate looks key up in lang, falling back to English, then to the key
+// itself (a test keeps every key complete in every language).
+func translate(lang, key string, args ...any) string {
+	m, ok := catalog[key]
+	if !ok {
+		return key
+	}
+	s := m[langIndex(lang)]
+	if s == "" {
+		s = m[0]
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+func langIndex(lang string) int {
+	for i, l := range languages {
+		if l.Tag == lang {
+			return i
+		}
+	}
+	return 0
+}

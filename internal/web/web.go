@@ -1,0 +1,534 @@
+// Package web is opsdesk's server-rendered HTML: the public question form
+// (/ask) and the operator console (login, home, questions, destinations).
+//
+// Everything is html/template (auto-escaping) and plain forms; the only
+// JavaScript is one small same-origin file that shows times in the
+// browser's time zone and counts characters, and every page works without
+// it. Templates, CSS and JS are embedded in the binary.
+//
+// # Security model
+//
+//   - The console needs a session (cookie opsdesk_session: HttpOnly,
+//     SameSite=Lax, Secure when served over https). Every state-changing
+//     console form carries the session's CSRF token (field "csrf"),
+//     compared in constant time.
+//   - Console routes (including POST /login, against login CSRF) are also
+//     wrapped in net/http's CrossOriginProtection, which rejects browser
+//     requests that Sec-Fetch-Site / Origin mark as cross-origin.
+//   - POST /ask is deliberately NOT wrapped: it carries no session and no
+//     ambient authority, so a cross-site post can do nothing a visitor could
+//     not do on the form itself, and a training team may legitimately put
+//     the form on its own course site (as the seed did, on S3) and post it
+//     here. It is protected by the per-IP rate limit and the honeypot.
+//   - Every HTML answer sets a Content-Security-Policy of 'self' only
+//     (no inline script or style), X-Frame-Options DENY,
+//     Referrer-Policy same-origin and nosniff.
+//   - Destination URLs are shown as scheme://host only; their path and
+//     query (which carry webhook tokens) never reach a page.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/config"
+	"github.com/opsdesk/opsdesk/internal/httpx"
+	"github.com/opsdesk/opsdesk/internal/intake"
+	"github.com/opsdesk/opsdesk/internal/jobs"
+	"github.com/opsdesk/opsdesk/internal/store"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Cookie names.
+const (
+	SessionCookie = "opsdesk_session"
+	LangCookie    = "opsdesk_lang"
+)
+
+// Body limits. A question of 8,000 CJK characters is 24 KB of UTF-8 but
+// 72 KB once a browser percent-encodes it (9 bytes a character; emoji
+// take 12), so the public form gets more room than the JSON API's 64 KiB.
+const (
+	maxAskBody     = 128 << 10
+	maxConsoleBody = 64 << 10
+)
+
+// Deps are what the web handler is built from.
+type Deps struct {
+	Cfg    *config.Config
+	St     *store.Store
+	Auth   *auth.Service
+	Intake *intake.Service
+	Queue  jobs.Queue
+	// AskLimiter limits POST /ask per client address. Pass the same limiter
+	// the JSON API uses so that both doors share one budget; nil builds one
+	// from cfg.Intake (rate_per_minute, burst).
+	AskLimiter *httpx.Limiter
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// Log receives server errors (nil: discarded).
+	Log *slog.Logger
+}
+
+// Handler serves the form and the console.
+type Handler struct {
+	cfg    *config.Config
+	st     *store.Store
+	auth   *auth.Service
+	intake *intake.Service
+	queue  jobs.Queue
+	now    func() time.Time
+	log    *slog.Logger
+
+	askLimit   *httpx.Limiter
+	loginLimit *httpx.Limiter
+	cop        *http.CrossOriginProtection
+	pages      map[string]*template.Template
+	partials   *template.Template
+	static     fs.FS
+	staticVer  string
+	baseHTTPS  bool
+
+	// panels build the home page, in order; see home.go.
+	panels []panelFunc
+	// pageSize is the number of questions per list page.
+	pageSize int
+}
+
+// New checks the dependencies and parses the templates.
+func New(d Deps) (*Handler, error) {
+	switch {
+	case d.Cfg == nil:
+		return nil, errors.New("web: Deps.Cfg is required")
+	case d.St == nil:
+		return nil, errors.New("web: Deps.St is required")
+	case d.Auth == nil:
+		return nil, errors.New("web: Deps.Auth is required")
+	case d.Intake == nil:
+		return nil, errors.New("web: Deps.Intake is required")
+	case d.Queue == nil:
+		return nil, errors.New("web: Deps.Queue is required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{
+		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log,
+		askLimit:   d.AskLimiter,
+		loginLimit: httpx.NewLimiter(d.Cfg.Console.LoginPerMinute, d.Cfg.Console.LoginPerMinute, d.Now),
+		pageSize:   50,
+		baseHTTPS:  strings.HasPrefix(strings.ToLower(d.Cfg.BaseURL), "https://"),
+	}
+	if h.askLimit == nil {
+		h.askLimit = httpx.NewLimiter(d.Cfg.Intake.RatePerMinute, d.Cfg.Intake.Burst, d.Now)
+	}
+	h.cop = http.NewCrossOriginProtection()
+	if o := origin(d.Cfg.BaseURL); o != "" {
+		// Behind a proxy that rewrites Host, the browser's Origin is the
+		// public base URL.
+		if err := h.cop.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("web: base_url: %w", err)
+		}
+	}
+	h.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := h.newPage(w, r)
+		h.renderError(w, r, p, http.StatusForbidden, "forbidden.cross_origin")
+	}))
+	static, err := fs.Sub(assets, "static")
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	h.static = static
+	h.staticVer, err = hashFS(static)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if err := h.parseTemplates(); err != nil {
+		return nil, err
+	}
+	h.panels = []panelFunc{h.failedDeliveriesPanel, h.recentQuestionsPanel}
+	return h, nil
+}
+
+// Register adds every route to mux.
+//
+// Public: GET /ask, POST /ask, GET /ask/thanks, GET /static/…, and GET /
+// as the friendly 404 for every GET no other route claims. Console: GET and
+// POST /login, POST /logout, GET / (home), GET /questions,
+// GET /questions/{ref}, POST /deliveries/{id}/retry, GET /destinations.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("GET /static/", h.staticHandler())
+
+	mux.Handle("GET /ask", h.route(accessPublic, h.askForm))
+	mux.Handle("POST /ask", h.route(accessPublic, h.askSubmit))
+	mux.Handle("GET /ask/thanks", h.route(accessPublic, h.askThanks))
+
+	mux.Handle("GET /login", h.route(accessGuest, h.loginForm))
+	mux.Handle("POST /login", h.route(accessGuest, h.loginSubmit))
+	mux.Handle("POST /logout", h.route(accessMember, h.logout))
+
+	mux.Handle("GET /{$}", h.route(accessMember, h.home))
+	mux.Handle("GET /questions", h.route(accessMember, h.questions))
+	mux.Handle("GET /questions/{ref}", h.route(accessMember, h.question))
+	mux.Handle("POST /deliveries/{id}/retry", h.route(accessWriter, h.retry))
+	mux.Handle("GET /destinations", h.route(accessMember, h.destinations))
+
+	mux.Handle("GET /", h.route(accessPublic, h.notFound))
+}
+
+// QuestionURL is the console link to a question, for messages sent to chat
+// (delivery.Worker.ConsoleURL); "" without a base URL.
+func QuestionURL(baseURL, ref string) string {
+	if baseURL == "" {
+		return ""
+	}
+	return strings.TrimRight(baseURL, "/") + "/questions/" + url.PathEscape(ref)
+}
+
+// access says who may use a route.
+type access int
+
+const (
+	// accessPublic: anyone; no session is read and no cross-origin check
+	// is made (the question form, 404).
+	accessPublic access = iota
+	// accessGuest: console pages open without login (/login); cross-origin
+	// protected, the session is read when there is one.
+	accessGuest
+	// accessMember: logged-in users; unsafe methods need the CSRF token.
+	accessMember
+	// accessWriter: logged-in users who may change things.
+	accessWriter
+)
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p *page)
+
+func (h *Handler) route(a access, fn handlerFunc) http.Handler {
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w)
+		p := h.newPage(w, r)
+		if a == accessPublic {
+			fn(w, r, p)
+			return
+		}
+		p.Console = true
+		if !isSafe(r.Method) {
+			r.Body = http.MaxBytesReader(w, r.Body, maxConsoleBody)
+		}
+		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+			u, csrf, err := h.auth.Session(r.Context(), c.Value)
+			switch {
+			case err == nil:
+				p.User, p.CSRF = u, csrf
+			case errors.Is(err, auth.ErrNotFound):
+				// Expired or logged out elsewhere: forget the cookie.
+				h.clearSessionCookie(w, r)
+			default:
+				h.serverError(w, r, p, err)
+				return
+			}
+		}
+		if a == accessGuest {
+			fn(w, r, p)
+			return
+		}
+		if p.User == nil {
+			next := ""
+			if isSafe(r.Method) {
+				next = r.URL.RequestURI()
+			}
+			target := "/login"
+			if next != "" && next != "/" {
+				target += "?next=" + url.QueryEscape(next)
+			}
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
+		if !isSafe(r.Method) && !validCSRF(r, p.CSRF) {
+			h.renderError(w, r, p, http.StatusForbidden, "forbidden.csrf")
+			return
+		}
+		if a == accessWriter && !p.User.CanWrite() {
+			h.renderError(w, r, p, http.StatusForbidden, "forbidden.role")
+			return
+		}
+		fn(w, r, p)
+	})
+	if a == accessPublic {
+		return inner
+	}
+	return h.cop.Handler(inner)
+}
+
+func isSafe(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// validCSRF compares the form's csrf field with the session's token in
+// constant time.
+func validCSRF(r *http.Request, want string) bool {
+	got := r.PostFormValue("csrf")
+	if got == "" || want == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func setSecurityHeaders(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("X-Content-Type-Options", "nosniff")
+}
+
+// secure reports whether cookies must carry the Secure attribute: the
+// request came over TLS, through a trusted proxy that says so, or the
+// configured base URL is https.
+func (h *Handler) secure(r *http.Request) bool {
+	if r.TLS != nil || h.baseHTTPS {
+		return true
+	}
+	if strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		if a, err := netip.ParseAddr(peerHost(r.RemoteAddr)); err == nil && h.cfg.Trusted(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func peerHost(remote string) string {
+	if i := strings.LastIndexByte(remote, ':'); i >= 0 {
+		remote = remote[:i]
+	}
+	return strings.Trim(remote, "[]")
+}
+
+func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/",
+		MaxAge:   int(h.cfg.Console.SessionTTL.D() / time.Second),
+		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (h *Handler) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// localPath returns s when it is a path on this site ("/questions?x=1")
+// and "" otherwise, so that ?next= cannot send anyone elsewhere.
+func localPath(s string) string {
+	if s == "" || s[0] != '/' || strings.HasPrefix(s, "//") {
+		return ""
+	}
+	if strings.ContainsAny(s, "\\") || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return ""
+	}
+	return s
+}
+
+// origin returns scheme://host[:port] of an http(s) URL, or "".
+func origin(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// ---- rendering ----
+
+func (h *Handler) parseTemplates() error {
+	funcs := template.FuncMap{
+		"static": func(name string) string { return "/static/" + name + "?v=" + h.staticVer },
+		"utc": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		},
+		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"pd": func(p *page, d any) partialData { return partialData{P: p, D: d} },
+		"retryArgs": func(p *page, id int64, next string) retryData {
+			return retryData{P: p, ID: id, Next: next}
+		},
+	}
+	h.pages = map[string]*template.Template{}
+	pages, err := fs.Glob(assets, "templates/page_*.html")
+	if err != nil {
+		return fmt.Errorf("web: templates: %w", err)
+	}
+	for _, file := range pages {
+		name := strings.TrimSuffix(strings.TrimPrefix(file, "templates/page_"), ".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/partials.html", file)
+		if err != nil {
+			return fmt.Errorf("web: template %s: %w", name, err)
+		}
+		h.pages[name] = t
+	}
+	h.partials, err = template.New("partials").Funcs(funcs).ParseFS(assets, "templates/partials.html", "templates/panels.html")
+	if err != nil {
+		return fmt.Errorf("web: templates: %w", err)
+	}
+	return nil
+}
+
+// render writes a whole page. The page is executed into a buffer first so
+// that a template error becomes a clean 500, not half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, p *page, status int, name string, data any) {
+	t, ok := h.pages[name]
+	if !ok {
+		h.serverError(w, r, p, fmt.Errorf("web: no template %q", name))
+		return
+	}
+	p.Data = data
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		if name == "error" {
+			h.log.Error("web: render error page", "error", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		h.serverError(w, r, p, fmt.Errorf("web: render %s: %w", name, err))
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Vary", "Cookie, Accept-Language")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// partial executes one named template of panels.html/partials.html with
+// the page and data, for the home page's panels.
+func (h *Handler) partial(name string, p *page, data any) (template.HTML, error) {
+	var buf bytes.Buffer
+	if err := h.partials.ExecuteTemplate(&buf, name, partialData{P: p, D: data}); err != nil {
+		return "", fmt.Errorf("web: render %s: %w", name, err)
+	}
+	return template.HTML(buf.String()), nil //nolint:gosec // output of html/template
+}
+
+type partialData struct {
+	P *page
+	D any
+}
+
+// retryData is what the retry button needs: the CSRF token (via P) and
+// where to come back to.
+type retryData struct {
+	P    *page
+	ID   int64
+	Next string
+}
+
+type errorData struct {
+	Status  int
+	Title   string
+	Message string
+}
+
+// renderError renders the friendly error page for status; key names the
+// message ("forbidden.csrf" …).
+func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, p *page, status int, key string) {
+	titleKey := "error.title"
+	switch status {
+	case http.StatusNotFound:
+		titleKey = "notfound.title"
+	case http.StatusForbidden:
+		titleKey = "forbidden.title"
+	}
+	p.Title = p.T(titleKey)
+	h.render(w, r, p, status, "error", errorData{Status: status, Title: p.T(titleKey), Message: p.T(key)})
+}
+
+func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, p *page, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the client went away
+	}
+	h.log.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	h.renderError(w, r, p, http.StatusInternalServerError, "error.body")
+}
+
+// notFound is the friendly 404 for every unclaimed GET.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, p *page) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		httpx.Error(w, http.StatusNotFound, "not found", "")
+		return
+	}
+	p.Console = !strings.HasPrefix(r.URL.Path, "/ask")
+	h.renderError(w, r, p, http.StatusNotFound, "notfound.body")
+}
+
+// ---- static files ----
+
+func (h *Handler) staticHandler() http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(h.static))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w)
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		// URLs carry ?v=<content hash>, so a year of caching is safe.
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// hashFS returns a short hash of every file, the cache-busting version.
+func hashFS(fsys fs.FS) (string, error) {
+	var names []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			names = append(names, p)
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(names)
+	hs := sha256.New()
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return "", err
+		}
+		hs.Write([]byte(n))
+		hs.Write(b)
+	}
+	return hex.EncodeToString(hs.Sum(nil))[:10], nil
+}
