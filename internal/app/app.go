@@ -196,22 +196,27 @@ func (a *App) initJobs(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &delivery.Worker{
 		St: a.St, Senders: senders, RetryFor: a.Cfg.Deliveries.RetryFor.D(), SendTimeout: a.Cfg.Deliveries.Timeout.D(),
-		ConsoleURL: a.questionURL, Now: a.now, Log: a.Log.With("component", "delivery"), Observe: a.Metrics.ObserveDelivery, Backoff: a.backoff,
+		ConsoleURL: func(ref string) string { return web.QuestionURL(a.Cfg.BaseURL, ref) }, Now: a.now, Log: a.Log.With("component", "delivery"), Observe: a.Metrics.ObserveDelivery, Backoff: a.backoff,
 	})
-	sweeper := &delivery.Sweeper{St: a.St, Now: a.now, Grace: 2 * time.Minute, Log: a.Log.With("component", "sweeper")}
+	// The sweeper re-enqueues deliveries whose wake-up job was never
+	// inserted (a crash between commit and enqueue). Unique jobs make a
+	// spurious re-enqueue harmless, so the grace period only saves work.
+	sweeper := &delivery.Sweeper{St: a.St, Now: a.now, Grace: 10 * time.Second, Log: a.Log.With("component", "sweeper")}
 	river.AddWorker(workers, sweeper)
 	poll := time.Second
 	if a.St.Engine == store.SQLite {
 		poll = 100 * time.Millisecond // no LISTEN/NOTIFY: polling bounds pick-up latency
 	}
 	q, err := jobs.New(a.St, jobs.Options{
-		Workers:           workers,
-		Concurrency:       a.Cfg.Deliveries.Workers,
-		JobTimeout:        a.Cfg.Deliveries.Timeout.D() + 30*time.Second,
-		RescueAfter:       a.Cfg.Deliveries.Timeout.D() + 90*time.Second,
+		Workers:     workers,
+		Concurrency: a.Cfg.Deliveries.Workers,
+		JobTimeout:  a.Cfg.Deliveries.Timeout.D() + 10*time.Second,
+		// A job still "running" this long after its timeout belongs to a
+		// process that died; River makes it available to other replicas.
+		RescueAfter:       a.Cfg.Deliveries.Timeout.D() + 25*time.Second,
 		FetchPollInterval: poll,
 		Periodic: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(time.Minute), func() (river.JobArgs, *river.InsertOpts) {
+			river.NewPeriodicJob(river.PeriodicInterval(30*time.Second), func() (river.JobArgs, *river.InsertOpts) {
 				return delivery.SweepArgs{}, nil
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 		},
@@ -250,13 +255,6 @@ func (f levelFilter) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (f levelFilter) WithGroup(n string) slog.Handler {
 	return levelFilter{f.Handler.WithGroup(n), f.min}
-}
-
-func (a *App) questionURL(ref string) string {
-	if a.Cfg.BaseURL == "" {
-		return ""
-	}
-	return strings.TrimSuffix(a.Cfg.BaseURL, "/") + "/questions/" + ref
 }
 
 func (a *App) initHTTP(ctx context.Context) error {
@@ -375,6 +373,13 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.Intake.Run(intakeCtx) }()
+	// Recover first: every pending delivery that is due gets a wake-up job
+	// (unique, so deliveries that still have one are skipped).
+	if n, err := delivery.Sweep(ctx, a.St, a.Queue, a.now()); err != nil {
+		a.Log.Warn("start-up sweep failed; the periodic sweeper will retry", "error", err)
+	} else if n > 0 {
+		a.Log.Info("re-enqueued deliveries interrupted by the last stop", "count", n)
+	}
 	if err := a.Queue.Start(context.WithoutCancel(ctx)); err != nil {
 		stopIntake()
 		wg.Wait()

@@ -40,7 +40,7 @@ type Worker struct {
 
 // Timeout gives River's job timeout a margin over the HTTP timeout so the
 // worker, not River, decides what a timeout means.
-func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.SendTimeout + 30*time.Second }
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.SendTimeout + 10*time.Second }
 
 type loaded struct {
 	d *Delivery
@@ -90,7 +90,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if w.ConsoleURL != nil {
 		consoleURL = w.ConsoleURL(l.q.ID)
 	}
+	// Count the attempt before making it: if the process dies mid-call,
+	// the next run knows an earlier attempt may have reached the
+	// destination (Backlog then looks for the issue before creating one).
 	attempt := d.Attempts + 1
+	if _, err := w.St.W.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET attempts = ?, updated_at = ? WHERE id = ? AND status = 'pending' AND generation = ?`),
+		attempt, store.Millis(now), d.ID, d.Generation); err != nil {
+		return fmt.Errorf("delivery %d: record attempt: %w", d.ID, err)
+	}
 	cctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
 	start := time.Now()
 	res, sendErr := sender.Send(cctx, notify.Request{DeliveryID: deliveryKey(d), Attempt: attempt, Question: l.q, ConsoleURL: consoleURL})
@@ -101,7 +108,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return w.finish(ctx, d, StatusDelivered, attempt, res.ExternalRef, "", 0)
 	}
 	if ctx.Err() != nil {
-		// Shutting down: this attempt does not count; hand the job back.
+		// Shutting down: hand the job back to run again at once.
 		w.observe(d.Destination, "interrupted", took)
 		return river.JobSnooze(0)
 	}

@@ -162,7 +162,7 @@ var catalog = map[string][4]string{
 		"이상 없음 — 지금 확인이 필요한 항목이 없습니다.",
 	},
 	"home.failed.title": {"Failed deliveries", "失敗した配信", "推送失败", "실패한 전송"},
-	"home.failed.count": {"%d failed deliveries", "失敗した配信が %d 件あります", "%d 条推送失败", "실패한 전송 %d건"},
+	"home.failed.count": {"Failed deliveries: %d", "失敗した配信が %d 件あります", "%d 条推送失败", "실패한 전송 %d건"},
 	"home.failed.all":   {"All questions with failed deliveries", "配信に失敗した質問をすべて表示", "查看所有推送失败的问题", "전송에 실패한 질문 모두 보기"},
 	"home.failed.none": {
 		"Every delivery has either arrived or is still being retried.",
@@ -175,13 +175,13 @@ var catalog = map[string][4]string{
 
 	// Deliveries.
 	"delivery.retry":        {"Retry", "再送", "重试", "재시도"},
-	"delivery.attempts_n":   {"%d attempts", "試行 %d 回", "已尝试 %d 次", "%d회 시도"},
+	"delivery.attempts_n":   {"attempts: %d", "試行 %d 回", "已尝试 %d 次", "%d회 시도"},
 	"delivery.destination":  {"Destination", "送信先", "推送目标", "전송 대상"},
 	"delivery.status":       {"Status", "状態", "状态", "상태"},
 	"delivery.attempts":     {"Attempts", "試行回数", "尝试次数", "시도 횟수"},
 	"delivery.external_ref": {"External reference", "外部参照", "外部编号", "외부 참조"},
 	"delivery.last_error":   {"Last error", "直近のエラー", "最近错误", "최근 오류"},
-	"delivery.times":        {"Times (UTC)", "日時 (UTC)", "时间 (UTC)", "시각 (UTC)"},
+	"delivery.times":        {"Times", "日時", "时间", "시각"},
 	"delivery.actions":      {"Actions", "操作", "操作", "작업"},
 	"delivery.created":      {"created", "作成", "创建", "생성"},
 	"delivery.updated":      {"updated", "更新", "更新", "갱신"},
@@ -290,10 +290,10 @@ var catalog = map[string][4]string{
 	"error.ask":      {"Go to the question form", "質問フォームへ", "前往提问表单", "질문 양식으로 이동"},
 	"notfound.title": {"Page not found", "ページが見つかりません", "页面不存在", "페이지를 찾을 수 없습니다"},
 	"notfound.body": {
-		"There is nothing at this address. Check the link, or start again from the links below.",
-		"このアドレスにはページがありません。リンクを確認するか、下のリンクからやり直してください。",
-		"此地址没有内容。请检查链接，或通过下方链接重新开始。",
-		"이 주소에는 페이지가 없습니다. 링크를 확인하거나 아래 링크에서 다시 시작해 주세요.",
+		"There is nothing at this address. The link may be mistyped or out of date.",
+		"このアドレスにはページがありません。リンクが間違っているか、古くなっている可能性があります。",
+		"此地址没有内容，链接可能有误或已失效。",
+		"이 주소에는 페이지가 없습니다. 링크가 잘못되었거나 오래되었을 수 있습니다.",
 	},
 	"notfound.question": {
 		"There is no question with this reference.",

@@ -86,7 +86,7 @@ func TestCatalogComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goKeyRE := regexp.MustCompile(`\bp\.T\("([a-z0-9_.]+)"`)
+	goKeyRE := regexp.MustCompile(`\bp\.T\("([a-z0-9_.]+)"[,)]`)
 	for _, f := range []string{"ask.go", "login.go", "home.go", "questions.go", "destinations.go", "views.go", "web.go", "page.go"} {
 		b, err := readSource(f)
 		if err != nil {
@@ -98,6 +98,9 @@ func TestCatalogComplete(t *testing.T) {
 	}
 	for n := range notices {
 		used["notice."+n] = true
+	}
+	for _, s := range []string{"pending", "delivered", "failed"} {
+		used["status."+s] = true
 	}
 	if len(used) < 50 {
 		t.Fatalf("found only %d keys in use; the pattern is broken", len(used))
@@ -154,7 +157,7 @@ destinations:
 	h := &Handler{cfg: cfg}
 	for in, want := range map[string]string{
 		`Post "https://hooks.example.com/services/T000/B000/XXXXSECRET?token=abcdef123": timeout`: `Post "…": timeout`,
-		"token abcdef123 rejected":                         "token … rejected",
+		"token abcdef123 rejected":                          "token … rejected",
 		"path /services/T000/B000/XXXXSECRET was not found": "path … was not found",
 		"HTTP 500 /x": "HTTP 500 /x",
 		"":            "",

@@ -152,7 +152,9 @@ func New(d Deps) (*Handler, error) {
 		}
 	}
 	h.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setSecurityHeaders(w)
 		p := h.newPage(w, r)
+		p.Console = true
 		h.renderError(w, r, p, http.StatusForbidden, "forbidden.cross_origin")
 	}))
 	static, err := fs.Sub(assets, "static")
@@ -311,18 +313,11 @@ func (h *Handler) secure(r *http.Request) bool {
 		return true
 	}
 	if strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		if a, err := netip.ParseAddr(peerHost(r.RemoteAddr)); err == nil && h.cfg.Trusted(a) {
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil && h.cfg.Trusted(ap.Addr()) {
 			return true
 		}
 	}
 	return false
-}
-
-func peerHost(remote string) string {
-	if i := strings.LastIndexByte(remote, ':'); i >= 0 {
-		remote = remote[:i]
-	}
-	return strings.Trim(remote, "[]")
 }
 
 func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
@@ -377,7 +372,7 @@ func (h *Handler) parseTemplates() error {
 			return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 		},
 		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"pd": func(p *page, d any) partialData { return partialData{P: p, D: d} },
+		"pd":  func(p *page, d any) partialData { return partialData{P: p, D: d} },
 		"retryArgs": func(p *page, id int64, next string) retryData {
 			return retryData{P: p, ID: id, Next: next}
 		},

@@ -42,12 +42,19 @@
     update();
   });
 
-  // Forms marked data-once cannot be sent twice by a double click.
-  document.querySelectorAll("form[data-once]").forEach(function (f) {
+  // Forms marked data-once cannot be sent twice by a double click; coming
+  // back to the page (history) enables them again.
+  var once = document.querySelectorAll("form[data-once]");
+  once.forEach(function (f) {
     f.addEventListener("submit", function () {
       f.querySelectorAll("button[type=submit]").forEach(function (b) {
         setTimeout(function () { b.disabled = true; }, 0);
       });
+    });
+  });
+  window.addEventListener("pageshow", function () {
+    once.forEach(function (f) {
+      f.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
     });
   });
 })();
