@@ -362,4 +362,3 @@ routes:
 	startProc(t, cfg, addr)
 	webhook.WaitForUnique(t, 20, 30*time.Second)
 }
-
