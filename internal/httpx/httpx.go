@@ -17,6 +17,8 @@ import (
 type ErrorBody struct {
 	Error string `json:"error"`
 	Field string `json:"field,omitempty"`
+	// Code is a stable machine-readable reason where there is one.
+	Code string `json:"code,omitempty"`
 }
 
 // WriteJSON writes v with the status code.

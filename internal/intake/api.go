@@ -48,7 +48,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, errUnsupportedType):
 			status = http.StatusUnsupportedMediaType
 		}
-		httpx.Error(w, status, err.Error(), field)
+		body := httpx.ErrorBody{Error: err.Error(), Field: field}
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			body.Code = fe.Code
+		}
+		httpx.WriteJSON(w, status, body)
 		return
 	}
 	q, err := a.Svc.Submit(r.Context(), in, Meta{SourceIP: ip, UserAgent: r.UserAgent(), Lang: r.Header.Get("Accept-Language")})
@@ -60,7 +65,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Tell bots it worked; store nothing.
 		httpx.WriteJSON(w, http.StatusAccepted, Response{ID: NewRef()})
 	case errors.As(err, &fe):
-		httpx.Error(w, http.StatusBadRequest, fe.Error(), fe.Field)
+		httpx.WriteJSON(w, http.StatusBadRequest, httpx.ErrorBody{Error: fe.Error(), Field: fe.Field, Code: fe.Code})
 	case errors.Is(err, ErrStopped):
 		w.Header().Set("Retry-After", "5")
 		httpx.Error(w, http.StatusServiceUnavailable, "opsdesk is restarting; try again in a few seconds", "")
@@ -141,16 +146,16 @@ func decodeJSON(body []byte, in *Input) (string, error) {
 	for k, v := range raw {
 		dst, ok := fields[k]
 		if !ok {
-			return k, &FieldError{k, "is not a known field (accepted: project, name, question)"}
+			return k, &FieldError{Field: k, Code: CodeUnknownField, Msg: "is not a known field (accepted: project, name, question)"}
 		}
 		if !utf8.Valid(v) {
-			return k, &FieldError{k, "is not valid UTF-8"}
+			return k, &FieldError{Field: k, Code: CodeInvalidUTF8, Msg: "is not valid UTF-8"}
 		}
 		if string(v) == "null" {
 			continue
 		}
 		if err := json.Unmarshal(v, dst); err != nil {
-			return k, &FieldError{k, "must be a string"}
+			return k, &FieldError{Field: k, Code: CodeNotString, Msg: "must be a string"}
 		}
 	}
 	return "", nil

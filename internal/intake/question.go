@@ -35,11 +35,25 @@ type Input struct {
 	Website string `json:"website"`
 }
 
-// FieldError is a validation error naming the field.
+// FieldError is a validation error naming the field. Code is stable for
+// programs (and the localized form); Msg is the English sentence.
 type FieldError struct {
 	Field string
+	Code  string // one of the Code* constants
 	Msg   string
+	// Length and Limit are set for CodeTooLong (characters).
+	Length, Limit int
 }
+
+// Validation error codes.
+const (
+	CodeRequired     = "required"
+	CodeTooLong      = "too_long"
+	CodeInvalidUTF8  = "invalid_utf8"
+	CodeControlChars = "control_chars"
+	CodeUnknownField = "unknown_field"
+	CodeNotString    = "not_string"
+)
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
@@ -68,22 +82,22 @@ func (in *Input) Normalize(maxChars int) error {
 		{"question", &in.Question, maxChars, false},
 	} {
 		if !utf8.ValidString(*f.v) {
-			return &FieldError{f.name, "is not valid UTF-8"}
+			return &FieldError{Field: f.name, Code: CodeInvalidUTF8, Msg: "is not valid UTF-8"}
 		}
 		s := strings.ReplaceAll(*f.v, "\r\n", "\n")
 		s = strings.TrimSpace(s)
 		if strings.ContainsFunc(s, func(r rune) bool {
 			return r == 0 || (unicode.IsControl(r) && (f.line || (r != '\n' && r != '\t')))
 		}) {
-			return &FieldError{f.name, "contains control characters"}
+			return &FieldError{Field: f.name, Code: CodeControlChars, Msg: "contains control characters"}
 		}
 		if n := utf8.RuneCountInString(s); n > f.max {
-			return &FieldError{f.name, fmt.Sprintf("is %d characters long; the limit is %d", n, f.max)}
+			return &FieldError{Field: f.name, Code: CodeTooLong, Msg: fmt.Sprintf("is %d characters long; the limit is %d", n, f.max), Length: n, Limit: f.max}
 		}
 		*f.v = s
 	}
 	if in.Question == "" {
-		return &FieldError{"question", "is required"}
+		return &FieldError{Field: "question", Code: CodeRequired, Msg: "is required"}
 	}
 	return nil
 }

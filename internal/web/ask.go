@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"mime"
 	"net/http"
@@ -148,9 +147,8 @@ func (h *Handler) askThanks(w http.ResponseWriter, r *http.Request, p *page) {
 	h.render(w, r, p, http.StatusOK, "thanks", d)
 }
 
-// fieldMessage turns intake's validation error into a localized sentence.
-// intake's messages are English prose, so this matches their wording; a
-// message it does not recognise gets a generic sentence.
+// fieldMessage turns intake's validation error into a localized sentence
+// by its code.
 func fieldMessage(p *page, fe *intake.FieldError, d askData) string {
 	limit := d.MaxChars
 	switch fe.Field {
@@ -159,20 +157,19 @@ func fieldMessage(p *page, fe *intake.FieldError, d askData) string {
 	case "name":
 		limit = d.MaxName
 	}
-	switch msg := fe.Msg; {
-	case msg == "is required":
+	switch fe.Code {
+	case intake.CodeRequired:
 		return p.T("err.required")
-	case strings.Contains(msg, "UTF-8"):
+	case intake.CodeInvalidUTF8:
 		return p.T("err.invalid_utf8")
-	case strings.Contains(msg, "control characters"):
+	case intake.CodeControlChars:
 		if fe.Field == "question" {
 			return p.T("err.control")
 		}
 		return p.T("err.control_line")
-	case strings.Contains(msg, "characters long"):
-		var n, lim int
-		if _, err := fmt.Sscanf(msg, "is %d characters long; the limit is %d", &n, &lim); err == nil {
-			return p.T("err.too_long", n, lim)
+	case intake.CodeTooLong:
+		if fe.Length > 0 && fe.Limit > 0 {
+			return p.T("err.too_long", fe.Length, fe.Limit)
 		}
 		return p.T("err.too_long_limit", limit)
 	default:
