@@ -66,6 +66,18 @@ type server struct {
 // captures the one-time admin password it prints at first start.
 func startOpsdesk(t *testing.T, hook *fake.Webhook) *server {
 	t.Helper()
+	return startOpsdeskWith(t, `
+destinations:
+  - {name: webhook, type: webhook, url: '`+hook.URL()+`'}
+routes:
+  questions: [webhook]
+`)
+}
+
+// startOpsdeskWith starts opsdesk with the given destinations and routes
+// (YAML appended to the base config).
+func startOpsdeskWith(t *testing.T, destinations string) *server {
+	t.Helper()
 	cfg, err := config.Parse([]byte(`
 addr: 127.0.0.1:0
 database: ` + storetest.DatabaseURL(t, store.SQLite) + `
@@ -73,11 +85,7 @@ intake:
   rate_per_minute: 0
 deliveries:
   timeout: 2s
-destinations:
-  - {name: webhook, type: webhook, url: '` + hook.URL() + `'}
-routes:
-  questions: [webhook]
-`))
+` + destinations))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +193,43 @@ func (c *console) messages() []chromedp.ConsoleMessage {
 	return append([]chromedp.ConsoleMessage(nil), c.msgs...)
 }
 
+// startChromium starts a headless chromium with a fresh profile and an
+// English UI (pages must pick their language from ?lang=, not from the
+// browser), opens a tab of w×h and collects its console. Everything ends
+// with ctx or the test.
+func startChromium(t *testing.T, ctx context.Context, exe string, w, h int) (context.Context, *console) {
+	t.Helper()
+	var chromeOut lockedBuffer
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("password-store", "basic"),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.WindowSize(w, h),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.CombinedOutput(&chromeOut),
+	)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(bctx); err != nil { // starts the browser and opens the tab
+		t.Fatalf("start %s: %v\n%s", exe, err, chromeOut.String())
+	}
+	cons := &console{}
+	go cons.collect(bctx)
+	return bctx, cons
+}
+
 // deliveryRow is one row of the question page's delivery table, as the
 // browser shows it.
 type deliveryRow struct {
@@ -218,36 +263,8 @@ func TestBrowserAskLoginSeeDelivery(t *testing.T) {
 	// fails the test instead of hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	var chromeOut lockedBuffer
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("password-store", "basic"),
-		// An English browser: the Japanese form must come from ?lang=ja.
-		chromedp.Flag("lang", "en-US"),
-		chromedp.WindowSize(1280, 900),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&chromeOut),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil { // starts the browser and opens the tab
-		t.Fatalf("start %s: %v\n%s", exe, err, chromeOut.String())
-	}
+	bctx, cons := startChromium(t, ctx, exe, 1280, 900)
 	t.Logf("chromium started in %v", time.Since(begin).Round(time.Millisecond))
-	var cons console
-	go cons.collect(bctx)
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

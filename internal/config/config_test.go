@@ -130,3 +130,20 @@ func mustAddr(t *testing.T, s string) netip.Addr {
 	}
 	return a
 }
+
+// FuzzParse checks that no configuration text panics the loader and that
+// whatever it accepts is valid by its own rules.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("addr: 127.0.0.1:1\n"))
+	f.Add([]byte("destinations:\n  - {name: a, type: slack, url: 'https://x'}\nroutes:\n  questions: [a]\n"))
+	f.Add([]byte("deliveries: {retry_for: 1h}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse(data)
+		if err != nil {
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("accepted config fails validation: %v", err)
+		}
+	})
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/store"
+	"github.com/opsdesk/opsdesk/internal/store/storetest"
+)
+
+func cli(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(args, strings.NewReader(stdin), &out, &out)
+	return out.String(), err
+}
+
+func TestCLI(t *testing.T) {
+	db := storetest.DatabaseURL(t, store.SQLite)
+	t.Setenv("OPSDESK_DATABASE", db)
+	t.Setenv("OPSDESK_CONFIG", "")
+
+	out, err := cli(t, "", "migrate")
+	if err != nil || !strings.Contains(out, "migrated sqlite database") {
+		t.Fatalf("migrate: %v %s", err, out)
+	}
+	out, err = cli(t, "", "users", "add", "alice", "--role", "responder")
+	if err != nil || !strings.Contains(out, "added user alice (responder) with password:") {
+		t.Fatalf("users add: %v %s", err, out)
+	}
+	pw := strings.TrimSpace(strings.Split(out, "\n")[2])
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := auth.New(st, nil)
+	if _, _, err := svc.Login(context.Background(), "alice", pw, 3600e9); err != nil {
+		t.Fatalf("printed password does not log in: %v", err)
+	}
+	if _, err := cli(t, "new password 123\n", "users", "passwd", "alice", "--password-stdin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Login(context.Background(), "alice", "new password 123", 3600e9); err != nil {
+		t.Fatalf("changed password does not log in: %v", err)
+	}
+	if _, err := cli(t, "short\n", "users", "passwd", "alice", "--password-stdin"); err == nil {
+		t.Error("short password accepted")
+	}
+	if _, err := cli(t, "", "users", "add", "bob", "--role", "root"); !isUsage(err) {
+		t.Errorf("bad role: %v", err)
+	}
+	if out, err := cli(t, "", "users", "list"); err != nil || !strings.Contains(out, "alice") {
+		t.Errorf("users list: %v %s", err, out)
+	}
+
+	out, err = cli(t, "", "tokens", "create", "--name", "nagios")
+	tok := strings.TrimSpace(out)
+	if err != nil || !strings.HasPrefix(tok, auth.TokenPrefix) {
+		t.Fatalf("tokens create: %v %q", err, out)
+	}
+	if name, err := svc.CheckToken(context.Background(), tok); err != nil || name != "nagios" {
+		t.Errorf("printed token does not work: %v", err)
+	}
+	if _, err := cli(t, "", "tokens", "create"); !isUsage(err) {
+		t.Errorf("tokens create without name: %v", err)
+	}
+	if _, err := cli(t, "", "tokens", "revoke", "nagios"); err != nil {
+		t.Error(err)
+	}
+
+	// Deliveries: a failed one is retried by id and by --failed.
+	var qid int64
+	if err := st.W.QueryRow(`INSERT INTO questions (ref, text, submitted_at) VALUES ('Q-CLI00001', 'q', 1) RETURNING id`).Scan(&qid); err != nil {
+		t.Fatal(err)
+	}
+	for _, dest := range []string{"a", "b", "c"} {
+		if _, err := st.W.Exec(`INSERT INTO deliveries (question_id, destination, status, last_error, created_at, updated_at) VALUES (?, ?, 'failed', 'HTTP 500', 1, 1)`, qid, dest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := cli(t, "", "deliveries", "list", "--status", "failed"); err != nil || strings.Count(out, "failed") != 3 {
+		t.Errorf("deliveries list: %v\n%s", err, out)
+	}
+	if out, err := cli(t, "", "deliveries", "retry", "1"); err != nil || !strings.Contains(out, "delivery 1 queued again") {
+		t.Errorf("retry 1: %v %s", err, out)
+	}
+	if _, err := cli(t, "", "deliveries", "retry", "1"); err == nil {
+		t.Error("retry of a pending delivery succeeded")
+	}
+	if out, err := cli(t, "", "deliveries", "retry", "--failed"); err != nil || !strings.Contains(out, "2 failed deliveries queued again") {
+		t.Errorf("retry --failed: %v %s", err, out)
+	}
+	if _, err := cli(t, "", "deliveries", "retry", "x"); !isUsage(err) {
+		t.Errorf("retry x: %v", err)
+	}
+	var pending int
+	_ = st.R.QueryRow(`SELECT count(*) FROM deliveries WHERE status = 'pending'`).Scan(&pending)
+	if pending != 3 {
+		t.Errorf("%d pending after retries; want 3", pending)
+	}
+	if _, err := cli(t, "", "nonsense"); !isUsage(err) {
+		t.Errorf("unknown command: %v", err)
+	}
+}
+
+func TestCLIBadConfig(t *testing.T) {
+	t.Setenv("OPSDESK_DATABASE", "mysql://nope")
+	_, err := cli(t, "", "migrate")
+	if err == nil || !strings.Contains(err.Error(), "database") {
+		t.Errorf("bad database setting: %v", err)
+	}
+}
+
+func isUsage(err error) bool {
+	var u usageError
+	return errors.As(err, &u)
+}

@@ -1,0 +1,254 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/opsdesk/opsdesk/internal/delivery"
+	"github.com/opsdesk/opsdesk/internal/fake"
+	"github.com/opsdesk/opsdesk/internal/intake"
+)
+
+// screenshotsEnv names a directory: when set, TestBrowserLayout saves a
+// full-page screenshot of every page it checks there, for people to look at
+// (OPSDESK_SCREENSHOTS=/tmp/shots go test ./e2e -run Layout).
+const screenshotsEnv = "OPSDESK_SCREENSHOTS"
+
+// Layout limits on a phone.
+const (
+	// maxHeaderPx is the tallest the top bar may be: one line.
+	maxHeaderPx = 60
+	// minGapPx is the least space between the top bar and the content.
+	minGapPx = 12
+)
+
+// layout is what checkLayout measures on a page.
+type layout struct {
+	DocWidth  float64  `json:"docWidth"`
+	ViewWidth float64  `json:"viewWidth"`
+	Header    float64  `json:"header"`
+	Gap       float64  `json:"gap"`
+	First     string   `json:"first"`
+	NavLines  int      `json:"navLines"`
+	Wide      []string `json:"wide"`
+}
+
+// measureLayout: the page's width against the viewport (and, when wider,
+// the elements sticking out), the top bar's height, how many lines the
+// console menu takes, and the space between the top bar and the first
+// thing in <main>.
+const measureLayout = `(function () {
+  var vw = document.documentElement.clientWidth;
+  var top = document.querySelector("header.top").getBoundingClientRect();
+  var first = document.querySelector("main").firstElementChild;
+  var lines = {};
+  document.querySelectorAll(".top .nav a").forEach(function (a) {
+    lines[Math.round(a.getBoundingClientRect().top)] = true;
+  });
+  var wide = [];
+  if (document.documentElement.scrollWidth > vw) {
+    document.querySelectorAll("body *").forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.right > vw + 0.5 && wide.length < 5) {
+        wide.push(el.tagName.toLowerCase() + (el.className ? "." + String(el.className).replace(/ /g, ".") : "") + " right=" + Math.round(r.right));
+      }
+    });
+  }
+  return {
+    docWidth: document.documentElement.scrollWidth,
+    viewWidth: vw,
+    header: top.height,
+    gap: first ? first.getBoundingClientRect().top - top.bottom : -1,
+    first: first ? first.tagName.toLowerCase() + "." + first.className : "",
+    navLines: Object.keys(lines).length,
+    wide: wide
+  };
+})()`
+
+// TestBrowserLayout opens every page in every language on a phone
+// (390×844) and on a laptop (1280×800) and checks that nothing scrolls
+// sideways, that the top bar stays one line, that content does not touch
+// the top bar, and that no page load logs an error (such as a missing
+// favicon).
+func TestBrowserLayout(t *testing.T) {
+	begin := time.Now()
+	exe := chromium(t)
+	ok := fake.NewWebhook(t)
+	broken := fake.NewWebhook(t)
+	srv := startOpsdesk2(t, ok, broken)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	bctx, cons := startChromium(t, ctx, exe, 1280, 800)
+
+	shots := os.Getenv(screenshotsEnv)
+	if shots != "" {
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type viewport struct {
+		name string
+		w, h int64
+		opts []chromedp.EmulateViewportOption
+	}
+	phone := viewport{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(2)}}
+	laptop := viewport{"laptop", 1280, 800, nil}
+	viewports := []viewport{phone, laptop}
+	langs := []string{"en", "ja", "zh", "ko"}
+
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	eval := func(js string, out any) {
+		t.Helper()
+		raw, err := chromedp.Run(bctx, chromedp.Evaluate[[]byte](js))
+		if err != nil {
+			t.Fatalf("evaluate %q: %v", js, err)
+		}
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("evaluate %q: %v (%s)", js, err, raw)
+		}
+	}
+	// check opens path in every language and viewport, measures it and
+	// saves a screenshot as name-lang-viewport.png when asked to.
+	check := func(name, path string, extra func(vp, lang string)) {
+		t.Helper()
+		for _, vp := range viewports {
+			do("viewport "+vp.name, chromedp.EmulateViewport(vp.w, vp.h, vp.opts...))
+			for _, lang := range langs {
+				sep := "?"
+				if strings.Contains(path, "?") {
+					sep = "&"
+				}
+				where := fmt.Sprintf("%s %s (%s)", vp.name, path, lang)
+				do(where, chromedp.Navigate(srv.url+path+sep+"lang="+lang), chromedp.WaitReady(chromedp.CSS(`footer, main`)))
+				var l layout
+				eval(measureLayout, &l)
+				if l.DocWidth > l.ViewWidth {
+					t.Errorf("%s: page is %vpx wide in a %vpx viewport (scrolls sideways); sticking out: %v", where, l.DocWidth, l.ViewWidth, l.Wide)
+				}
+				if vp.name == phone.name && l.Header > maxHeaderPx {
+					t.Errorf("%s: top bar is %vpx high, want at most %dpx (one line)", where, l.Header, maxHeaderPx)
+				}
+				if l.NavLines > 1 {
+					t.Errorf("%s: console menu wraps onto %d lines", where, l.NavLines)
+				}
+				if l.Gap < minGapPx {
+					t.Errorf("%s: %s is %vpx below the top bar, want at least %dpx", where, l.First, l.Gap, minGapPx)
+				}
+				if extra != nil {
+					extra(vp.name, lang)
+				}
+				if shots != "" {
+					png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+					if err != nil {
+						t.Fatalf("%s: screenshot: %v", where, err)
+					}
+					file := filepath.Join(shots, fmt.Sprintf("%s-%s-%s.png", name, lang, vp.name))
+					if err := os.WriteFile(file, png, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+	}
+
+	// A question that reached both destinations.
+	submit := func(project, name, text, lang string) *intake.Question {
+		t.Helper()
+		q, err := srv.a.Intake.Submit(context.Background(), intake.Input{Project: project, Name: name, Question: text},
+			intake.Meta{SourceIP: "192.0.2.10", UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1", Lang: lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+	q1 := submit("AWS-101", "山田 花子", questionText, "ja")
+	waitDelivered(t, srv.a.St, q1.Ref, "instructors", 10*time.Second)
+	waitDelivered(t, srv.a.St, q1.Ref, "tickets", 10*time.Second)
+
+	// Public pages and the login form, logged out.
+	check("ask", "/ask", nil)
+	check("thanks", "/ask/thanks?ref="+q1.Ref, nil)
+	check("login", "/login", nil)
+	do("log in",
+		chromedp.Navigate(srv.url+"/login?lang=en"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=password]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), srv.password),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form.logout`)),
+	)
+	check("home-clear", "/", nil)
+
+	// A question that one destination refuses for good.
+	broken.FailNext(1, fake.Failure{Status: 404, Body: `{"error":"no such hook"}`})
+	q2 := submit("", "Kim Minjun", "Can I get the slides of day 2? The link in the chat has expired.", "ko")
+	if d := waitDelivered(t, srv.a.St, q2.Ref, "tickets", 10*time.Second); d.Status != delivery.StatusFailed {
+		t.Fatalf("delivery of %s to tickets: %s, want failed", q2.Ref, d.Status)
+	}
+	waitDelivered(t, srv.a.St, q2.Ref, "instructors", 10*time.Second)
+
+	check("home-failed", "/", nil)
+	check("questions", "/questions", nil)
+	check("questions-baddate", "/questions?from=garbage&to=2025-02-30", func(vp, lang string) {
+		var errs []string
+		eval(`Array.from(document.querySelectorAll(".filters .error")).map(function (e) { return e.innerText; })`, &errs)
+		if len(errs) != 2 || !strings.Contains(errs[0], "garbage") || !strings.Contains(errs[1], "2025-02-30") {
+			t.Errorf("%s /questions?from=garbage&to=2025-02-30 (%s): date errors %q, want one for each field naming the value", vp, lang, errs)
+		}
+	})
+	check("question", "/questions/"+q2.Ref, func(vp, lang string) {
+		// Only a real error is red: the delivered row's empty error is not.
+		var red []string
+		eval(`Array.from(document.querySelectorAll("table.deliveries .err")).map(function (e) { return e.innerText.trim(); })`, &red)
+		if len(red) != 1 || red[0] == "" || red[0] == "—" {
+			t.Errorf("%s question page (%s): red errors %q, want exactly the failed delivery's", vp, lang, red)
+		}
+	})
+	check("destinations", "/destinations", func(vp, lang string) {
+		var red []string
+		eval(`Array.from(document.querySelectorAll(".dest .err")).map(function (e) { return e.innerText.trim(); })`, &red)
+		if len(red) != 1 || red[0] == "" || red[0] == "—" {
+			t.Errorf("%s destinations (%s): red errors %q, want exactly the tickets destination's", vp, lang, red)
+		}
+	})
+
+	for _, m := range cons.messages() {
+		if m.IsException() || m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning {
+			t.Errorf("console: %s (%s)", m.String(), m.URL)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		t.Fatalf("layout test ran out of time: %v", err)
+	}
+	if shots != "" {
+		t.Logf("screenshots in %s", shots)
+	}
+	t.Logf("layout test took %v", time.Since(begin).Round(time.Millisecond))
+}
+
+// startOpsdesk2 starts opsdesk with two webhook destinations, instructors
+// (ok) and tickets (broken), both routed for questions.
+func startOpsdesk2(t *testing.T, ok, broken *fake.Webhook) *server {
+	t.Helper()
+	return startOpsdeskWith(t, `
+destinations:
+  - {name: instructors, type: webhook, url: '`+ok.URL()+`'}
+  - {name: tickets, type: webhook, url: '`+broken.URL()+`'}
+routes:
+  questions: [instructors, tickets]
+`)
+}

@@ -1,0 +1,109 @@
+package httpx
+
+import (
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func trustedFn(prefixes ...string) func(netip.Addr) bool {
+	var ps []netip.Prefix
+	for _, p := range prefixes {
+		ps = append(ps, netip.MustParsePrefix(p))
+	}
+	return func(a netip.Addr) bool {
+		for _, p := range ps {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	t.Parallel()
+	trusted := trustedFn("10.0.0.0/8", "127.0.0.1/32")
+	cases := []struct {
+		name, remote string
+		xff          []string
+		want         string
+	}{
+		{"direct", "203.0.113.9:5000", nil, "203.0.113.9"},
+		{"untrusted peer ignores xff", "203.0.113.9:5000", []string{"1.2.3.4"}, "203.0.113.9"},
+		{"trusted proxy", "127.0.0.1:5000", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"chain of proxies", "10.0.0.1:1", []string{"198.51.100.1, 10.0.0.2"}, "198.51.100.1"},
+		{"spoofed left entry", "127.0.0.1:1", []string{"6.6.6.6, 198.51.100.1"}, "198.51.100.1"},
+		{"several headers", "127.0.0.1:1", []string{"6.6.6.6", "198.51.100.1"}, "198.51.100.1"},
+		{"garbage stops", "127.0.0.1:1", []string{"198.51.100.1, nonsense, 10.0.0.3"}, "10.0.0.3"},
+		{"all trusted", "127.0.0.1:1", []string{"10.0.0.5"}, "10.0.0.5"},
+		{"ipv6", "[2001:db8::1]:443", nil, "2001:db8::1"},
+		{"mapped", "[::ffff:127.0.0.1]:1", []string{"198.51.100.1"}, "198.51.100.1"},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.remote
+		for _, h := range c.xff {
+			r.Header.Add("X-Forwarded-For", h)
+		}
+		if got := ClientIP(r, trusted); got != c.want {
+			t.Errorf("%s: ClientIP = %q; want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func FuzzClientIP(f *testing.F) {
+	f.Add("127.0.0.1:1", "198.51.100.1, 10.0.0.2")
+	f.Add("[::1]:1", "::1,,")
+	trusted := trustedFn("127.0.0.0/8", "::1/128", "10.0.0.0/8")
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		got := ClientIP(r, trusted)
+		// The answer is the peer itself or an address from the header.
+		if got != remote {
+			if _, err := netip.ParseAddr(got); err != nil {
+				t.Fatalf("ClientIP returned %q, not an address", got)
+			}
+		}
+	})
+}
+
+func TestLimiter(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1000, 0)
+	l := NewLimiter(60, 3, func() time.Time { return now }) // 1/s, burst 3
+	for i := range 3 {
+		if ok, _ := l.Allow("a"); !ok {
+			t.Fatalf("burst request %d refused", i)
+		}
+	}
+	ok, wait := l.Allow("a")
+	if ok || wait <= 0 || wait > time.Second {
+		t.Fatalf("4th: ok=%v wait=%v", ok, wait)
+	}
+	if ok, _ := l.Allow("b"); !ok {
+		t.Error("other key limited")
+	}
+	now = now.Add(time.Second)
+	if ok, _ := l.Allow("a"); !ok {
+		t.Error("token not refilled after 1s")
+	}
+	if ok, _ := l.Allow("a"); ok {
+		t.Error("more than the rate allowed")
+	}
+	// Idle keys are forgotten.
+	now = now.Add(time.Hour)
+	l.Allow("c")
+	l.mu.Lock()
+	n := len(l.buckets)
+	l.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d buckets kept after an hour idle", n)
+	}
+	if ok, _ := NewLimiter(0, 0, nil).Allow("x"); !ok {
+		t.Error("disabled limiter refused")
+	}
+}
