@@ -234,7 +234,7 @@ func Stats(ctx context.Context, st *store.Store, since time.Time) (map[string]*D
 	}
 	for dest, s := range out {
 		var msg string
-		err := st.R.QueryRowContext(ctx, st.Q(`SELECT last_error FROM deliveries WHERE destination = ? AND last_error <> '' ORDER BY updated_at DESC LIMIT 1`), dest).Scan(&msg)
+		err := st.R.QueryRowContext(ctx, st.Q(`SELECT last_error FROM deliveries WHERE destination = ? AND created_at >= ? AND last_error <> '' ORDER BY updated_at DESC LIMIT 1`), dest, store.Millis(since)).Scan(&msg)
 		if err == nil {
 			s.LastError = msg
 		}
