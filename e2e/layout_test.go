@@ -32,13 +32,17 @@ const (
 
 // layout is what checkLayout measures on a page.
 type layout struct {
-	DocWidth  float64  `json:"docWidth"`
-	ViewWidth float64  `json:"viewWidth"`
-	Header    float64  `json:"header"`
-	Gap       float64  `json:"gap"`
-	First     string   `json:"first"`
-	NavLines  int      `json:"navLines"`
-	Wide      []string `json:"wide"`
+	DocWidth  float64 `json:"docWidth"`
+	ViewWidth float64 `json:"viewWidth"`
+	Header    float64 `json:"header"`
+	Gap       float64 `json:"gap"`
+	First     string  `json:"first"`
+	NavLines  int     `json:"navLines"`
+	// NavOverflow is how far the console menu scrolls sideways (0: it
+	// fits); CurrentShown says the current section's item is in view.
+	NavOverflow  float64  `json:"navOverflow"`
+	CurrentShown bool     `json:"currentShown"`
+	Wide         []string `json:"wide"`
 }
 
 // measureLayout: the page's width against the viewport (and, when wider,
@@ -53,6 +57,13 @@ const measureLayout = `(function () {
   document.querySelectorAll(".top .nav a").forEach(function (a) {
     lines[Math.round(a.getBoundingClientRect().top)] = true;
   });
+  var nav = document.querySelector(".top .nav");
+  var cur = nav && nav.querySelector("a[aria-current]");
+  var shown = true;
+  if (cur) {
+    var nr = nav.getBoundingClientRect(), cr = cur.getBoundingClientRect();
+    shown = cr.left >= nr.left - 1 && cr.right <= nr.right + 1;
+  }
   var wide = [];
   if (document.documentElement.scrollWidth > vw) {
     document.querySelectorAll("body *").forEach(function (el) {
@@ -69,6 +80,8 @@ const measureLayout = `(function () {
     gap: first ? first.getBoundingClientRect().top - top.bottom : -1,
     first: first ? first.tagName.toLowerCase() + "." + first.className : "",
     navLines: Object.keys(lines).length,
+    navOverflow: nav ? nav.scrollWidth - nav.clientWidth : 0,
+    currentShown: shown,
     wide: wide
   };
 })()`
@@ -100,10 +113,22 @@ func TestBrowserLayout(t *testing.T) {
 		w, h int64
 		opts []chromedp.EmulateViewportOption
 	}
-	phone := viewport{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(2)}}
+	// Measurements are in CSS pixels, the same at any device scale; a
+	// sharp (2×) phone is only worth its rendering time for screenshots.
+	scale := 1.0
+	if shots != "" {
+		scale = 2
+	}
+	phone := viewport{"phone", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(scale)}}
 	laptop := viewport{"laptop", 1280, 800, nil}
 	viewports := []viewport{phone, laptop}
 	langs := []string{"en", "ja", "zh", "ko"}
+	// A laptop has room to spare: there, one Latin and one CJK language
+	// will do, except when taking screenshots for people to look at.
+	laptopLangs := []string{"en", "ja"}
+	if shots != "" {
+		laptopLangs = langs
+	}
 
 	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -121,19 +146,24 @@ func TestBrowserLayout(t *testing.T) {
 			t.Fatalf("evaluate %q: %v (%s)", js, err, raw)
 		}
 	}
+	loggedOverflow := map[string]bool{}
 	// check opens path in every language and viewport, measures it and
 	// saves a screenshot as name-lang-viewport.png when asked to.
 	check := func(name, path string, extra func(vp, lang string)) {
 		t.Helper()
 		for _, vp := range viewports {
 			do("viewport "+vp.name, chromedp.EmulateViewport(vp.w, vp.h, vp.opts...))
-			for _, lang := range langs {
+			ls := langs
+			if vp.name == laptop.name {
+				ls = laptopLangs
+			}
+			for _, lang := range ls {
 				sep := "?"
 				if strings.Contains(path, "?") {
 					sep = "&"
 				}
 				where := fmt.Sprintf("%s %s (%s)", vp.name, path, lang)
-				do(where, chromedp.Navigate(srv.url+path+sep+"lang="+lang), chromedp.WaitReady(chromedp.CSS(`footer, main`)))
+				do(where, chromedp.Navigate(srv.url+path+sep+"lang="+lang))
 				var l layout
 				eval(measureLayout, &l)
 				if l.DocWidth > l.ViewWidth {
@@ -144,6 +174,12 @@ func TestBrowserLayout(t *testing.T) {
 				}
 				if l.NavLines > 1 {
 					t.Errorf("%s: console menu wraps onto %d lines", where, l.NavLines)
+				}
+				if !l.CurrentShown {
+					t.Errorf("%s: the current section is not in view in the console menu", where)
+				}
+				if l.NavOverflow > 0 && !loggedOverflow[where] {
+					t.Logf("%s: console menu scrolls by %vpx", where, l.NavOverflow)
 				}
 				if l.Gap < minGapPx {
 					t.Errorf("%s: %s is %vpx below the top bar, want at least %dpx", where, l.First, l.Gap, minGapPx)
@@ -217,6 +253,12 @@ func TestBrowserLayout(t *testing.T) {
 		if len(red) != 1 || red[0] == "" || red[0] == "—" {
 			t.Errorf("%s question page (%s): red errors %q, want exactly the failed delivery's", vp, lang, red)
 		}
+		// The page's language sets the font, but code stays monospace.
+		var font string
+		eval(`getComputedStyle(document.querySelector(".facts code")).fontFamily`, &font)
+		if !strings.Contains(font, "monospace") {
+			t.Errorf("%s question page (%s): the source IP is set in %s, want a monospace font", vp, lang, font)
+		}
 	})
 	check("destinations", "/destinations", func(vp, lang string) {
 		var red []string
@@ -225,6 +267,44 @@ func TestBrowserLayout(t *testing.T) {
 			t.Errorf("%s destinations (%s): red errors %q, want exactly the tickets destination's", vp, lang, red)
 		}
 	})
+
+	// Room for more sections (cases, alerts, events are planned): with
+	// three more items the top bar stays one line, the page does not
+	// scroll sideways, and the menu shows that it scrolls.
+	do("viewport phone", chromedp.EmulateViewport(phone.w, phone.h, phone.opts...))
+	for _, lang := range langs {
+		where := "phone /questions (" + lang + ") with three more sections"
+		do(where, chromedp.Navigate(srv.url+"/questions?lang="+lang))
+		var faded bool
+		eval(`(function () {
+  var nav = document.querySelector(".top .nav");
+  ["Cases · 案件 · 案例 · 케이스", "Alerts · アラート", "Events · イベント"].forEach(function (name) {
+    var a = document.createElement("a");
+    a.href = "#";
+    a.textContent = name;
+    nav.appendChild(a);
+  });
+  window.dispatchEvent(new Event("resize"));
+  return nav.classList.contains("more-right");
+})()`, &faded)
+		var l layout
+		eval(measureLayout, &l)
+		if l.DocWidth > l.ViewWidth || l.Header > maxHeaderPx || l.NavLines > 1 || !l.CurrentShown {
+			t.Errorf("%s: %+v; want one line of at most %dpx, no sideways scrolling, the current section shown", where, l, maxHeaderPx)
+		}
+		if !faded {
+			t.Errorf("%s: the menu overflows (%vpx) but does not fade out at the right", where, l.NavOverflow)
+		}
+		if shots != "" {
+			png, err := chromedp.Run(bctx, chromedp.Screenshot(chromedp.CSS(`header.top`)))
+			if err != nil {
+				t.Fatalf("%s: screenshot: %v", where, err)
+			}
+			if err := os.WriteFile(filepath.Join(shots, "menu-more-"+lang+"-phone.png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 
 	for _, m := range cons.messages() {
 		if m.IsException() || m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning {

@@ -67,26 +67,33 @@ func (h *Handler) questions(w http.ResponseWriter, r *http.Request, p *page) {
 	default:
 		d.Filter.Status = ""
 	}
-	if d.Filter.From != "" {
-		t, err := time.Parse(dateLayout, d.Filter.From)
-		if err != nil {
-			d.Errors["from"] = p.T("questions.bad_date")
-		} else {
-			f.From = t
+	// A date the browser did not send from its date picker (an edited or
+	// old link, a browser without one) is reported next to its field, not
+	// echoed into it (a date input cannot show it) and not applied.
+	day := func(field string, s *string) time.Time {
+		if *s == "" {
+			return time.Time{}
 		}
-	}
-	if d.Filter.To != "" {
-		t, err := time.Parse(dateLayout, d.Filter.To)
+		t, err := time.Parse(dateLayout, *s)
 		if err != nil {
-			d.Errors["to"] = p.T("questions.bad_date")
+			d.Errors[field] = p.T("questions.bad_date", shorten(*s, 40))
+			*s = ""
+			return time.Time{}
+		}
+		return t
+	}
+	f.From = day("from", &d.Filter.From)
+	if to := day("to", &d.Filter.To); !to.IsZero() {
+		if !f.From.IsZero() && to.Before(f.From) {
+			d.Errors["to"] = p.T("questions.date_order")
 		} else {
-			f.To = t.Add(24 * time.Hour) // the whole day
+			f.To = to.Add(24 * time.Hour) // the whole day
 		}
 	}
 	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
 		f.Before = b
 	}
-	d.Filtered = f.Search != "" || f.Project != "" || f.Status != "" || !f.From.IsZero() || !f.To.IsZero()
+	d.Filtered = f.Search != "" || f.Project != "" || f.Status != "" || !f.From.IsZero() || !f.To.IsZero() || len(d.Errors) > 0
 	for _, s := range []string{"", delivery.StatusFailed, delivery.StatusPending, delivery.StatusDelivered} {
 		label := p.T("questions.any_status")
 		if s != "" {
@@ -116,6 +123,14 @@ func (h *Handler) questions(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	h.render(w, r, p, http.StatusOK, "questions", d)
+}
+
+// shorten cuts s to n characters for quoting it in a message.
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 func questionsURL(f questionsFilter, before int64) string {

@@ -105,6 +105,7 @@ type Handler struct {
 	partials   *template.Template
 	static     fs.FS
 	staticVer  string
+	favicon    []byte // /favicon.ico
 	baseHTTPS  bool
 
 	// panels build the home page, in order; see home.go.
@@ -166,6 +167,9 @@ func New(d Deps) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
+	if h.favicon, err = faviconICO(); err != nil {
+		return nil, fmt.Errorf("web: favicon: %w", err)
+	}
 	if err := h.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -175,12 +179,14 @@ func New(d Deps) (*Handler, error) {
 
 // Register adds every route to mux.
 //
-// Public: GET /ask, POST /ask, GET /ask/thanks, GET /static/…, and GET /
-// as the friendly 404 for every GET no other route claims. Console: GET and
-// POST /login, POST /logout, GET / (home), GET /questions,
-// GET /questions/{ref}, POST /deliveries/{id}/retry, GET /destinations.
+// Public: GET /ask, POST /ask, GET /ask/thanks, GET /static/…,
+// GET /favicon.ico, and GET / as the friendly 404 for every GET no other
+// route claims. Console: GET and POST /login, POST /logout, GET / (home),
+// GET /questions, GET /questions/{ref}, POST /deliveries/{id}/retry,
+// GET /destinations.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", h.staticHandler())
+	mux.Handle("GET /favicon.ico", h.faviconHandler())
 
 	mux.Handle("GET /ask", h.route(accessPublic, h.askForm))
 	mux.Handle("POST /ask", h.route(accessPublic, h.askSubmit))

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"image/color"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -591,7 +595,17 @@ func TestConsole(t *testing.T) {
 			b.get("/questions?from="+day+"&to="+day+"&project=AWS-102").want(t, http.StatusOK, q2.Ref)
 			tomorrow := e.clock.Now().Add(48 * time.Hour).Format(dateLayout)
 			b.get("/questions?from="+tomorrow).want(t, http.StatusOK, "No questions match these filters.")
-			b.get("/questions?from=yesterday").want(t, http.StatusOK, "Use the form YYYY-MM-DD.")
+			// A date that is not one is named in the message, not applied
+			// (the list is not filtered by it) and not put back into the
+			// date field, which could not show it.
+			r = b.get("/questions?from=yesterday")
+			r.want(t, http.StatusOK, "“yesterday” is not a date (YYYY-MM-DD); this filter was not applied.",
+				`id="from-error"`, `aria-invalid="true"`, `value=""`, "Clear filters", q3.Ref, q2.Ref)
+			r.wantNot(t, `value="yesterday"`, "No questions match")
+			b.get("/questions?to=2025-02-30&lang=ja").want(t, http.StatusOK, "「2025-02-30」は日付（YYYY-MM-DD）ではないため", "終了日（UTC）")
+			b.get("/questions?lang=en&from="+strings.Repeat("9", 100)).want(t, http.StatusOK, "“"+strings.Repeat("9", 40)+"…”")
+			r = b.get("/questions?from=" + day + "&to=2000-01-01")
+			r.want(t, http.StatusOK, "This is before the start date; this filter was not applied.", q3.Ref, `value="2000-01-01"`)
 		})
 
 		t.Run("question detail", func(t *testing.T) {
@@ -609,6 +623,12 @@ func TestConsole(t *testing.T) {
 			if n := strings.Count(r.body, "/retry\""); n != 1 {
 				t.Errorf("%d retry buttons, want 1", n)
 			}
+			// Only the real error is red; the delivered row's empty one is
+			// a muted dash.
+			if n := strings.Count(r.body, `class="err"`); n != 1 {
+				t.Errorf("%d red errors, want 1 (the failed delivery's)", n)
+			}
+			r.want(t, http.StatusOK, `<span class="muted">—</span>`)
 			b.get("/questions/Q-ZZZZZZZZ").want(t, http.StatusNotFound, "There is no question with this reference.")
 			b.get("/questions/nonsense").want(t, http.StatusNotFound)
 		})
@@ -687,6 +707,10 @@ func TestConsole(t *testing.T) {
 				"https://example.webhook.office.com", "https://space.backlog.com", "SLACK_URL",
 				"add it to routes.questions", "0.0%", "0 delivered, 1 failed", "100.0%", "1 delivered, 0 failed", "timeout", "old-sink", "no longer configured")
 			r.wantNot(t, "SECRETPATH123", "SECRETSIG456", "workflows", "triggers")
+			// Red only for teams' error; backlog and the others have none.
+			if n := strings.Count(r.body, `class="err"`); n != 1 {
+				t.Errorf("%d red errors, want 1 (teams')", n)
+			}
 		})
 
 		t.Run("logout", func(t *testing.T) {
@@ -725,4 +749,66 @@ func (e *env) jobCount() int {
 		e.t.Fatal(err)
 	}
 	return n
+}
+
+// TestFavicon: /favicon.ico is a real 32×32 icon (a PNG inside an ICO
+// file) drawn like static/favicon.svg, and every page links both.
+func TestFavicon(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.New(t, store.SQLite), "")
+	b := e.browser("")
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		r := b.do(method, "/favicon.ico", nil)
+		r.want(t, http.StatusOK)
+		if ct := r.header.Get("Content-Type"); ct != "image/x-icon" {
+			t.Errorf("%s /favicon.ico: Content-Type %q", method, ct)
+		}
+		if cc := r.header.Get("Cache-Control"); !strings.HasPrefix(cc, "public, max-age=") {
+			t.Errorf("%s /favicon.ico: Cache-Control %q", method, cc)
+		}
+		if method == http.MethodHead && r.body != "" {
+			t.Errorf("HEAD /favicon.ico has a body")
+		}
+	}
+	ico := []byte(b.get("/favicon.ico").body)
+	if len(ico) < 22 || binary.LittleEndian.Uint16(ico[2:]) != 1 || binary.LittleEndian.Uint16(ico[4:]) != 1 || ico[6] != 32 || ico[7] != 32 {
+		t.Fatalf("not a one-image 32×32 ICO: % x", ico[:min(len(ico), 22)])
+	}
+	size, offset := binary.LittleEndian.Uint32(ico[14:]), binary.LittleEndian.Uint32(ico[18:])
+	if int(offset)+int(size) != len(ico) {
+		t.Fatalf("ICO entry: %d bytes at %d, file has %d", size, offset, len(ico))
+	}
+	img, err := png.Decode(bytes.NewReader(ico[offset:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Bounds().Dx() != 32 || img.Bounds().Dy() != 32 {
+		t.Fatalf("icon is %v", img.Bounds())
+	}
+	for _, c := range []struct {
+		x, y int
+		want color.NRGBA
+	}{
+		{0, 0, color.NRGBA{}},   // outside the rounded corner
+		{16, 16, iconBack},      // inside the ring
+		{16, 7, iconFore},       // on the ring
+		{2, 16, iconBack},       // between the ring and the edge
+		{31, 31, color.NRGBA{}}, // the other corner
+	} {
+		if got := color.NRGBAModel.Convert(img.At(c.x, c.y)).(color.NRGBA); got != c.want && !(c.want.A == 0 && got.A == 0) {
+			t.Errorf("pixel (%d,%d) = %v, want %v", c.x, c.y, got, c.want)
+		}
+	}
+
+	r := b.get("/ask")
+	r.want(t, http.StatusOK, `<link rel="icon" href="/favicon.ico" sizes="32x32">`, `<link rel="icon" href="/static/favicon.svg?v=`)
+	svg := regexp.MustCompile(`href="(/static/favicon\.svg\?v=\w+)"`).FindStringSubmatch(r.body)
+	if svg == nil {
+		t.Fatal("no link to favicon.svg")
+	}
+	r = b.get(svg[1])
+	r.want(t, http.StatusOK, "<svg", `fill="#17202e"`, `stroke="#7fb0ff"`)
+	if ct := r.header.Get("Content-Type"); ct != "image/svg+xml" {
+		t.Errorf("favicon.svg: Content-Type %q", ct)
+	}
 }

@@ -42,6 +42,25 @@
     update();
   });
 
+  // The console menu scrolls sideways when it does not fit (phones, or
+  // more sections than room): keep the current section in view and fade
+  // the edge that has more behind it.
+  var nav = document.querySelector(".top .nav");
+  if (nav) {
+    var hints = function () {
+      var more = nav.scrollWidth - nav.clientWidth;
+      nav.classList.toggle("more-left", more > 1 && nav.scrollLeft > 1);
+      nav.classList.toggle("more-right", more > 1 && nav.scrollLeft < more - 1);
+    };
+    var current = nav.querySelector("a[aria-current]");
+    if (current && nav.scrollWidth > nav.clientWidth) {
+      nav.scrollLeft = current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2;
+    }
+    nav.addEventListener("scroll", hints, { passive: true });
+    window.addEventListener("resize", hints);
+    hints();
+  }
+
   // Forms marked data-once cannot be sent twice by a double click; coming
   // back to the page (history) enables them again.
   var once = document.querySelectorAll("form[data-once]");
