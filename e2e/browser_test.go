@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/opsdesk/opsdesk/internal/app"
+	"github.com/opsdesk/opsdesk/internal/app/apptest"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/fake"
@@ -54,17 +53,10 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// server is opsdesk running in-process.
-type server struct {
-	a        *app.App
-	url      string
-	password string // admin's one-time password
-}
-
 // startOpsdesk starts opsdesk on embedded SQLite with one webhook
 // destination routed for questions, the way internal/app's tests do, and
 // captures the one-time admin password it prints at first start.
-func startOpsdesk(t *testing.T, hook *fake.Webhook) *server {
+func startOpsdesk(t *testing.T, hook *fake.Webhook) *apptest.Server {
 	t.Helper()
 	return startOpsdeskWith(t, `
 destinations:
@@ -76,7 +68,7 @@ routes:
 
 // startOpsdeskWith starts opsdesk with the given destinations and routes
 // (YAML appended to the base config).
-func startOpsdeskWith(t *testing.T, destinations string) *server {
+func startOpsdeskWith(t *testing.T, destinations string) *apptest.Server {
 	t.Helper()
 	cfg, err := config.Parse([]byte(`
 addr: 127.0.0.1:0
@@ -89,67 +81,22 @@ deliveries:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout bytes.Buffer
-	a, err := app.New(ctx, cfg, app.Options{
-		Lookup:  func(string) (string, bool) { return "", false },
-		Stdout:  &stdout,
-		Backoff: func(int) time.Duration { return 50 * time.Millisecond },
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
+	srv := apptest.Start(t, cfg, nil)
+	if srv.Password == "" {
+		t.Fatal("no one-time admin password in opsdesk's first-start output")
 	}
-	m := regexp.MustCompile(`created user "admin" with one-time password:\n\n    (\S+)\n`).FindStringSubmatch(stdout.String())
-	if m == nil {
-		cancel()
-		t.Fatalf("no one-time admin password in opsdesk's first-start output:\n%s", stdout.String())
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("opsdesk run: %v", err)
-			}
-		case <-time.After(35 * time.Second):
-			t.Error("opsdesk did not stop within 35s")
-		}
-	})
-	return &server{a: a, url: "http://" + ln.Addr().String(), password: m[1]}
+	return srv
 }
 
-// waitDelivered polls the store until the question's delivery to dest is no
-// longer pending and returns it.
+// waitDelivered waits until the question's deliveries are final and
+// returns the one to dest.
 func waitDelivered(t *testing.T, st *store.Store, ref, dest string, timeout time.Duration) *delivery.Delivery {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		var qid int64
-		if err := st.R.QueryRow(st.Q(`SELECT id FROM questions WHERE ref = ?`), ref).Scan(&qid); err != nil {
-			t.Fatalf("question %s not stored: %v", ref, err)
-		}
-		ds, err := delivery.ForQuestion(context.Background(), st, qid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range ds {
-			if d.Destination == dest && d.Status != delivery.StatusPending {
-				return d
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("delivery of %s to %s still pending after %v", ref, dest, timeout)
-		}
-		time.Sleep(10 * time.Millisecond)
+	d := apptest.WaitFinal(t, st, ref, timeout)[dest]
+	if d == nil {
+		t.Fatalf("question %s has no delivery to %s", ref, dest)
 	}
+	return d
 }
 
 // lockedBuffer is chromium's output: written by chromedp, read by the test.
@@ -293,7 +240,7 @@ func TestBrowserAskLoginSeeDelivery(t *testing.T) {
 
 	// 1. The attendee: the Japanese form, filled in and sent.
 	do("open /ask?lang=ja",
-		chromedp.Navigate(srv.url+"/ask?lang=ja"),
+		chromedp.Navigate(srv.URL+"/ask?lang=ja"),
 		chromedp.WaitVisible(chromedp.CSS(`textarea#question`)),
 	)
 	var lang string
@@ -340,16 +287,16 @@ func TestBrowserAskLoginSeeDelivery(t *testing.T) {
 	}
 	// The sink has answered; wait for opsdesk to record it, so the page
 	// below shows the final state rather than racing the worker.
-	if d := waitDelivered(t, srv.a.St, ref, "webhook", 10*time.Second); d.Status != delivery.StatusDelivered {
+	if d := waitDelivered(t, srv.App.St, ref, "webhook", 10*time.Second); d.Status != delivery.StatusDelivered {
 		t.Fatalf("delivery to webhook: %s (%s)", d.Status, d.LastError)
 	}
 
 	// 3. The admin: log in, find the question, open it.
 	do("log in",
-		chromedp.Navigate(srv.url+"/login"),
+		chromedp.Navigate(srv.URL+"/login"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=password]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), srv.password),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), srv.Password),
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form.logout`)),
 	)
@@ -358,7 +305,7 @@ func TestBrowserAskLoginSeeDelivery(t *testing.T) {
 	}
 	link := `a.ref[href="/questions/` + ref + `"]`
 	do("find the question in /questions",
-		chromedp.Navigate(srv.url+"/questions"),
+		chromedp.Navigate(srv.URL+"/questions"),
 		chromedp.WaitVisible(chromedp.CSS(link)),
 	)
 	var listBadges []string
@@ -374,7 +321,7 @@ func TestBrowserAskLoginSeeDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := srv.url + "/questions/" + ref; loc != want {
+	if want := srv.URL + "/questions/" + ref; loc != want {
 		t.Errorf("question page at %s, want %s", loc, want)
 	}
 	if h := text("main h1"); !strings.Contains(h, ref) {

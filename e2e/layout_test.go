@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/opsdesk/opsdesk/internal/app/apptest"
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/intake"
@@ -163,7 +164,7 @@ func TestBrowserLayout(t *testing.T) {
 					sep = "&"
 				}
 				where := fmt.Sprintf("%s %s (%s)", vp.name, path, lang)
-				do(where, chromedp.Navigate(srv.url+path+sep+"lang="+lang))
+				do(where, chromedp.Navigate(srv.URL+path+sep+"lang="+lang))
 				var l layout
 				eval(measureLayout, &l)
 				if l.DocWidth > l.ViewWidth {
@@ -204,7 +205,7 @@ func TestBrowserLayout(t *testing.T) {
 	// A question that reached both destinations.
 	submit := func(project, name, text, lang string) *intake.Question {
 		t.Helper()
-		q, err := srv.a.Intake.Submit(context.Background(), intake.Input{Project: project, Name: name, Question: text},
+		q, err := srv.App.Intake.Submit(context.Background(), intake.Input{Project: project, Name: name, Question: text},
 			intake.Meta{SourceIP: "192.0.2.10", UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1", Lang: lang})
 		if err != nil {
 			t.Fatal(err)
@@ -212,18 +213,18 @@ func TestBrowserLayout(t *testing.T) {
 		return q
 	}
 	q1 := submit("AWS-101", "山田 花子", questionText, "ja")
-	waitDelivered(t, srv.a.St, q1.Ref, "instructors", 10*time.Second)
-	waitDelivered(t, srv.a.St, q1.Ref, "tickets", 10*time.Second)
+	waitDelivered(t, srv.App.St, q1.Ref, "instructors", 10*time.Second)
+	waitDelivered(t, srv.App.St, q1.Ref, "tickets", 10*time.Second)
 
 	// Public pages and the login form, logged out.
 	check("ask", "/ask", nil)
 	check("thanks", "/ask/thanks?ref="+q1.Ref, nil)
 	check("login", "/login", nil)
 	do("log in",
-		chromedp.Navigate(srv.url+"/login?lang=en"),
+		chromedp.Navigate(srv.URL+"/login?lang=en"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=password]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), srv.password),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), srv.Password),
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form.logout`)),
 	)
@@ -232,10 +233,10 @@ func TestBrowserLayout(t *testing.T) {
 	// A question that one destination refuses for good.
 	broken.FailNext(1, fake.Failure{Status: 404, Body: `{"error":"no such hook"}`})
 	q2 := submit("", "Kim Minjun", "Can I get the slides of day 2? The link in the chat has expired.", "ko")
-	if d := waitDelivered(t, srv.a.St, q2.Ref, "tickets", 10*time.Second); d.Status != delivery.StatusFailed {
+	if d := waitDelivered(t, srv.App.St, q2.Ref, "tickets", 10*time.Second); d.Status != delivery.StatusFailed {
 		t.Fatalf("delivery of %s to tickets: %s, want failed", q2.Ref, d.Status)
 	}
-	waitDelivered(t, srv.a.St, q2.Ref, "instructors", 10*time.Second)
+	waitDelivered(t, srv.App.St, q2.Ref, "instructors", 10*time.Second)
 
 	check("home-failed", "/", nil)
 	check("questions", "/questions", nil)
@@ -274,7 +275,7 @@ func TestBrowserLayout(t *testing.T) {
 	do("viewport phone", chromedp.EmulateViewport(phone.w, phone.h, phone.opts...))
 	for _, lang := range langs {
 		where := "phone /questions (" + lang + ") with three more sections"
-		do(where, chromedp.Navigate(srv.url+"/questions?lang="+lang))
+		do(where, chromedp.Navigate(srv.URL+"/questions?lang="+lang))
 		var faded bool
 		eval(`(function () {
   var nav = document.querySelector(".top .nav");
@@ -322,7 +323,7 @@ func TestBrowserLayout(t *testing.T) {
 
 // startOpsdesk2 starts opsdesk with two webhook destinations, instructors
 // (ok) and tickets (broken), both routed for questions.
-func startOpsdesk2(t *testing.T, ok, broken *fake.Webhook) *server {
+func startOpsdesk2(t *testing.T, ok, broken *fake.Webhook) *apptest.Server {
 	t.Helper()
 	return startOpsdeskWith(t, `
 destinations:

@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/opsdesk/opsdesk/internal/app"
+	"github.com/opsdesk/opsdesk/internal/app/apptest"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/fake"
@@ -69,53 +68,6 @@ routes:
 	return cfg, env
 }
 
-type running struct {
-	a    *app.App
-	url  string
-	stop func() time.Duration
-}
-
-func start(t *testing.T, cfg *config.Config, env map[string]string) *running {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, app.Options{
-		Lookup:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		Stdout:  io.Discard,
-		Backoff: func(int) time.Duration { return 50 * time.Millisecond },
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, ln) }()
-	r := &running{a: a, url: "http://" + ln.Addr().String()}
-	stopped := false
-	r.stop = func() time.Duration {
-		if stopped {
-			return 0
-		}
-		stopped = true
-		begin := time.Now()
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		case <-time.After(35 * time.Second):
-			t.Fatal("opsdesk did not stop within 35s")
-		}
-		return time.Since(begin)
-	}
-	t.Cleanup(func() { r.stop() })
-	return r
-}
-
 func postJSON(t *testing.T, url, body string) (int, map[string]string) {
 	t.Helper()
 	resp, err := http.Post(url, "application/json", strings.NewReader(body))
@@ -128,49 +80,13 @@ func postJSON(t *testing.T, url, body string) (int, map[string]string) {
 	return resp.StatusCode, m
 }
 
-// waitDeliveries polls the store until every delivery of the question is
-// in a final state, and returns them by destination.
-func waitDeliveries(t *testing.T, st *store.Store, ref string, timeout time.Duration) map[string]*delivery.Delivery {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		var qid int64
-		err := st.R.QueryRow(st.Q(`SELECT id FROM questions WHERE ref = ?`), ref).Scan(&qid)
-		if err != nil {
-			t.Fatalf("question %s not stored: %v", ref, err)
-		}
-		ds, err := delivery.ForQuestion(context.Background(), st, qid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]*delivery.Delivery{}
-		final := true
-		for _, d := range ds {
-			out[d.Destination] = d
-			if d.Status == delivery.StatusPending {
-				final = false
-			}
-		}
-		if final {
-			return out
-		}
-		if time.Now().After(deadline) {
-			for _, d := range ds {
-				t.Logf("%s: %s attempts=%d err=%s", d.Destination, d.Status, d.Attempts, d.LastError)
-			}
-			t.Fatalf("deliveries of %s not final after %s", ref, timeout)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestQuestionFanOut(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			s := newSinks(t)
 			cfg, env := s.config(t, storetest.DatabaseURL(t, engine))
-			r := start(t, cfg, env)
-			api := r.url + "/api/v1/questions"
+			r := apptest.Start(t, cfg, env)
+			api := r.URL + "/api/v1/questions"
 
 			// The happy path: one question reaches all five destinations.
 			text := "S3 バケットで障害が発生したときの確認手順を教えてください。CloudTrail のログはどこにありますか?\n二行目の詳細"
@@ -179,7 +95,7 @@ func TestQuestionFanOut(t *testing.T) {
 				t.Fatalf("submit: %d %v", code, body)
 			}
 			ref := body["id"]
-			ds := waitDeliveries(t, r.a.St, ref, 20*time.Second)
+			ds := apptest.WaitFinal(t, r.App.St, ref, 20*time.Second)
 			for _, name := range []string{"teams", "backlog", "dingtalk", "slack", "webhook"} {
 				d := ds[name]
 				if d == nil || d.Status != delivery.StatusDelivered || d.Attempts != 1 {
@@ -233,14 +149,14 @@ func TestQuestionFanOut(t *testing.T) {
 			deadline := time.Now().Add(10 * time.Second)
 			for time.Now().Before(deadline) {
 				var attempts int
-				_ = r.a.St.R.QueryRow(r.a.St.Q(`SELECT d.attempts FROM deliveries d JOIN questions q ON q.id = d.question_id WHERE q.ref = ? AND d.destination = 'dingtalk'`), ref2).Scan(&attempts)
+				_ = r.App.St.R.QueryRow(r.App.St.Q(`SELECT d.attempts FROM deliveries d JOIN questions q ON q.id = d.question_id WHERE q.ref = ? AND d.destination = 'dingtalk'`), ref2).Scan(&attempts)
 				if attempts >= 2 {
 					break
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
 			s.dingtalk.Up()
-			ds = waitDeliveries(t, r.a.St, ref2, 20*time.Second)
+			ds = apptest.WaitFinal(t, r.App.St, ref2, 20*time.Second)
 			if d := ds["slack"]; d.Status != delivery.StatusDelivered || d.Attempts != 3 {
 				t.Errorf("slack after two 500s: %+v", d)
 			}
@@ -265,11 +181,11 @@ func TestQuestionFanOut(t *testing.T) {
 			}
 
 			// An operator retries the failed delivery: it is sent again.
-			ok, err := delivery.Retry(context.Background(), r.a.St, r.a.Queue, d.ID, time.Now())
+			ok, err := delivery.Retry(context.Background(), r.App.St, r.App.Queue, d.ID, time.Now())
 			if err != nil || !ok {
 				t.Fatalf("retry: %v %v", ok, err)
 			}
-			ds = waitDeliveries(t, r.a.St, ref2, 10*time.Second)
+			ds = apptest.WaitFinal(t, r.App.St, ref2, 10*time.Second)
 			if d := ds["webhook"]; d.Status != delivery.StatusDelivered || d.Generation != 1 {
 				t.Errorf("webhook after manual retry: %+v", d)
 			}
@@ -283,7 +199,7 @@ func TestQuestionFanOut(t *testing.T) {
 				"/readyz":  `"ready"`,
 				"/metrics": `opsdesk_deliveries{destination="slack",status="delivered"} 2`,
 			} {
-				resp, err := http.Get(r.url + path)
+				resp, err := http.Get(r.URL + path)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -293,7 +209,7 @@ func TestQuestionFanOut(t *testing.T) {
 					t.Errorf("%s: %d, missing %s in\n%.2000s", path, resp.StatusCode, want, b)
 				}
 			}
-			resp, _ := http.Get(r.url + "/metrics")
+			resp, _ := http.Get(r.URL + "/metrics")
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			for _, want := range []string{`opsdesk_http_requests_total{method="POST",route="POST /api/v1/questions",status="202"} 2`, `opsdesk_jobs{kind="deliver",state="completed"}`, `opsdesk_delivery_attempts_total{destination="slack",outcome="retry"} 2`} {
@@ -301,7 +217,7 @@ func TestQuestionFanOut(t *testing.T) {
 					t.Errorf("metrics lack %s", want)
 				}
 			}
-			if took := r.stop(); took > 30*time.Second {
+			if took := r.Stop(); took > 30*time.Second {
 				t.Errorf("shutdown took %s", took)
 			}
 		})
@@ -313,8 +229,8 @@ func TestBadInputStoresNothing(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			s := newSinks(t)
 			cfg, env := s.config(t, storetest.DatabaseURL(t, engine))
-			r := start(t, cfg, env)
-			api := r.url + "/api/v1/questions"
+			r := apptest.Start(t, cfg, env)
+			api := r.URL + "/api/v1/questions"
 			cases := []struct {
 				ct, body string
 				status   int
@@ -347,7 +263,7 @@ func TestBadInputStoresNothing(t *testing.T) {
 				t.Errorf("honeypot: %d", code)
 			}
 			var n int
-			if err := r.a.St.R.QueryRow(`SELECT count(*) FROM questions`).Scan(&n); err != nil || n != 0 {
+			if err := r.App.St.R.QueryRow(`SELECT count(*) FROM questions`).Scan(&n); err != nil || n != 0 {
 				t.Errorf("questions stored from bad input: %d (%v)", n, err)
 			}
 			if s.webhook.RequestCount() != 0 {
@@ -366,9 +282,9 @@ func TestRateLimitAndTrustedProxy(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	r := start(t, cfg, env)
+	r := apptest.Start(t, cfg, env)
 	post := func(xff string) (int, string) {
-		req, _ := http.NewRequest("POST", r.url+"/api/v1/questions", strings.NewReader(`{"question":"q"}`))
+		req, _ := http.NewRequest("POST", r.URL+"/api/v1/questions", strings.NewReader(`{"question":"q"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Forwarded-For", xff)
 		resp, err := http.DefaultClient.Do(req)
@@ -392,7 +308,7 @@ func TestRateLimitAndTrustedProxy(t *testing.T) {
 		t.Errorf("other client: %d", code)
 	}
 	var ip string
-	if err := r.a.St.R.QueryRow(`SELECT source_ip FROM questions ORDER BY id LIMIT 1`).Scan(&ip); err != nil || ip != "203.0.113.5" {
+	if err := r.App.St.R.QueryRow(`SELECT source_ip FROM questions ORDER BY id LIMIT 1`).Scan(&ip); err != nil || ip != "203.0.113.5" {
 		t.Errorf("stored source ip %q (%v)", ip, err)
 	}
 }
