@@ -50,6 +50,7 @@ type options struct {
 	fanDur     time.Duration
 	fanWait    time.Duration
 	idleSettle time.Duration
+	idleWatch  time.Duration
 	jsonOut    string
 	workers    int
 }
@@ -62,6 +63,11 @@ type rep struct {
 	IdleRSSKB        int64 // VmRSS after the first start (admin bootstrap), settled
 	IdleHWMKB        int64 // VmHWM at that point
 	IdleRestartRSSKB int64 // VmRSS after a restart on the same data, settled
+	IdleAnonKB       int64 // RssAnon part of IdleRestartRSSKB (Go heap, SQLite caches)
+	// With --idle-watch (first repetition only): the restarted process is
+	// left idle and VmRSS sampled every second until that long after start.
+	IdleWatchMaxKB int64
+	IdleWatchEndKB int64
 
 	Sat        []satRun // routed to the three sinks (deliveries run concurrently)
 	SatNoRoute []satRun // no routes: the intake path alone
@@ -129,6 +135,7 @@ func parseFlags() *options {
 	flag.DurationVar(&o.fanWait, "fanout-wait", 60*time.Second, "how long to wait for the last deliveries")
 	flag.DurationVar(&o.idleSettle, "idle-settle", 5*time.Second, "wait after start before reading idle RSS")
 	flag.IntVar(&o.workers, "delivery-workers", 0, "deliveries.workers for opsdesk (0 = product default, 20)")
+	flag.DurationVar(&o.idleWatch, "idle-watch", 0, "first repetition only: keep the restarted process idle this long after start and report the highest VmRSS (the Go runtime forces a GC every 2 minutes; 150s covers one)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every repetition's raw results to this file")
 	flag.Parse()
 	if o.bin == "" {
@@ -224,8 +231,20 @@ func runRep(o *options, spec serverSpec, sinks []*sink, r *rep) error {
 			s.cleanup(spec.pgAdmin)
 			return err
 		}
+		t0 := time.Now()
 		time.Sleep(o.idleSettle)
 		r.IdleRestartRSSKB, _, _ = procStatus(s2.pid)
+		r.IdleAnonKB = procField(s2.pid, "RssAnon")
+		if o.idleWatch > 0 && r.Rep == 1 {
+			logf("%s rep %d: watching idle RSS for %s", r.Engine, r.Rep, o.idleWatch)
+			for time.Since(t0) < o.idleWatch {
+				time.Sleep(time.Second)
+				if rss, _, err := procStatus(s2.pid); err == nil {
+					r.IdleWatchMaxKB = max(r.IdleWatchMaxKB, rss)
+					r.IdleWatchEndKB = rss
+				}
+			}
+		}
 		s2.stop(spec.pgAdmin, false)
 	}
 
@@ -516,8 +535,17 @@ func printTable(w io.Writer, o *options, reps []*rep) {
 			idle := median(collect(reps, engine, func(r *rep) (int64, bool) { return r.IdleRSSKB, r.IdleRSSKB > 0 }))
 			hwm := median(collect(reps, engine, func(r *rep) (int64, bool) { return r.IdleHWMKB, r.IdleHWMKB > 0 }))
 			restart := median(collect(reps, engine, func(r *rep) (int64, bool) { return r.IdleRestartRSSKB, r.IdleRestartRSSKB > 0 }))
-			fmt.Fprintf(w, "| RSS idle (VmRSS %s after first start) | **%s** (VmHWM so far %s; after a restart on the same data %s) | ≤ 60 MB | %s |\n",
-				o.idleSettle, mb(idle), mb(hwm), mb(restart), passFail(float64(idle)*1024 <= 60e6))
+			anon := median(collect(reps, engine, func(r *rep) (int64, bool) { return r.IdleAnonKB, r.IdleAnonKB > 0 }))
+			fmt.Fprintf(w, "| RSS idle, first start (VmRSS %s after /readyz; includes creating the admin user) | **%s** (= %.1f MB; VmHWM so far %s) | ≤ 60 MB | %s |\n",
+				o.idleSettle, mb(idle), float64(idle)*1024/1e6, mb(hwm), passFail(float64(idle)*1024 <= 60e6))
+			fmt.Fprintf(w, "| RSS idle, restart on the same data (VmRSS %s after /readyz) | **%s** (= %.1f MB; RssAnon %s) | ≤ 60 MB | %s |\n",
+				o.idleSettle, mb(restart), float64(restart)*1024/1e6, mb(anon), passFail(float64(restart)*1024 <= 60e6))
+			for _, r := range reps {
+				if r.Engine == engine && r.IdleWatchMaxKB > 0 {
+					fmt.Fprintf(w, "| RSS idle over %s after a restart (rep %d, sampled every 1 s) | highest **%s** (= %.1f MB), at the end %s | ≤ 60 MB | %s |\n",
+						o.idleWatch, r.Rep, mb(r.IdleWatchMaxKB), float64(r.IdleWatchMaxKB)*1024/1e6, mb(r.IdleWatchEndKB), passFail(float64(r.IdleWatchMaxKB)*1024 <= 60e6))
+				}
+			}
 		}
 		if o.phases["sat"] {
 			var peaks []int64

@@ -302,6 +302,23 @@ func procStatus(pid int) (rss, hwm int64, err error) {
 	return rss, hwm, nil
 }
 
+// procField reads one "kB" field of /proc/PID/status (e.g. RssAnon).
+func procField(pid int, name string) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && k == name {
+			if f := strings.Fields(v); len(f) > 0 {
+				n, _ := strconv.ParseInt(f[0], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
+}
+
 // procCPU returns user+system CPU time of pid (from /proc/PID/stat, clock
 // ticks of 10 ms, the Linux USER_HZ).
 func procCPU(pid int) time.Duration {

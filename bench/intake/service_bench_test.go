@@ -11,6 +11,12 @@ package main
 //	routes=0            question row only (what "no routes" measures end to end)
 //	routes=3/queue=nop  question + 3 delivery rows, jobs not enqueued
 //	routes=3/queue=river question + 3 delivery rows + 3 River jobs (the product)
+//	routes=3/queue=river-1-per-question  same rows, but only every third job is
+//	                    inserted: the River cost of one wake-up job per question
+//	routes=3/queue=river-1-per-batch     same rows, one job per group commit
+//
+// The last two only estimate what a design with fewer wake-up jobs would
+// gain on the intake side; nothing works those jobs.
 
 import (
 	"context"
@@ -36,15 +42,37 @@ func (nopQueue) Start(context.Context) error                                { re
 func (nopQueue) Stop(context.Context) error                                 { return nil }
 func (nopQueue) Stats(context.Context) ([]jobs.Stat, error)                 { return nil, nil }
 
+// thinQueue passes on only some of the jobs (see the variants).
+type thinQueue struct {
+	jobs.Queue
+	every    int  // keep one job in every
+	perBatch bool // keep one job per InsertMany call
+}
+
+func (t thinQueue) InsertMany(ctx context.Context, ps []river.InsertManyParams) error {
+	if t.perBatch {
+		return t.Queue.InsertMany(ctx, ps[:1])
+	}
+	var kept []river.InsertManyParams
+	for i := 0; i < len(ps); i += t.every {
+		kept = append(kept, ps[i])
+	}
+	return t.Queue.InsertMany(ctx, kept)
+}
+
 func BenchmarkSubmit(b *testing.B) {
+	routes := []string{"sink-1", "sink-2", "sink-3"}
 	variants := []struct {
 		name   string
 		routes []string
 		river  bool
+		thin   *thinQueue
 	}{
-		{"routes=0", nil, true},
-		{"routes=3/queue=nop", []string{"sink-1", "sink-2", "sink-3"}, false},
-		{"routes=3/queue=river", []string{"sink-1", "sink-2", "sink-3"}, true},
+		{"routes=0", nil, true, nil},
+		{"routes=3/queue=nop", routes, false, nil},
+		{"routes=3/queue=river", routes, true, nil},
+		{"routes=3/queue=river-1-per-question", routes, true, &thinQueue{every: 3}},
+		{"routes=3/queue=river-1-per-batch", routes, true, &thinQueue{perBatch: true}},
 	}
 	for _, engine := range storetest.Engines() {
 		for _, v := range variants {
@@ -66,6 +94,11 @@ func BenchmarkSubmit(b *testing.B) {
 					// Insert-only client: no workers compete for the database.
 					if q, err = jobs.New(st, jobs.Options{}); err != nil {
 						b.Fatal(err)
+					}
+					if v.thin != nil {
+						t := *v.thin
+						t.Queue = q
+						q = t
 					}
 				}
 				svc := intake.New(st, q, intake.Options{Routes: v.routes})

@@ -249,6 +249,23 @@ func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= f.min && f.Handler.Enabled(ctx, l)
 }
 
+// Handle drops River's complaints about its own context being cancelled,
+// which it logs as errors while stopping.
+func (f levelFilter) Handle(ctx context.Context, r slog.Record) error {
+	cancelled := false
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "error" && strings.Contains(a.Value.String(), "context canceled") {
+			cancelled = true
+			return false
+		}
+		return true
+	})
+	if cancelled {
+		return nil
+	}
+	return f.Handler.Handle(ctx, r)
+}
+
 func (f levelFilter) WithAttrs(as []slog.Attr) slog.Handler {
 	return levelFilter{f.Handler.WithAttrs(as), f.min}
 }
@@ -399,6 +416,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.Log.Info("opsdesk started", "addr", ln.Addr().String(), "engine", a.St.Engine, "version", Version, "config", a.Cfg.Source,
 		"destinations", len(a.Cfg.Destinations))
 
+	if len(a.Cfg.Routes.Questions) == 0 {
+		a.Log.Warn("no destinations in routes.questions: questions are stored but sent nowhere (see deploy/opsdesk.example.yaml)")
+	}
 	var runErr error
 	select {
 	case <-ctx.Done():
