@@ -40,6 +40,7 @@ Usage:
   opsdesk tokens revoke NAME
   opsdesk deliveries list [--status failed|pending|delivered] [--limit N]
   opsdesk deliveries retry ID | --failed
+  opsdesk cases sync [--account NAME]               archive AWS Support cases now
   opsdesk version
 
 Every command takes --config FILE. Environment variables override the file:
@@ -80,6 +81,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return tokens(rest, stdout)
 	case "deliveries":
 		return deliveries(rest, stdout)
+	case "cases":
+		return casesCmd(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "opsdesk", app.Version)
 		return nil

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/store"
 	"github.com/opsdesk/opsdesk/internal/store/storetest"
 )
@@ -119,4 +121,41 @@ func TestCLIBadConfig(t *testing.T) {
 func isUsage(err error) bool {
 	var u usageError
 	return errors.As(err, &u)
+}
+
+func TestCLICasesSync(t *testing.T) {
+	f := fake.NewSupport(t)
+	f.Load(fake.SupportGen{Cases: 40, Seed: 5, NoAttachments: true}.Generate())
+	basic := f.AddAccount("210987654321", "us-east-1")
+	basic.SetSubscriptionRequired(true)
+	dir := t.TempDir()
+	cfgFile := dir + "/opsdesk.yaml"
+	if err := os.WriteFile(cfgFile, []byte("data_dir: "+dir+"\naws:\n  accounts:\n    - {name: prod, languages: [en, ja, zh, ko]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("OPSDESK_DATABASE", storetest.DatabaseURL(t, store.SQLite))
+	t.Setenv("AWS_ACCESS_KEY_ID", f.AccessKeyID())
+	t.Setenv("AWS_SECRET_ACCESS_KEY", f.SecretAccessKey())
+	t.Setenv("AWS_CONFIG_FILE", dir+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/none")
+	t.Setenv("AWS_ENDPOINT_URL_SUPPORT", f.URL())
+	out, err := cli(t, "", "cases", "sync", "--config", cfgFile)
+	if err != nil || !strings.Contains(out, "prod: 40 cases (40 new, 0 changed, 0 no longer at AWS)") {
+		t.Fatalf("cases sync: %v\n%s", err, out)
+	}
+	out, err = cli(t, "", "cases", "sync", "--config", cfgFile, "--account", "prod")
+	if err != nil || !strings.Contains(out, "(0 new, 0 changed") || !strings.Contains(out, "0 new messages") {
+		t.Errorf("second sync: %v\n%s", err, out)
+	}
+	if _, err := cli(t, "", "cases", "sync", "--config", cfgFile, "--account", "nope"); !isUsage(err) {
+		t.Errorf("unknown account: %v", err)
+	}
+	// An account without a support plan fails with a clear message; the
+	// command exits non-zero after syncing the others.
+	t.Setenv("AWS_ACCESS_KEY_ID", basic.AccessKeyID())
+	t.Setenv("AWS_SECRET_ACCESS_KEY", basic.SecretAccessKey())
+	out, err = cli(t, "", "cases", "sync", "--config", cfgFile)
+	if err == nil || !strings.Contains(out, "prod: FAILED") || !strings.Contains(out, "Support plan") {
+		t.Errorf("no support plan: %v\n%s", err, out)
+	}
 }

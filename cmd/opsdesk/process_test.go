@@ -236,9 +236,9 @@ routes:
 			// Every stored question is delivered to every destination. On
 			// SQLite the restarted process owns every job at once; on
 			// PostgreSQL jobs the dead process held are rescued by River
-			// after deliveries.timeout + 25 s (checked every 30 s), as they
+			// after the longest job timeout + 30 s (checked every 30 s), as they
 			// would be for another replica.
-			deadline := time.Now().Add(120 * time.Second)
+			deadline := time.Now().Add(150 * time.Second)
 			for {
 				var open, failed int
 				_ = st.R.QueryRow(`SELECT count(*) FROM deliveries WHERE status = 'pending'`).Scan(&open)

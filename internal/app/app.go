@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/httpx"
@@ -43,6 +45,7 @@ type App struct {
 	Queue   jobs.Queue
 	Intake  *intake.Service
 	Metrics *metrics.Metrics
+	Syncer  *cases.Syncer
 	Handler http.Handler
 
 	now     func() time.Time
@@ -169,6 +172,19 @@ func Senders(cfg *config.Config, lookup func(string) (string, bool)) (map[string
 	return out, nil
 }
 
+// NewSyncer builds the case archive's syncer; attachments are stored under
+// the data directory.
+func NewSyncer(cfg *config.Config, st *store.Store, now func() time.Time, log *slog.Logger) *cases.Syncer {
+	return &cases.Syncer{
+		Store:          cases.NewStore(st),
+		Dir:            filepath.Join(cfg.DataDir, "attachments"),
+		Overlap:        24 * time.Hour,
+		ResolvedRepoll: cfg.Cases.ResolvedRepoll.D(),
+		Now:            now,
+		Log:            log,
+	}
+}
+
 type metricsSource struct{ a *App }
 
 func (m metricsSource) JobCounts(ctx context.Context) (map[[2]string]int64, error) {
@@ -193,6 +209,11 @@ func (a *App) initJobs(ctx context.Context) error {
 		return err
 	}
 	a.Metrics = metrics.New(metricsSource{a}, a.Log)
+	accounts, err := cases.Accounts(ctx, a.Cfg, a.lookup, a.Log.With("component", "support"))
+	if err != nil {
+		return err
+	}
+	a.Syncer = NewSyncer(a.Cfg, a.St, a.now, a.Log.With("component", "cases"))
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &delivery.Worker{
 		St: a.St, Senders: senders, RetryFor: a.Cfg.Deliveries.RetryFor.D(), SendTimeout: a.Cfg.Deliveries.Timeout.D(),
@@ -203,6 +224,26 @@ func (a *App) initJobs(ctx context.Context) error {
 	// spurious re-enqueue harmless, so the grace period only saves work.
 	sweeper := &delivery.Sweeper{St: a.St, Now: a.now, Grace: 10 * time.Second, Log: a.Log.With("component", "sweeper")}
 	river.AddWorker(workers, sweeper)
+	byName := map[string]cases.Account{}
+	var names []string
+	for _, acct := range accounts {
+		byName[acct.Name] = acct
+		names = append(names, acct.Name)
+	}
+	river.AddWorker(workers, &cases.SyncWorker{Syncer: a.Syncer, Accounts: byName, Log: a.Log.With("component", "cases")})
+	syncAll := &cases.SyncAllWorker{Accounts: names}
+	river.AddWorker(workers, syncAll)
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(30*time.Second), func() (river.JobArgs, *river.InsertOpts) {
+			return delivery.SweepArgs{}, nil
+		}, &river.PeriodicJobOpts{RunOnStart: true}),
+	}
+	if len(names) > 0 {
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(a.Cfg.Cases.SyncInterval.D()), func() (river.JobArgs, *river.InsertOpts) {
+			return cases.SyncAllArgs{}, nil
+		}, &river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	deliveryTimeout := a.Cfg.Deliveries.Timeout.D() + 10*time.Second
 	poll := time.Second
 	if a.St.Engine == store.SQLite {
 		poll = 100 * time.Millisecond // no LISTEN/NOTIFY: polling bounds pick-up latency
@@ -210,22 +251,20 @@ func (a *App) initJobs(ctx context.Context) error {
 	q, err := jobs.New(a.St, jobs.Options{
 		Workers:     workers,
 		Concurrency: a.Cfg.Deliveries.Workers,
-		JobTimeout:  a.Cfg.Deliveries.Timeout.D() + 10*time.Second,
-		// A job still "running" this long after its timeout belongs to a
-		// process that died; River makes it available to other replicas.
-		RescueAfter:       a.Cfg.Deliveries.Timeout.D() + 25*time.Second,
+		JobTimeout:  deliveryTimeout,
+		// A job still "running" this long after the longest job timeout
+		// belongs to a process that died; River makes it available to
+		// the other replicas.
+		RescueAfter:       max(deliveryTimeout, cases.SyncTimeout) + 30*time.Second,
 		FetchPollInterval: poll,
-		Periodic: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(30*time.Second), func() (river.JobArgs, *river.InsertOpts) {
-				return delivery.SweepArgs{}, nil
-			}, &river.PeriodicJobOpts{RunOnStart: true}),
-		},
-		Logger: riverLogger(a.Log),
+		Periodic:          periodic,
+		Logger:            riverLogger(a.Log),
 	})
 	if err != nil {
 		return err
 	}
 	sweeper.Queue = q
+	syncAll.Queue = q
 	a.Queue = q
 	a.Intake = intake.New(a.St, q, intake.Options{
 		Routes: a.Cfg.Routes.Questions, MaxQuestionChars: a.Cfg.Intake.MaxQuestionChars, Now: a.now,

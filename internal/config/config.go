@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,8 @@ type Config struct {
 	Console      Console       `yaml:"console"`
 	Destinations []Destination `yaml:"destinations"`
 	Routes       Routes        `yaml:"routes"`
+	AWS          AWS           `yaml:"aws"`
+	Cases        Cases         `yaml:"cases"`
 
 	// trusted is TrustedProxies parsed by Validate.
 	trusted []netip.Prefix
@@ -108,6 +111,37 @@ type Destination struct {
 	CategoryIDs  []int64 `yaml:"category_ids"`
 }
 
+// AWS lists the AWS accounts opsdesk works with.
+type AWS struct {
+	Accounts []AWSAccount `yaml:"accounts"`
+}
+
+// AWSAccount is one AWS account. Credentials come from the SDK's default
+// chain, a named profile, or an IAM role assumed through STS.
+type AWSAccount struct {
+	// Name identifies the account in opsdesk (e.g. "prod").
+	Name string `yaml:"name"`
+	// Profile is a named profile of the shared AWS config files.
+	Profile string `yaml:"profile"`
+	// RoleARN is assumed with STS; ExternalID is passed when set.
+	RoleARN    string `yaml:"role_arn"`
+	ExternalID string `yaml:"external_id"`
+	// Partition is aws (default), aws-cn or aws-us-gov.
+	Partition string `yaml:"partition"`
+	// Languages are the case languages to archive (default: all the API
+	// supports).
+	Languages []string `yaml:"languages"`
+}
+
+// Cases configures the Support case archive.
+type Cases struct {
+	// SyncInterval is how often every account is synced.
+	SyncInterval Duration `yaml:"sync_interval"`
+	// ResolvedRepoll is how long resolved cases keep being re-polled to
+	// catch reopening.
+	ResolvedRepoll Duration `yaml:"resolved_repoll"`
+}
+
 // Routes says which destinations receive which kind of item.
 type Routes struct {
 	Questions []string `yaml:"questions"`
@@ -150,6 +184,10 @@ func Default() *Config {
 		Console: Console{
 			SessionTTL:     Duration(7 * 24 * time.Hour),
 			LoginPerMinute: 10,
+		},
+		Cases: Cases{
+			SyncInterval:   Duration(time.Hour),
+			ResolvedRepoll: Duration(30 * 24 * time.Hour),
 		},
 	}
 }
@@ -299,6 +337,43 @@ func (c *Config) Validate() error {
 		}
 		names[d.Name] = true
 	}
+	if c.Cases.SyncInterval.D() < time.Minute {
+		return &Error{"cases.sync_interval", "must be at least 1m"}
+	}
+	if c.Cases.ResolvedRepoll.D() < 0 {
+		return &Error{"cases.resolved_repoll", "must not be negative"}
+	}
+	accounts := map[string]bool{}
+	for i, a := range c.AWS.Accounts {
+		key := fmt.Sprintf("aws.accounts[%d]", i)
+		if err := ValidateName(a.Name); err != nil {
+			return &Error{key + ".name", err.Error()}
+		}
+		if accounts[a.Name] {
+			return &Error{key + ".name", fmt.Sprintf("%q is used by two accounts", a.Name)}
+		}
+		accounts[a.Name] = true
+		key = fmt.Sprintf("aws.accounts[%s]", a.Name)
+		if a.Profile != "" && a.RoleARN != "" {
+			return &Error{key + ".role_arn", "set profile or role_arn, not both"}
+		}
+		if a.RoleARN != "" && !strings.HasPrefix(a.RoleARN, "arn:aws") {
+			return &Error{key + ".role_arn", fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", a.RoleARN)}
+		}
+		if a.ExternalID != "" && a.RoleARN == "" {
+			return &Error{key + ".external_id", "needs role_arn"}
+		}
+		switch a.Partition {
+		case "", "aws", "aws-cn", "aws-us-gov":
+		default:
+			return &Error{key + ".partition", fmt.Sprintf("%q must be aws, aws-cn or aws-us-gov", a.Partition)}
+		}
+		for j, l := range a.Languages {
+			if !slices.Contains(CaseLanguages, l) {
+				return &Error{fmt.Sprintf("%s.languages[%d]", key, j), fmt.Sprintf("%q is not a Support case language (%s)", l, strings.Join(CaseLanguages, ", "))}
+			}
+		}
+	}
 	for i, n := range c.Routes.Questions {
 		if !names[n] {
 			return &Error{fmt.Sprintf("routes.questions[%d]", i), fmt.Sprintf("no destination is named %q", n)}
@@ -420,6 +495,22 @@ func parsePrefix(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, err
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// CaseLanguages are the languages AWS Support accepts for cases.
+var CaseLanguages = []string{"en", "ja", "zh", "ko", "es", "pt", "fr", "tr"}
+
+// ValidateName checks an identifier used in URLs and logs (account names).
+func ValidateName(s string) error {
+	if s == "" || len(s) > 64 {
+		return errors.New("must be 1 to 64 characters")
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return fmt.Errorf("%q may contain only letters, digits, '-', '_' and '.'", s)
+		}
+	}
+	return nil
 }
 
 // Trusted reports whether addr is a configured trusted proxy.

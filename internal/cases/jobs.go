@@ -1,0 +1,102 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/opsdesk/opsdesk/internal/jobs"
+)
+
+// SyncArgs syncs one account. Unique per account: a sync already queued or
+// running absorbs another request.
+type SyncArgs struct {
+	Account string `json:"account"`
+}
+
+// Kind implements river.JobArgs.
+func (SyncArgs) Kind() string { return "case_sync" }
+
+// InsertOpts makes the job unique while it is queued or running (not
+// after it completed, so the next period can sync again).
+func (SyncArgs) InsertOpts() river.InsertOpts {
+	o := jobs.UniqueByArgs()
+	o.UniqueOpts.ByPeriod = time.Minute
+	return *o
+}
+
+// SyncChunk bounds one run of a sync job; longer syncs continue in the
+// next run, so a job never holds its lease for long (see RescueAfter).
+const SyncChunk = 20 * time.Second
+
+// SyncTimeout is the job timeout of a sync run.
+const SyncTimeout = 45 * time.Second
+
+// SyncWorker runs SyncArgs.
+type SyncWorker struct {
+	river.WorkerDefaults[SyncArgs]
+	Syncer   *Syncer
+	Accounts map[string]Account
+	Log      *slog.Logger
+}
+
+// Timeout implements river.Worker.
+func (w *SyncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return SyncTimeout }
+
+// Work implements river.Worker.
+func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
+	acct, ok := w.Accounts[job.Args.Account]
+	if !ok {
+		w.Log.Warn("case sync for an account no longer configured", "account", job.Args.Account)
+		return nil
+	}
+	res, err := w.Syncer.Sync(ctx, acct, time.Now().Add(SyncChunk))
+	if errors.Is(err, ErrNoSupportPlan) {
+		// Retrying cannot help until the plan changes; the next period
+		// tries again.
+		w.Log.Warn("case sync: the account has no Business or Enterprise support plan", "account", acct.Name)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	w.Log.Info("case sync", "account", acct.Name, "cases", res.CasesSeen, "new", res.CasesNew, "changed", res.CasesChanged,
+		"gone", res.CasesGone, "messages", res.Communications, "attachments", res.Attachments, "more", res.More, "ms", res.Took.Milliseconds())
+	for _, f := range res.Failures {
+		w.Log.Warn("case sync", "account", acct.Name, "problem", f)
+	}
+	if res.More {
+		return river.JobSnooze(0)
+	}
+	return nil
+}
+
+// SyncAllArgs is the periodic job that queues a sync of every account.
+type SyncAllArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SyncAllArgs) Kind() string { return "case_sync_all" }
+
+// SyncAllWorker queues one SyncArgs per account. One account failing
+// never stops the others: each has its own job.
+type SyncAllWorker struct {
+	river.WorkerDefaults[SyncAllArgs]
+	Queue    jobs.Queue
+	Accounts []string
+}
+
+// Work implements river.Worker.
+func (w *SyncAllWorker) Work(ctx context.Context, _ *river.Job[SyncAllArgs]) error {
+	var params []river.InsertManyParams
+	for _, a := range w.Accounts {
+		params = append(params, river.InsertManyParams{Args: SyncArgs{Account: a}})
+	}
+	if err := w.Queue.InsertMany(ctx, params); err != nil {
+		return fmt.Errorf("cases: queue syncs: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,363 @@
+package cases
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/opsdesk/opsdesk/internal/aws/support"
+)
+
+// Account is one AWS account to archive.
+type Account struct {
+	Name      string
+	Languages []string
+	Client    *support.Client
+}
+
+// Progress is reported while a sync runs (for the CLI's progress bar).
+type Progress struct {
+	Account        string
+	Phase          string // "cases", "re-poll", "communications"
+	Cases          int    // cases seen so far
+	Communications int    // new communications stored
+	Attachments    int    // attachments stored
+}
+
+// Result summarises the sync of one account.
+type Result struct {
+	Account         string
+	CasesSeen       int
+	CasesNew        int
+	CasesChanged    int
+	CasesGone       int
+	Communications  int
+	Attachments     int
+	AttachmentBytes int64
+	// Skipped lists languages the account's API refused, with the reason.
+	Skipped []string
+	// Failures lists problems that did not stop the sync (an attachment
+	// that could not be fetched …).
+	Failures []string
+	// More is set when the deadline stopped the sync before every case's
+	// messages were fetched.
+	More bool
+	Took time.Duration
+}
+
+// Syncer copies cases from the Support API into the archive.
+type Syncer struct {
+	Store *Store
+	// Dir is where attachment contents are stored (content-addressed).
+	Dir string
+	// Overlap is subtracted from the high-water mark so that cases created
+	// around the previous sync are not missed (clock skew, late indexing).
+	Overlap time.Duration
+	// ResolvedRepoll is how long resolved cases keep being re-polled.
+	ResolvedRepoll time.Duration
+	Now            func() time.Time
+	Log            *slog.Logger
+	// Progress, when set, is called as work advances.
+	Progress func(Progress)
+}
+
+func (s *Syncer) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// ErrNoSupportPlan is returned for an account without a Business or
+// Enterprise support plan.
+var ErrNoSupportPlan = support.ErrSubscriptionRequired
+
+// Sync archives everything new or changed in one account: every case AWS
+// returns in every configured language (from the stored high-water mark,
+// with overlap; everything on the first run), then every case not yet
+// resolved (or resolved recently) by id, then the communications and
+// attachments of every new or changed case.
+//
+// With a non-zero deadline it stops fetching messages when the deadline
+// passes and sets Result.More; the next call continues where it stopped.
+func (s *Syncer) Sync(ctx context.Context, acct Account, deadline time.Time) (*Result, error) {
+	begin := time.Now()
+	res := &Result{Account: acct.Name}
+	prog := Progress{Account: acct.Name}
+	report := func(phase string) {
+		if s.Progress != nil {
+			prog.Phase = phase
+			s.Progress(prog)
+		}
+	}
+	seen := map[int64]bool{}
+	handle := func(page []support.CaseDetails) error {
+		results, err := s.Store.upsertCases(ctx, acct.Name, page, s.now())
+		if err != nil {
+			return err
+		}
+		for _, r := range results {
+			if !seen[r.ref] {
+				seen[r.ref] = true
+				res.CasesSeen++
+				prog.Cases++
+			}
+			switch {
+			case r.isNew:
+				res.CasesNew++
+			case r.changed:
+				res.CasesChanged++
+			}
+		}
+		return nil
+	}
+
+	// 1. Discovery: every case created since the high-water mark.
+	for _, lang := range acct.Languages {
+		hw, err := s.Store.highWater(ctx, acct.Name, lang)
+		if err != nil {
+			return res, err
+		}
+		in := &support.DescribeCasesInput{IncludeResolvedCases: true, IncludeCommunications: support.Bool(false), Language: lang, MaxResults: support.MaxMaxResults}
+		if !hw.IsZero() {
+			in.AfterTime = support.FormatTime(hw.Add(-s.Overlap))
+		}
+		newest := hw
+		err = acct.Client.DescribeCasesPages(ctx, in, func(out *support.DescribeCasesOutput) error {
+			if err := handle(out.Cases); err != nil {
+				return err
+			}
+			for _, c := range out.Cases {
+				if t, err := c.Created(); err == nil && t.After(newest) {
+					newest = t
+				}
+			}
+			report("cases")
+			return nil
+		})
+		if err != nil {
+			if errors.Is(err, support.ErrSubscriptionRequired) {
+				return res, fmt.Errorf("cases: account %s: %w", acct.Name, err)
+			}
+			var ae *support.APIError
+			if errors.As(err, &ae) && ae.Code == "InvalidParameterValueException" && strings.Contains(strings.ToLower(ae.Message), "language") {
+				res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s", lang, ae.Message))
+				_ = s.Store.saveState(ctx, acct.Name, lang, hw, s.now(), ae.Message)
+				continue
+			}
+			_ = s.Store.saveState(ctx, acct.Name, lang, hw, s.now(), err.Error())
+			return res, fmt.Errorf("cases: account %s: describe cases (%s): %w", acct.Name, lang, err)
+		}
+		if err := s.Store.saveState(ctx, acct.Name, lang, newest, s.now(), ""); err != nil {
+			return res, fmt.Errorf("cases: save sync state: %w", err)
+		}
+	}
+
+	// 2. Re-poll: open and recently resolved cases, by id, 100 at a time,
+	// with their recent communications.
+	repoll, err := s.Store.toRepoll(ctx, acct.Name, s.now().Add(-s.ResolvedRepoll))
+	if err != nil {
+		return res, err
+	}
+	byLang := map[string][]repollCase{}
+	for _, r := range repoll {
+		byLang[r.language] = append(byLang[r.language], r)
+	}
+	for lang, list := range byLang {
+		for len(list) > 0 {
+			n := min(len(list), support.MaxCaseIDs)
+			chunk := list[:n]
+			list = list[n:]
+			ids := make([]string, len(chunk))
+			for i, r := range chunk {
+				ids[i] = r.caseID
+			}
+			returned := map[string]bool{}
+			err := acct.Client.DescribeCasesPages(ctx, &support.DescribeCasesInput{
+				CaseIDList: ids, Language: lang, IncludeResolvedCases: true, IncludeCommunications: support.Bool(true), MaxResults: support.MaxMaxResults,
+			}, func(out *support.DescribeCasesOutput) error {
+				for _, c := range out.Cases {
+					returned[c.CaseID] = true
+				}
+				if err := handle(out.Cases); err != nil {
+					return err
+				}
+				report("re-poll")
+				return nil
+			})
+			var ae *support.APIError
+			if err != nil && !(errors.As(err, &ae) && ae.Code == "CaseIdNotFound") {
+				return res, fmt.Errorf("cases: account %s: re-poll: %w", acct.Name, err)
+			}
+			// A case AWS no longer returns is kept, marked gone.
+			for _, r := range chunk {
+				if !returned[r.caseID] {
+					if err := s.Store.markGone(ctx, r.ref, s.now()); err != nil {
+						return res, err
+					}
+					res.CasesGone++
+				}
+			}
+		}
+	}
+
+	// 3. Communications and attachments of every case flagged above (or
+	// left flagged by an interrupted sync), until done or the deadline.
+	var last int64
+	for {
+		list, err := s.Store.needingComms(ctx, acct.Name, last, 100)
+		if err != nil {
+			return res, err
+		}
+		if len(list) == 0 {
+			break
+		}
+		for _, p := range list {
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				res.More = true
+				res.Took = time.Since(begin)
+				return res, nil
+			}
+			last = p.ref
+			if err := s.fetchComms(ctx, acct, p, res, &prog, report); err != nil {
+				return res, err
+			}
+		}
+	}
+	res.Took = time.Since(begin)
+	return res, nil
+}
+
+func (s *Syncer) fetchComms(ctx context.Context, acct Account, p pendingComms, res *Result, prog *Progress, report func(string)) error {
+	in := &support.DescribeCommunicationsInput{CaseID: p.caseID, MaxResults: support.MaxMaxResults}
+	if !p.after.IsZero() {
+		in.AfterTime = support.FormatTime(p.after)
+	}
+	err := acct.Client.DescribeCommunicationsPages(ctx, in, func(out *support.DescribeCommunicationsOutput) error {
+		stored, err := s.Store.addCommunications(ctx, p.ref, out.Communications, s.now())
+		if err != nil {
+			return err
+		}
+		for i, m := range out.Communications {
+			if stored[i].isNew {
+				res.Communications++
+				prog.Communications++
+			}
+			for _, a := range m.AllAttachments() {
+				id, need, err := s.Store.addAttachment(ctx, p.ref, stored[i].ref, a, s.now())
+				if err != nil {
+					return err
+				}
+				if !need {
+					continue
+				}
+				n, err := s.fetchAttachment(ctx, acct, id, a)
+				if err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					res.Failures = append(res.Failures, fmt.Sprintf("attachment %s of %s: %v", a.FileName, p.caseID, err))
+					continue
+				}
+				res.Attachments++
+				res.AttachmentBytes += n
+				prog.Attachments++
+			}
+		}
+		report("communications")
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cases: account %s: communications of %s: %w", acct.Name, p.caseID, err)
+	}
+	return s.Store.commsDone(ctx, p.ref)
+}
+
+// fetchAttachment downloads one attachment into the content-addressed
+// store: DescribeAttachment for small files, GetAttachmentDownloadLink for
+// those DescribeAttachment refuses (over 5 MB).
+func (s *Syncer) fetchAttachment(ctx context.Context, acct Account, id int64, a support.AttachmentDetails) (int64, error) {
+	tmp, err := os.CreateTemp(s.Dir, ".download-*")
+	if err != nil {
+		if mkErr := os.MkdirAll(s.Dir, 0o750); mkErr != nil {
+			return 0, mkErr
+		}
+		if tmp, err = os.CreateTemp(s.Dir, ".download-*"); err != nil {
+			return 0, err
+		}
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	w := io.MultiWriter(tmp, h)
+	var n int64
+	name := a.FileName
+	out, err := acct.Client.DescribeAttachment(ctx, &support.DescribeAttachmentInput{AttachmentID: a.AttachmentID})
+	var ae *support.APIError
+	switch {
+	case err == nil && out.Attachment != nil:
+		k, werr := w.Write(out.Attachment.Data)
+		if werr != nil {
+			return 0, werr
+		}
+		n = int64(k)
+		if out.Attachment.FileName != "" {
+			name = out.Attachment.FileName
+		}
+	case err == nil:
+		return 0, s.fail(ctx, id, "DescribeAttachment returned no attachment")
+	case errors.As(err, &ae) && (ae.Code == "InvalidParameterValueException"):
+		link, lerr := acct.Client.GetAttachmentDownloadLink(ctx, &support.GetAttachmentDownloadLinkInput{AttachmentID: a.AttachmentID})
+		if lerr != nil {
+			return 0, s.fail(ctx, id, lerr.Error())
+		}
+		if link.DownloadURL == nil || link.DownloadURL.URL == "" {
+			return 0, s.fail(ctx, id, "GetAttachmentDownloadLink returned no URL")
+		}
+		if n, err = acct.Client.DownloadAttachment(ctx, link.DownloadURL.URL, w); err != nil {
+			return 0, s.fail(ctx, id, err.Error())
+		}
+		if link.FileName != "" {
+			name = link.FileName
+		}
+	default:
+		return 0, s.fail(ctx, id, err.Error())
+	}
+	if err := tmp.Close(); err != nil {
+		return 0, err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	dst := s.blobPath(sum)
+	if _, err := os.Stat(dst); err != nil {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+			return 0, err
+		}
+		if err := os.Rename(tmp.Name(), dst); err != nil {
+			return 0, err
+		}
+	}
+	return n, s.Store.attachmentStored(ctx, id, name, n, sum, s.now())
+}
+
+func (s *Syncer) fail(ctx context.Context, id int64, reason string) error {
+	_ = s.Store.attachmentFailed(ctx, id, reason, s.now())
+	return errors.New(reason)
+}
+
+// blobPath is where content with this SHA256 lives.
+func (s *Syncer) blobPath(sum string) string {
+	return BlobPath(s.Dir, sum)
+}
+
+// BlobPath is where content with this SHA256 lives under dir.
+func BlobPath(dir, sum string) string {
+	return filepath.Join(dir, sum[:2], sum[2:4], sum)
+}

@@ -1,0 +1,245 @@
+package cases_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/opsdesk/opsdesk/internal/aws/support"
+	"github.com/opsdesk/opsdesk/internal/cases"
+	"github.com/opsdesk/opsdesk/internal/fake"
+	"github.com/opsdesk/opsdesk/internal/store"
+	"github.com/opsdesk/opsdesk/internal/store/storetest"
+)
+
+func client(t *testing.T, f *fake.Support, a *fake.SupportAccount) *support.Client {
+	t.Helper()
+	c, err := support.New(support.Options{
+		Credentials: a.CredentialsProvider(),
+		Endpoint:    f.URL(),
+		LookupEnv:   func(string) (string, bool) { return "", false },
+		HTTPClient:  &http.Client{Timeout: 10 * time.Second},
+		RetryMode:   aws.RetryModeStandard,
+		MaxAttempts: 6,
+		Sleep:       func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type counts struct{ cases, comms, atts int }
+
+func count(t *testing.T, st *store.Store) counts {
+	t.Helper()
+	var c counts
+	for q, dst := range map[string]*int{
+		`SELECT count(*) FROM cases`:                                    &c.cases,
+		`SELECT count(*) FROM case_communications`:                      &c.comms,
+		`SELECT count(*) FROM case_attachments WHERE status = 'stored'`: &c.atts,
+	} {
+		if err := st.R.QueryRow(q).Scan(dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+func TestSyncEndToEnd(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := fake.NewSupport(t)
+		// 1,200 cases in four languages; attachments (small, and large
+		// ones that need a download link) on 100 of them keep the test fast.
+		data := append(fake.SupportGen{Cases: 1100, Seed: 7, NoAttachments: true}.Generate(), fake.SupportGenerate(100, 8)...)
+		ids := map[string]bool{}
+		for _, c := range data {
+			if ids[c.CaseID] {
+				t.Fatalf("generated case id %s twice", c.CaseID)
+			}
+			ids[c.CaseID] = true
+		}
+		f.Load(data)
+		wantComms, wantAtts, langs := 0, 0, map[string]int{}
+		for _, c := range data {
+			wantComms += len(c.Communications)
+			langs[c.Language]++
+			for _, m := range c.Communications {
+				wantAtts += len(m.Attachments)
+			}
+		}
+		if len(langs) < 4 {
+			t.Fatalf("generated data has %d languages", len(langs))
+		}
+		dir := t.TempDir()
+		sy := &cases.Syncer{Store: cases.NewStore(st), Dir: dir, Overlap: 24 * time.Hour, ResolvedRepoll: 30 * 24 * time.Hour}
+		acct := cases.Account{Name: "prod", Languages: []string{"en", "ja", "zh", "ko"}, Client: client(t, f, f.SupportAccount)}
+
+		// A throttling burst in the middle is absorbed by retries.
+		f.ThrottleNext(3)
+		res, err := sy.Sync(ctx, acct, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := count(t, st)
+		if got.cases != len(data) || got.comms != wantComms || got.atts != wantAtts {
+			t.Fatalf("first sync stored %+v; want %d cases, %d messages, %d attachments", got, len(data), wantComms, wantAtts)
+		}
+		if res.CasesNew != len(data) || res.Communications != wantComms || len(res.Failures) != 0 {
+			t.Errorf("result %+v", res)
+		}
+		if f.Downloads() == 0 {
+			t.Error("no attachment was large enough to need a download link")
+		}
+		// Every attachment's content is on disk under its SHA256.
+		rows, err := st.R.Query(`SELECT sha256, size FROM case_attachments`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked := 0
+		for rows.Next() && checked < 50 {
+			var sum string
+			var size int64
+			_ = rows.Scan(&sum, &size)
+			b, err := os.ReadFile(cases.BlobPath(dir, sum))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.Sum256(b)
+			if hex.EncodeToString(h[:]) != sum || int64(len(b)) != size {
+				t.Fatalf("attachment %s: content does not match", sum)
+			}
+			checked++
+		}
+		rows.Close()
+
+		// Incremental sync with nothing new: a handful of calls, no
+		// communications fetched.
+		f.ResetCalls()
+		res, err = sy.Sync(ctx, acct, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var open int
+		_ = st.R.QueryRow(`SELECT count(*) FROM cases WHERE status <> 'resolved'`).Scan(&open)
+		calls := f.CallCounts()
+		t.Logf("incremental sync: %v for %d open cases", calls, open)
+		if calls["DescribeCommunications"] != 0 || calls["DescribeAttachment"] != 0 || res.Communications != 0 || res.CasesNew != 0 {
+			t.Errorf("nothing changed but the sync fetched: %v %+v", calls, res)
+		}
+		if max := 4 + 4*(open/100+1); f.TotalCalls() > max {
+			t.Errorf("incremental sync made %d calls; want at most %d", f.TotalCalls(), max)
+		}
+
+		// Changes between syncs: a reply, a resolution, a reopening, and a
+		// case AWS drops after its retention period.
+		var openCase, otherCase, dropped fake.SupportCase
+		for _, c := range data {
+			switch {
+			case c.Status != "resolved" && openCase.CaseID == "":
+				openCase = c
+			case c.Status != "resolved" && otherCase.CaseID == "":
+				otherCase = c
+			case c.Status != "resolved" && dropped.CaseID == "":
+				dropped = c
+			}
+		}
+		f.AddCommunication(openCase.CaseID, fake.SupportCommunication{Body: "新しい返信: 障害は解消しました", SubmittedBy: "Amazon Web Services", TimeCreated: time.Now().UTC()})
+		f.SetStatus(otherCase.CaseID, "resolved")
+		f.Remove(dropped.CaseID)
+		f.ResetCalls()
+		res, err = sy.Sync(ctx, acct, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Communications != 1 || res.CasesGone != 1 || res.CasesChanged != 1 {
+			t.Errorf("after changes: %+v", res)
+		}
+		// One call for the case with the reply, one for the resolved case.
+		if n := f.Calls("DescribeCommunications"); n != 2 {
+			t.Errorf("%d DescribeCommunications calls; want 2", n)
+		}
+		var status string
+		var resolvedAt, goneAt *int64
+		_ = st.R.QueryRow(st.Q(`SELECT status, resolved_at FROM cases WHERE case_id = ?`), otherCase.CaseID).Scan(&status, &resolvedAt)
+		if status != "resolved" || resolvedAt == nil {
+			t.Errorf("resolved case: %s %v", status, resolvedAt)
+		}
+		var comms int
+		_ = st.R.QueryRow(st.Q(`SELECT gone_at, comm_count FROM cases WHERE case_id = ?`), dropped.CaseID).Scan(&goneAt, &comms)
+		if goneAt == nil || comms != len(dropped.Communications) {
+			t.Errorf("dropped case: gone_at %v, %d messages kept of %d", goneAt, comms, len(dropped.Communications))
+		}
+		if c := count(t, st); c.cases != len(data) {
+			t.Errorf("the archive lost cases: %d of %d", c.cases, len(data))
+		}
+
+		// Reopened: status back, resolved_at cleared.
+		f.SetStatus(otherCase.CaseID, "reopened")
+		if _, err := sy.Sync(ctx, acct, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		resolvedAt = nil
+		_ = st.R.QueryRow(st.Q(`SELECT status, resolved_at FROM cases WHERE case_id = ?`), otherCase.CaseID).Scan(&status, &resolvedAt)
+		if status != "reopened" || resolvedAt != nil {
+			t.Errorf("reopened case: %s %v", status, resolvedAt)
+		}
+	})
+}
+
+func TestSyncNoSupportPlan(t *testing.T) {
+	st := storetest.New(t, store.SQLite)
+	f := fake.NewSupport(t)
+	f.SetSubscriptionRequired(true)
+	sy := &cases.Syncer{Store: cases.NewStore(st), Dir: t.TempDir(), Overlap: time.Hour, ResolvedRepoll: time.Hour}
+	_, err := sy.Sync(context.Background(), cases.Account{Name: "basic", Languages: []string{"en"}, Client: client(t, f, f.SupportAccount)}, time.Time{})
+	if !errors.Is(err, cases.ErrNoSupportPlan) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestSyncResumes stops a sync at its deadline and checks that the next
+// one finishes the work without fetching anything twice.
+func TestSyncResumes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := fake.NewSupport(t)
+		data := fake.SupportGen{Cases: 150, Seed: 3, NoAttachments: true}.Generate()
+		f.Load(data)
+		want := 0
+		for _, c := range data {
+			want += len(c.Communications)
+		}
+		sy := &cases.Syncer{Store: cases.NewStore(st), Dir: t.TempDir(), Overlap: time.Hour, ResolvedRepoll: time.Hour}
+		acct := cases.Account{Name: "prod", Languages: []string{"en", "ja", "zh", "ko"}, Client: client(t, f, f.SupportAccount)}
+		res, err := sy.Sync(ctx, acct, time.Now()) // already past: stops before messages
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.More || res.Communications != 0 || res.CasesNew != len(data) {
+			t.Fatalf("interrupted sync: %+v", res)
+		}
+		f.ResetCalls()
+		res, err = sy.Sync(ctx, acct, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.More || res.Communications != want {
+			t.Errorf("resumed sync: %+v; want %d messages", res, want)
+		}
+		if n := f.Calls("DescribeCommunications"); n < len(data) || n > len(data)+20 {
+			t.Errorf("%d DescribeCommunications calls for %d cases", n, len(data))
+		}
+		if c := count(t, st); c.comms != want {
+			t.Errorf("%d messages stored; want %d", c.comms, want)
+		}
+	})
+}
