@@ -26,10 +26,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -53,6 +55,9 @@ type options struct {
 	idleWatch  time.Duration
 	jsonOut    string
 	workers    int
+	maxForeign float64
+	attempts   int
+	pgQuery    string
 }
 
 // rep is everything measured in one repetition on one engine.
@@ -72,17 +77,17 @@ type rep struct {
 	Sat        []satRun // routed to the three sinks (deliveries run concurrently)
 	SatNoRoute []satRun // no routes: the intake path alone
 
-	Rate *rateRun
-	Fan  *fanRun
+	Rate        *rateRun // routed to the three sinks
+	RateNoRoute *rateRun // no routes
+	Fan         *fanRun
 }
 
 type satRun struct {
 	satResult
-	PeakRSSKB  int64   // VmHWM at the end of the run (fresh process)
-	SampledKB  int64   // max VmRSS sampled every 100 ms during the run
-	ServerCPU  float64 // opsdesk CPU, in cores, over the run
-	BenchCPU   float64 // this process (clients + sinks), in cores
-	MachineCPU float64 // whole machine (includes PostgreSQL), in cores
+	PeakRSSKB int64  // VmHWM at the end of the run (fresh process)
+	SampledKB int64  // max VmRSS sampled every 100 ms during the run
+	CPU       cpuUse // over the whole run (warm-up included)
+	Attempts  int    // > 1 when a run disturbed by other programs was redone
 	// SinkPerSec is deliveries received by the sinks per second during the
 	// run (the three destinations together), 0 without routes.
 	SinkPerSec float64
@@ -91,10 +96,9 @@ type satRun struct {
 
 type rateRun struct {
 	rateResult
-	PeakRSSKB  int64
-	ServerCPU  float64
-	BenchCPU   float64
-	MachineCPU float64
+	PeakRSSKB int64
+	CPU       cpuUse
+	Attempts  int
 	// SinkPerSec is deliveries received per second while the load ran
 	// (3 × rate would be "keeping up").
 	SinkPerSec float64
@@ -102,9 +106,9 @@ type rateRun struct {
 
 type fanRun struct {
 	fanResult
-	PeakRSSKB  int64
-	ServerCPU  float64
-	MachineCPU float64
+	PeakRSSKB int64
+	CPU       cpuUse
+	Attempts  int
 }
 
 func main() {
@@ -123,7 +127,7 @@ func parseFlags() *options {
 	flag.StringVar(&o.pgAdmin, "pg", envOr("OPSDESK_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test"), "PostgreSQL DSN used to create and drop one database per run")
 	flag.StringVar(&o.workdir, "workdir", os.TempDir(), "parent directory of the temporary data directories (SQLite files)")
 	flag.IntVar(&o.reps, "reps", 3, "repetitions of every measurement (the table shows medians)")
-	flag.StringVar(&phases, "phases", "idle,sat,sat-noroute,rate,fanout", "measurements to run")
+	flag.StringVar(&phases, "phases", "idle,sat,sat-noroute,rate,rate-noroute,fanout", "measurements to run")
 	flag.StringVar(&conc, "c", "16,64,128", "closed-loop concurrencies for saturation")
 	flag.DurationVar(&o.satWarmup, "sat-warmup", 2*time.Second, "saturation warm-up (not counted)")
 	flag.DurationVar(&o.satDur, "sat-duration", 10*time.Second, "saturation measured window")
@@ -136,6 +140,9 @@ func parseFlags() *options {
 	flag.DurationVar(&o.idleSettle, "idle-settle", 5*time.Second, "wait after start before reading idle RSS")
 	flag.IntVar(&o.workers, "delivery-workers", 0, "deliveries.workers for opsdesk (0 = product default, 20)")
 	flag.DurationVar(&o.idleWatch, "idle-watch", 0, "first repetition only: keep the restarted process idle this long after start and report the highest VmRSS (the Go runtime forces a GC every 2 minutes; 150s covers one)")
+	flag.StringVar(&o.pgQuery, "pg-params", "", "extra query parameters for opsdesk's PostgreSQL URL, e.g. pool_max_conns=40 (default: none, the product's pool)")
+	flag.Float64Var(&o.maxForeign, "max-foreign-cpu", 0.15, "a run during which other programs (not opsdesk, this benchmark or PostgreSQL) used more CPU than this many cores, or the hypervisor stole it, is redone")
+	flag.IntVar(&o.attempts, "attempts", 3, "how often a disturbed run is tried before its last result is kept")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every repetition's raw results to this file")
 	flag.Parse()
 	if o.bin == "" {
@@ -180,6 +187,14 @@ func logf(format string, args ...any) {
 }
 
 func run(o *options) error {
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigc
+		logf("interrupted: stopping opsdesk and removing its data")
+		abortCurrent()
+		os.Exit(130)
+	}()
 	sinks, err := startSinks(3)
 	if err != nil {
 		return err
@@ -193,7 +208,7 @@ func run(o *options) error {
 	for i := 1; i <= o.reps; i++ {
 		for _, engine := range o.engines {
 			r := &rep{Engine: engine, Rep: i}
-			spec := serverSpec{bin: o.bin, engine: engine, pgAdmin: o.pgAdmin, workdir: o.workdir, sinks: urls, routed: true, workers: o.workers}
+			spec := serverSpec{bin: o.bin, engine: engine, pgAdmin: o.pgAdmin, workdir: o.workdir, sinks: urls, routed: true, workers: o.workers, pgQuery: o.pgQuery}
 			if err := runRep(o, spec, sinks, r); err != nil {
 				return fmt.Errorf("%s rep %d: %w", engine, i, err)
 			}
@@ -257,6 +272,7 @@ func runRep(o *options, spec serverSpec, sinks []*sink, r *rep) error {
 		}
 		defer s.stop(spec.pgAdmin, false)
 		settle()
+		o.quiet(s.pid)
 		cl := newClient(s.base)
 		defer cl.close()
 		cl.warm(c)
@@ -267,7 +283,7 @@ func runRep(o *options, spec serverSpec, sinks []*sink, r *rep) error {
 		res := closedLoop(cl, c, o.satWarmup, o.satDur)
 		wall := time.Since(t0).Seconds()
 		out := satRun{satResult: res, SampledKB: smp.stop()}
-		out.ServerCPU, out.BenchCPU, out.MachineCPU = cpu.read()
+		out.CPU = cpu.read()
 		out.SinkPerSec = float64(sinkTotal(sinks)-n0) / wall
 		_, out.PeakRSSKB, _ = procStatus(s.pid)
 		out.LogWarning = s.warnings()
@@ -283,11 +299,18 @@ func runRep(o *options, spec serverSpec, sinks []*sink, r *rep) error {
 		}
 		for _, c := range o.conc {
 			logf("%s rep %d: %s C=%d", r.Engine, r.Rep, name, c)
-			res, err := saturate(routed, c)
+			var res satRun
+			err := o.guarded(func(attempt int) (cpuUse, error) {
+				var err error
+				res, err = saturate(routed, c)
+				res.Attempts = attempt
+				return res.CPU, err
+			}, func() {
+				logf("  %.0f/s p50=%s p99=%s errors=%d peak=%s %s; sinks %.0f/s", res.PerSec, ms(res.P50), ms(res.P99), res.Errors, mb(res.PeakRSSKB), res.CPU, res.SinkPerSec)
+			})
 			if err != nil {
 				return err
 			}
-			logf("  %.0f/s p50=%s p99=%s errors=%d peak=%s cpu opsdesk=%.2f bench=%.2f machine=%.2f cores; sinks %.0f/s", res.PerSec, ms(res.P50), ms(res.P99), res.Errors, mb(res.PeakRSSKB), res.ServerCPU, res.BenchCPU, res.MachineCPU, res.SinkPerSec)
 			if routed {
 				r.Sat = append(r.Sat, res)
 			} else {
@@ -296,55 +319,116 @@ func runRep(o *options, spec serverSpec, sinks []*sink, r *rep) error {
 		}
 	}
 
-	if o.phases["rate"] {
-		logf("%s rep %d: open loop %d/s", r.Engine, r.Rep, o.rate)
-		s, err := startServer(ctx, spec)
+	for _, routed := range []bool{true, false} {
+		name := "rate"
+		if !routed {
+			name = "rate-noroute"
+		}
+		if !o.phases[name] {
+			continue
+		}
+		logf("%s rep %d: %s, open loop %d/s", r.Engine, r.Rep, name, o.rate)
+		var rr *rateRun
+		err := o.guarded(func(attempt int) (cpuUse, error) {
+			sp := spec
+			sp.routed = routed
+			s, err := startServer(ctx, sp)
+			if err != nil {
+				return cpuUse{}, err
+			}
+			defer s.stop(spec.pgAdmin, false)
+			settle()
+			o.quiet(s.pid)
+			cl := newClient(s.base)
+			defer cl.close()
+			cl.warm(32)
+			n0 := sinkTotal(sinks)
+			cpu := startCPU(s.pid)
+			t0 := time.Now()
+			ss := openLoop(cl, o.rate, o.rateWarmup, o.rateDur)
+			wall := time.Since(t0).Seconds()
+			rr = &rateRun{rateResult: summarizeOpen(o.rate, o.rateDur, ss), Attempts: attempt}
+			rr.CPU = cpu.read()
+			rr.SinkPerSec = float64(sinkTotal(sinks)-n0) / wall
+			_, rr.PeakRSSKB, _ = procStatus(s.pid)
+			return rr.CPU, nil
+		}, func() {
+			logf("  achieved %.0f/s p50=%s p99=%s max=%s errors=%d; %s; sinks %.0f/s", rr.Achieved, ms(rr.P50), ms(rr.P99), ms(rr.Max), rr.Errors, rr.CPU, rr.SinkPerSec)
+		})
 		if err != nil {
 			return err
 		}
-		settle()
-		cl := newClient(s.base)
-		cl.warm(32)
-		n0 := sinkTotal(sinks)
-		cpu := startCPU(s.pid)
-		t0 := time.Now()
-		ss := openLoop(cl, o.rate, o.rateWarmup, o.rateDur)
-		wall := time.Since(t0).Seconds()
-		rr := &rateRun{rateResult: summarizeOpen(o.rate, o.rateDur, ss)}
-		rr.ServerCPU, rr.BenchCPU, rr.MachineCPU = cpu.read()
-		rr.SinkPerSec = float64(sinkTotal(sinks)-n0) / wall
-		_, rr.PeakRSSKB, _ = procStatus(s.pid)
-		cl.close()
-		s.stop(spec.pgAdmin, false)
-		r.Rate = rr
-		logf("  achieved %.0f/s p50=%s p99=%s max=%s errors=%d; cpu opsdesk=%.2f bench=%.2f machine=%.2f; sinks %.0f/s", rr.Achieved, ms(rr.P50), ms(rr.P99), ms(rr.Max), rr.Errors, rr.ServerCPU, rr.BenchCPU, rr.MachineCPU, rr.SinkPerSec)
+		if routed {
+			r.Rate = rr
+		} else {
+			r.RateNoRoute = rr
+		}
 	}
 
 	if o.phases["fanout"] {
 		logf("%s rep %d: fan-out %d/s to %d sinks", r.Engine, r.Rep, o.fanRate, len(sinks))
-		s, err := startServer(ctx, spec)
+		var fr *fanRun
+		err := o.guarded(func(attempt int) (cpuUse, error) {
+			s, err := startServer(ctx, spec)
+			if err != nil {
+				return cpuUse{}, err
+			}
+			defer s.stop(spec.pgAdmin, false)
+			settle()
+			o.quiet(s.pid)
+			for _, sk := range sinks {
+				sk.reset()
+			}
+			defer func() {
+				for _, sk := range sinks {
+					sk.reset()
+				}
+			}()
+			cl := newClient(s.base)
+			defer cl.close()
+			cl.warm(4)
+			cpu := startCPU(s.pid)
+			fr = &fanRun{fanResult: fanOut(cl, sinks, o.fanRate, 2*time.Second, o.fanDur, o.fanWait), Attempts: attempt}
+			fr.CPU = cpu.read()
+			_, fr.PeakRSSKB, _ = procStatus(s.pid)
+			return fr.CPU, nil
+		}, func() {
+			logf("  delivered %d/%d p50=%s p99=%s max=%s (question p99 %s); %s", fr.Delivered, fr.Expected, ms(fr.P50), ms(fr.P99), ms(fr.Max), ms(fr.QP99), fr.CPU)
+		})
 		if err != nil {
 			return err
 		}
-		settle()
-		for _, sk := range sinks {
-			sk.reset()
-		}
-		cl := newClient(s.base)
-		cl.warm(4)
-		cpu := startCPU(s.pid)
-		fr := &fanRun{fanResult: fanOut(cl, sinks, o.fanRate, 2*time.Second, o.fanDur, o.fanWait)}
-		fr.ServerCPU, _, fr.MachineCPU = cpu.read()
-		_, fr.PeakRSSKB, _ = procStatus(s.pid)
-		cl.close()
-		s.stop(spec.pgAdmin, false)
-		for _, sk := range sinks {
-			sk.reset()
-		}
 		r.Fan = fr
-		logf("  delivered %d/%d p50=%s p99=%s max=%s (question p99 %s)", fr.Delivered, fr.Expected, ms(fr.P50), ms(fr.P99), ms(fr.Max), ms(fr.QP99))
 	}
 	return nil
+}
+
+// quiet waits (up to 2 minutes) until other programs leave the CPUs alone.
+func (o *options) quiet(pid int) {
+	if v, ok := waitQuiet(pid, o.maxForeign, 2*time.Minute); !ok {
+		logf("  machine still busy (other programs use %.2f cores); measuring anyway", v)
+	}
+}
+
+// guarded runs a measurement, and runs it again (up to o.attempts) when
+// other programs on the machine used more than o.maxForeign cores meanwhile.
+// show logs the kept result.
+func (o *options) guarded(run func(attempt int) (cpuUse, error), show func()) error {
+	for a := 1; ; a++ {
+		u, err := run(a)
+		if err != nil {
+			return err
+		}
+		show()
+		if u.Foreign+u.Steal <= o.maxForeign {
+			return nil
+		}
+		if a >= o.attempts {
+			logf("  disturbed: other programs used %.2f cores, steal %.2f; keeping this result after %d attempts", u.Foreign, u.Steal, a)
+			return nil
+		}
+		logf("  disturbed: other programs used %.2f cores, steal %.2f; measuring again", u.Foreign, u.Steal)
+	}
 }
 
 func sinkTotal(sinks []*sink) int {
@@ -385,12 +469,60 @@ func printMachine(w io.Writer, o *options) {
 	}
 	ver, _ := exec.Command(o.bin, "version").Output()
 	fmt.Fprintf(w, "machine: %d CPUs (runtime.NumCPU), %s, %s\n", runtime.NumCPU(), cpu, mem)
-	fmt.Fprintf(w, "bench built with %s; binary: %s (%s)\n", runtime.Version(), o.bin, strings.TrimSpace(string(ver)))
+	fmt.Fprintf(w, "bench built with %s; binary: %s (%s%s)\n", runtime.Version(), o.bin, strings.TrimSpace(string(ver)), binaryVCS(o.bin))
 	if o.workers > 0 {
 		fmt.Fprintf(w, "deliveries.workers=%d (not the product default)\n", o.workers)
 	}
+	if o.pgQuery != "" {
+		fmt.Fprintf(w, "PostgreSQL URL parameters: %s (not the product default)\n", o.pgQuery)
+	}
 	fmt.Fprintf(w, "reps=%d  saturation: C=%v, %s warm-up + %s  |  fixed rate: %d/s, %s + %s  |  fan-out: %d/s, 2s + %s, 3 webhook sinks\n\n",
 		o.reps, o.conc, o.satWarmup, o.satDur, o.rate, o.rateWarmup, o.rateDur, o.fanRate, o.fanDur)
+}
+
+// binaryVCS names the commit the binary was built from (go version -m).
+func binaryVCS(bin string) string {
+	out, err := exec.Command("go", "version", "-m", bin).Output()
+	if err != nil {
+		return ""
+	}
+	var rev, modified, goVer string
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "build" {
+			k, v, _ := strings.Cut(f[1], "=")
+			switch k {
+			case "vcs.revision":
+				rev = v
+			case "vcs.modified":
+				modified = v
+			}
+		}
+		if strings.HasPrefix(line, bin+": ") {
+			goVer = strings.TrimPrefix(line, bin+": ")
+		}
+	}
+	if rev == "" {
+		// Built without VCS stamping (-buildvcs=false): describe the
+		// working tree the benchmark runs in instead (run.sh builds from it).
+		if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+			rev = strings.TrimSpace(string(out))
+			if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+				modified = "true"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	s := ", built with " + goVer
+	if rev != "" {
+		s += ", commit " + rev
+		if modified == "true" {
+			s += " + uncommitted changes"
+		}
+	}
+	return s
 }
 
 func printRep(w io.Writer, r *rep) {
@@ -427,8 +559,63 @@ func passFail(ok bool) string {
 	return "FAIL"
 }
 
-func printTable(w io.Writer, o *options, reps []*rep) {
-	fmt.Fprintf(w, "\nMedians of %d repetitions.\n\n", o.reps)
+// summary collects one line per target and engine for the compact table.
+type summary struct {
+	keys []string
+	vals map[string]map[string]string // key → engine → "value (verdict)"
+}
+
+func (s *summary) add(key, engine, val string) {
+	if s.vals == nil {
+		s.vals = map[string]map[string]string{}
+	}
+	if s.vals[key] == nil {
+		s.vals[key] = map[string]string{}
+		s.keys = append(s.keys, key)
+	}
+	s.vals[key][engine] = val
+}
+
+func printTable(out io.Writer, o *options, reps []*rep) {
+	var det strings.Builder
+	var sum summary
+	w := &det
+	fmt.Fprintf(out, "\nMedians of %d repetitions.\n", o.reps)
+	var runs, redone, disturbed int
+	count := func(u cpuUse, attempts int) {
+		runs++
+		if attempts > 1 {
+			redone++
+		}
+		if u.Foreign+u.Steal > o.maxForeign {
+			disturbed++
+		}
+	}
+	for _, r := range reps {
+		for _, s := range append(append([]satRun(nil), r.Sat...), r.SatNoRoute...) {
+			count(s.CPU, s.Attempts)
+		}
+		for _, rr := range []*rateRun{r.Rate, r.RateNoRoute} {
+			if rr != nil {
+				count(rr.CPU, rr.Attempts)
+			}
+		}
+		if r.Fan != nil {
+			count(r.Fan.CPU, r.Fan.Attempts)
+		}
+	}
+	fmt.Fprintf(out, "Load runs: %d; redone because other programs used > %.2f cores: %d; kept although disturbed: %d.\n\n", runs, o.maxForeign, redone, disturbed)
+	defer func() {
+		fmt.Fprintf(out, "| target (issue 2) | %s |\n|---|%s\n", strings.Join(o.engines, " | "), strings.Repeat("---|", len(o.engines)))
+		for _, k := range sum.keys {
+			var cells []string
+			for _, e := range o.engines {
+				cells = append(cells, sum.vals[k][e])
+			}
+			fmt.Fprintf(out, "| %s | %s |\n", k, strings.Join(cells, " | "))
+		}
+		fmt.Fprintf(out, "\nDetails (medians; the C rows are the saturation curve):\n\n%s", det.String())
+	}()
 	for _, engine := range o.engines {
 		fmt.Fprintf(w, "### %s\n\n", engine)
 		fmt.Fprintln(w, "| measurement | median | target | result |")
@@ -474,9 +661,9 @@ func printTable(w io.Writer, o *options, reps []*rep) {
 				p99 := time.Duration(get(func(s satRun) float64 { return float64(s.P99) }))
 				errs := get(func(s satRun) float64 { return float64(s.Errors) })
 				peak := int64(get(func(s satRun) float64 { return float64(s.PeakRSSKB) }))
-				scpu := get(func(s satRun) float64 { return s.ServerCPU })
-				bcpu := get(func(s satRun) float64 { return s.BenchCPU })
-				mcpu := get(func(s satRun) float64 { return s.MachineCPU })
+				scpu := get(func(s satRun) float64 { return s.CPU.Server })
+				bcpu := get(func(s satRun) float64 { return s.CPU.Self })
+				mcpu := get(func(s satRun) float64 { return s.CPU.Machine })
 				sinkps := get(func(s satRun) float64 { return s.SinkPerSec })
 				fmt.Fprintf(w, "| saturation, %s, C=%d | %.0f accepted/s (p50 %s, p99 %s, errors %.0f; CPU cores: opsdesk %.2f, bench %.2f, machine %.2f of %d; deliveries at sinks %.0f/s; peak RSS %s) | | |\n",
 					label, c, ps, ms(p50), ms(p99), errs, scpu, bcpu, mcpu, runtime.NumCPU(), sinkps, mb(peak))
@@ -485,19 +672,35 @@ func printTable(w io.Writer, o *options, reps []*rep) {
 				}
 			}
 			fmt.Fprintf(w, "| **accepted questions/s at saturation, %s** (best C=%d) | **%.0f/s** | %s | %s |\n", label, bestC, best, target("≥ 2,000/s"), verdict(best >= 2000))
+			sum.add(fmt.Sprintf("accepted questions/s at saturation, %s (target ≥ 2,000/s on SQLite)", label), engine, fmt.Sprintf("%.0f/s (C=%d) %s", best, bestC, verdict(best >= 2000)))
 		}
-		if o.phases["rate"] {
+		for _, routed := range []bool{true, false} {
+			label, phase := "3 routes", "rate"
+			if !routed {
+				label, phase = "no routes", "rate-noroute"
+			}
+			if !o.phases[phase] {
+				continue
+			}
 			g := func(f func(*rateRun) float64) float64 {
 				return median(collect(reps, engine, func(r *rep) (float64, bool) {
-					if r.Rate == nil {
+					rr := r.Rate
+					if !routed {
+						rr = r.RateNoRoute
+					}
+					if rr == nil {
 						return 0, false
 					}
-					return f(r.Rate), true
+					return f(rr), true
 				}))
 			}
 			p99 := time.Duration(g(func(r *rateRun) float64 { return float64(r.P99) }))
-			fmt.Fprintf(w, "| p99 latency at %d req/s open loop, 3 routes | **%s** (p50 %s, p90 %s, max %s; achieved %.0f/s, errors %.0f, >50 ms %.0f of %.0f; CPU cores: opsdesk %.2f, machine %.2f; deliveries at sinks %.0f/s of %d/s needed) | %s | %s |\n",
-				o.rate, ms(p99),
+			sinks := ""
+			if routed {
+				sinks = fmt.Sprintf("; deliveries at sinks %.0f/s of %d/s needed", g(func(r *rateRun) float64 { return r.SinkPerSec }), 3*o.rate)
+			}
+			fmt.Fprintf(w, "| **p99 latency at %d req/s open loop, %s** | **%s** (p50 %s, p90 %s, max %s; achieved %.0f/s, errors %.0f, >50 ms %.0f of %.0f; CPU cores: opsdesk %.2f, machine %.2f%s) | %s | %s |\n",
+				o.rate, label, ms(p99),
 				ms(time.Duration(g(func(r *rateRun) float64 { return float64(r.P50) }))),
 				ms(time.Duration(g(func(r *rateRun) float64 { return float64(r.P90) }))),
 				ms(time.Duration(g(func(r *rateRun) float64 { return float64(r.Max) }))),
@@ -505,10 +708,11 @@ func printTable(w io.Writer, o *options, reps []*rep) {
 				g(func(r *rateRun) float64 { return float64(r.Errors) }),
 				g(func(r *rateRun) float64 { return float64(r.Over50ms) }),
 				g(func(r *rateRun) float64 { return float64(r.Sent) }),
-				g(func(r *rateRun) float64 { return r.ServerCPU }),
-				g(func(r *rateRun) float64 { return r.MachineCPU }),
-				g(func(r *rateRun) float64 { return r.SinkPerSec }), 3*o.rate,
+				g(func(r *rateRun) float64 { return r.CPU.Server }),
+				g(func(r *rateRun) float64 { return r.CPU.Machine }),
+				sinks,
 				target("≤ 50 ms"), verdict(p99 <= 50*time.Millisecond))
+			sum.add(fmt.Sprintf("p99 latency at %d req/s, %s (target ≤ 50 ms on SQLite)", o.rate, label), engine, fmt.Sprintf("%s %s", ms(p99), verdict(p99 <= 50*time.Millisecond)))
 		}
 		if o.phases["fanout"] {
 			g := func(f func(*fanRun) float64) float64 {
@@ -520,7 +724,7 @@ func printTable(w io.Writer, o *options, reps []*rep) {
 				}))
 			}
 			p99 := time.Duration(g(func(r *fanRun) float64 { return float64(r.P99) }))
-			fmt.Fprintf(w, "| fan-out p99, 202 → received at sink, %d questions/s × 3 sinks | **%s** (p50 %s, p95 %s, max %s; per question (last sink) p99 %s; delivered %.0f of %.0f, duplicates %.0f) | ≤ 500 ms | %s |\n",
+			fmt.Fprintf(w, "| **fan-out p99, 202 → received at sink, %d questions/s × 3 sinks** | **%s** (p50 %s, p95 %s, max %s; per question (last sink) p99 %s; delivered %.0f of %.0f, duplicates %.0f) | ≤ 500 ms | %s |\n",
 				o.fanRate, ms(p99),
 				ms(time.Duration(g(func(r *fanRun) float64 { return float64(r.P50) }))),
 				ms(time.Duration(g(func(r *fanRun) float64 { return float64(r.P95) }))),
@@ -530,6 +734,7 @@ func printTable(w io.Writer, o *options, reps []*rep) {
 				g(func(r *fanRun) float64 { return float64(r.Expected) }),
 				g(func(r *fanRun) float64 { return float64(r.Dups) }),
 				passFail(p99 <= 500*time.Millisecond))
+			sum.add(fmt.Sprintf("fan-out p99, 202 → at sink, %d questions/s × 3 sinks (target ≤ 500 ms)", o.fanRate), engine, fmt.Sprintf("%s %s", ms(p99), passFail(p99 <= 500*time.Millisecond)))
 		}
 		if o.phases["idle"] {
 			idle := median(collect(reps, engine, func(r *rep) (int64, bool) { return r.IdleRSSKB, r.IdleRSSKB > 0 }))
@@ -538,12 +743,15 @@ func printTable(w io.Writer, o *options, reps []*rep) {
 			anon := median(collect(reps, engine, func(r *rep) (int64, bool) { return r.IdleAnonKB, r.IdleAnonKB > 0 }))
 			fmt.Fprintf(w, "| RSS idle, first start (VmRSS %s after /readyz; includes creating the admin user) | **%s** (= %.1f MB; VmHWM so far %s) | ≤ 60 MB | %s |\n",
 				o.idleSettle, mb(idle), float64(idle)*1024/1e6, mb(hwm), passFail(float64(idle)*1024 <= 60e6))
+			sum.add("RSS idle, first start (target ≤ 60 MB)", engine, fmt.Sprintf("%.1f MB %s", float64(idle)*1024/1e6, passFail(float64(idle)*1024 <= 60e6)))
 			fmt.Fprintf(w, "| RSS idle, restart on the same data (VmRSS %s after /readyz) | **%s** (= %.1f MB; RssAnon %s) | ≤ 60 MB | %s |\n",
 				o.idleSettle, mb(restart), float64(restart)*1024/1e6, mb(anon), passFail(float64(restart)*1024 <= 60e6))
+			sum.add("RSS idle, restart on the same data (target ≤ 60 MB)", engine, fmt.Sprintf("%.1f MB %s", float64(restart)*1024/1e6, passFail(float64(restart)*1024 <= 60e6)))
 			for _, r := range reps {
 				if r.Engine == engine && r.IdleWatchMaxKB > 0 {
 					fmt.Fprintf(w, "| RSS idle over %s after a restart (rep %d, sampled every 1 s) | highest **%s** (= %.1f MB), at the end %s | ≤ 60 MB | %s |\n",
 						o.idleWatch, r.Rep, mb(r.IdleWatchMaxKB), float64(r.IdleWatchMaxKB)*1024/1e6, mb(r.IdleWatchEndKB), passFail(float64(r.IdleWatchMaxKB)*1024 <= 60e6))
+					sum.add(fmt.Sprintf("RSS idle, highest in %s after a restart (target ≤ 60 MB)", o.idleWatch), engine, fmt.Sprintf("%.1f MB %s", float64(r.IdleWatchMaxKB)*1024/1e6, passFail(float64(r.IdleWatchMaxKB)*1024 <= 60e6)))
 				}
 			}
 		}
@@ -560,6 +768,7 @@ func printTable(w io.Writer, o *options, reps []*rep) {
 				peaks = append(peaks, p)
 			}
 			fmt.Fprintf(w, "| RSS under load (VmHWM, peak over the saturation runs with routes) | **%s** | — | info |\n", mb(median(peaks)))
+			sum.add("RSS under load (VmHWM, saturation with routes; no target)", engine, fmt.Sprintf("%.1f MB", float64(median(peaks))*1024/1e6))
 		}
 		fmt.Fprintln(w)
 	}

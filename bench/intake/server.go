@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -41,6 +42,7 @@ type serverSpec struct {
 	bin     string
 	engine  string   // "sqlite" or "postgres"
 	pgAdmin string   // admin DSN used to create and drop databases
+	pgQuery string   // extra query parameters for opsdesk's DSN (e.g. pool_max_conns=40)
 	workdir string   // parent of the temporary directory
 	sinks   []string // webhook URLs of the local sinks
 	routed  bool     // route questions to the sinks
@@ -87,6 +89,34 @@ func configYAML(addr, database, dataDir string, sinks []string, routed bool, wor
 }
 
 var pgSeq int
+
+// current is the server running now, so that an interrupted benchmark
+// still stops it and drops its database.
+var current struct {
+	sync.Mutex
+	s       *server
+	pgAdmin string
+}
+
+func setCurrent(s *server, pgAdmin string) {
+	current.Lock()
+	current.s, current.pgAdmin = s, pgAdmin
+	current.Unlock()
+}
+
+// abortCurrent kills the running server and removes its data (signal path).
+func abortCurrent() {
+	current.Lock()
+	defer current.Unlock()
+	if s := current.s; s != nil {
+		if s.cmd != nil {
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+		s.cleanup(current.pgAdmin)
+		current.s = nil
+	}
+}
 
 func createPostgresDB(ctx context.Context, admin string) (name, dsn string, err error) {
 	u, err := url.Parse(admin)
@@ -139,6 +169,13 @@ func startServer(ctx context.Context, sp serverSpec) (*server, error) {
 				os.RemoveAll(dir)
 				return nil, err
 			}
+			if sp.pgQuery != "" {
+				if strings.Contains(dsn, "?") {
+					dsn += "&" + sp.pgQuery
+				} else {
+					dsn += "?" + sp.pgQuery
+				}
+			}
 			s.db, s.pgName = dsn, name
 		default:
 			return nil, fmt.Errorf("unknown engine %q", sp.engine)
@@ -190,6 +227,7 @@ func startServer(ctx context.Context, sp serverSpec) (*server, error) {
 		logf.Close()
 		close(s.exited)
 	}()
+	setCurrent(s, sp.pgAdmin)
 	if err := s.waitReady(60 * time.Second); err != nil {
 		s.stop(sp.pgAdmin, false)
 		return nil, fmt.Errorf("%w\n--- opsdesk log (tail) ---\n%s", err, s.logTail(20))
@@ -260,6 +298,7 @@ func (s *server) stop(pgAdmin string, keepData bool) {
 	if !keepData {
 		s.cleanup(pgAdmin)
 	}
+	setCurrent(nil, "")
 }
 
 func (s *server) cleanup(pgAdmin string) {
@@ -340,53 +379,125 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
-// machineBusy returns the busy and total jiffies of all CPUs from
-// /proc/stat (busy = everything but idle and iowait).
-func machineBusy() (busy, total int64) {
+// machineCPU reads the first line of /proc/stat: jiffies spent in user,
+// nice and system mode (processes), in softirq (loopback networking is
+// mostly here), stolen by the hypervisor, and in total.
+type machineCPU struct{ proc, softirq, steal, total int64 }
+
+func readMachineCPU() machineCPU {
+	var m machineCPU
 	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, 0
+		return m
 	}
 	line, _, _ := strings.Cut(string(data), "\n")
 	f := strings.Fields(line)
-	if len(f) < 6 || f[0] != "cpu" {
-		return 0, 0
+	if len(f) < 9 || f[0] != "cpu" {
+		return m
 	}
 	for i, v := range f[1:] {
 		n, _ := strconv.ParseInt(v, 10, 64)
-		total += n
-		if i != 3 && i != 4 { // idle, iowait
-			busy += n
+		if i >= 8 { // guest, guest_nice are already in user, nice
+			break
+		}
+		m.total += n
+		switch i {
+		case 0, 1, 2:
+			m.proc += n
+		case 6:
+			m.softirq += n
+		case 7:
+			m.steal += n
 		}
 	}
-	return busy, total
-}
-
-// cpuMeter measures, over an interval, the CPU (in cores) used by the
-// opsdesk process, by this process, and by the whole machine (which
-// includes PostgreSQL's backends).
-type cpuMeter struct {
-	pid          int
-	t0           time.Time
-	srv, self    time.Duration
-	busy, totalJ int64
-}
-
-func startCPU(pid int) *cpuMeter {
-	m := &cpuMeter{pid: pid, t0: time.Now(), srv: procCPU(pid), self: selfCPU()}
-	m.busy, m.totalJ = machineBusy()
 	return m
 }
 
-func (m *cpuMeter) read() (server, self, machine float64) {
-	wall := time.Since(m.t0).Seconds()
-	server = (procCPU(m.pid) - m.srv).Seconds() / wall
-	self = (selfCPU() - m.self).Seconds() / wall
-	b, t := machineBusy()
-	if t > m.totalJ {
-		machine = float64(b-m.busy) / float64(t-m.totalJ) * float64(runtime.NumCPU())
+// postgresCPU sums the CPU time of every process named "postgres" (the
+// PostgreSQL server's backends and helpers).
+func postgresCPU() time.Duration {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
 	}
-	return server, self, machine
+	var sum time.Duration
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil || !bytes.Contains(data, []byte("(postgres)")) {
+			continue
+		}
+		sum += procCPU(pid)
+	}
+	return sum
+}
+
+// cpuMeter measures, over an interval, the CPU (in cores) used by the
+// opsdesk process, by this process, by PostgreSQL, by the whole machine, and
+// what is left: "foreign" CPU of other programs on the machine, which
+// disturbs the measurement.
+type cpuMeter struct {
+	pid       int
+	t0        time.Time
+	srv, self time.Duration
+	pg        time.Duration
+	m         machineCPU
+}
+
+// cpuUse is the outcome of a cpuMeter, in cores.
+type cpuUse struct {
+	Server, Self, Postgres float64
+	Machine                float64 // user+system of every process, + softirq
+	SoftIRQ, Steal         float64
+	Foreign                float64 // processes other than opsdesk, the benchmark, PostgreSQL
+}
+
+func (u cpuUse) String() string {
+	return fmt.Sprintf("cpu cores opsdesk=%.2f bench=%.2f postgres=%.2f softirq=%.2f machine=%.2f other=%.2f steal=%.2f",
+		u.Server, u.Self, u.Postgres, u.SoftIRQ, u.Machine, u.Foreign, u.Steal)
+}
+
+func startCPU(pid int) *cpuMeter {
+	return &cpuMeter{pid: pid, t0: time.Now(), srv: procCPU(pid), self: selfCPU(), pg: postgresCPU(), m: readMachineCPU()}
+}
+
+func (c *cpuMeter) read() cpuUse {
+	wall := time.Since(c.t0).Seconds()
+	var u cpuUse
+	u.Server = (procCPU(c.pid) - c.srv).Seconds() / wall
+	u.Self = (selfCPU() - c.self).Seconds() / wall
+	u.Postgres = max(0, (postgresCPU()-c.pg).Seconds()/wall)
+	m := readMachineCPU()
+	if dt := m.total - c.m.total; dt > 0 {
+		n := float64(runtime.NumCPU())
+		proc := float64(m.proc-c.m.proc) / float64(dt) * n
+		u.SoftIRQ = float64(m.softirq-c.m.softirq) / float64(dt) * n
+		u.Steal = float64(m.steal-c.m.steal) / float64(dt) * n
+		u.Machine = proc + u.SoftIRQ
+		u.Foreign = max(0, proc-u.Server-u.Self-u.Postgres)
+	}
+	return u
+}
+
+// waitQuiet waits until other programs leave the machine alone: one second
+// in which they use less than limit cores. It gives up after timeout and
+// reports what it saw.
+func waitQuiet(pid int, limit float64, timeout time.Duration) (float64, bool) {
+	deadline := time.Now().Add(timeout)
+	last := 0.0
+	for time.Now().Before(deadline) {
+		c := startCPU(pid)
+		time.Sleep(time.Second)
+		u := c.read()
+		last = u.Foreign + u.Steal
+		if last < limit {
+			return last, true
+		}
+	}
+	return last, false
 }
 
 // selfCPU is the benchmark's own CPU time (load generator and sinks).
