@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/aws/support"
+	"github.com/opsdesk/opsdesk/internal/search"
 	"github.com/opsdesk/opsdesk/internal/store"
 )
 
@@ -131,10 +132,13 @@ func (s *Store) upsertCase(ctx context.Context, tx *sql.Tx, account string, c su
 				resolvedAt = store.Millis(created)
 			}
 			r.isNew = true
-			return tx.QueryRowContext(ctx, s.st.Q(`INSERT INTO cases (account, case_id, display_id, subject, status, severity, service_code, category_code, language, submitted_by, cc, time_created, first_seen_at, changed_at, last_seen_at, resolved_at, needs_comms)
+			if err := tx.QueryRowContext(ctx, s.st.Q(`INSERT INTO cases (account, case_id, display_id, subject, status, severity, service_code, category_code, language, submitted_by, cc, time_created, first_seen_at, changed_at, last_seen_at, resolved_at, needs_comms)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id`),
 				account, c.CaseID, c.DisplayID, c.Subject, c.Status, c.SeverityCode, c.ServiceCode, c.CategoryCode, c.Language, c.SubmittedBy, cc,
-				store.Millis(created), ms, ms, ms, resolvedAt).Scan(&r.ref)
+				store.Millis(created), ms, ms, ms, resolvedAt).Scan(&r.ref); err != nil {
+				return err
+			}
+			return s.indexSubject(ctx, tx, r.ref, c.Subject)
 		}
 		if err != nil {
 			return err
@@ -177,8 +181,13 @@ func (s *Store) upsertCase(ctx context.Context, tx *sql.Tx, account string, c su
 			args = append(args, ms)
 		}
 		args = append(args, r.ref)
-		_, err = tx.ExecContext(ctx, s.st.Q(q), args...)
-		return err
+		if _, err = tx.ExecContext(ctx, s.st.Q(q), args...); err != nil {
+			return err
+		}
+		if subject != c.Subject {
+			return s.indexSubject(ctx, tx, r.ref, c.Subject)
+		}
+		return nil
 	}()
 	if err != nil {
 		return r, fmt.Errorf("cases: store case %s: %w", c.CaseID, err)
@@ -238,6 +247,9 @@ func (s *Store) addCommunications(ctx context.Context, caseRef int64, page []sup
 				return err
 			}
 			if err := ins.QueryRowContext(ctx, caseRef, c.SubmittedBy, c.Body, store.Millis(created), key, store.Millis(now)).Scan(&out[i].ref); err != nil {
+				return err
+			}
+			if err := s.indexComm(ctx, tx, out[i].ref, c.Body); err != nil {
 				return err
 			}
 			out[i].isNew = true
@@ -372,4 +384,34 @@ func (s *Store) commsDone(ctx context.Context, ref int64) error {
 	_, err := s.st.W.ExecContext(ctx, s.st.Q(`UPDATE cases SET needs_comms = 0, comms_after = NULL,
 		resolved_at = CASE WHEN status = 'resolved' AND resolved_at = time_created AND last_comm_at > resolved_at THEN last_comm_at ELSE resolved_at END WHERE id = ?`), ref)
 	return err
+}
+
+// indexSubject (re)indexes a case's subject for full-text search.
+func (s *Store) indexSubject(ctx context.Context, tx *sql.Tx, ref int64, subject string) error {
+	idx := search.IndexText(subject)
+	var err error
+	if s.st.Engine == store.SQLite {
+		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO case_subject_fts (rowid, indexed) VALUES (?, ?)`, ref, idx)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE cases SET indexed = $1 WHERE id = $2`, idx, ref)
+	}
+	if err != nil {
+		return fmt.Errorf("index subject: %w", err)
+	}
+	return nil
+}
+
+// indexComm indexes a message body for full-text search.
+func (s *Store) indexComm(ctx context.Context, tx *sql.Tx, ref int64, body string) error {
+	idx := search.IndexText(body)
+	var err error
+	if s.st.Engine == store.SQLite {
+		_, err = tx.ExecContext(ctx, `INSERT INTO case_comm_fts (rowid, indexed) VALUES (?, ?)`, ref, idx)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE case_communications SET indexed = $1 WHERE id = $2`, idx, ref)
+	}
+	if err != nil {
+		return fmt.Errorf("index message: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,209 @@
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/opsdesk/opsdesk/internal/search"
+	"github.com/opsdesk/opsdesk/internal/store"
+)
+
+// Filter selects cases for List.
+type Filter struct {
+	// Q is a full-text query over subjects and every message (any
+	// language; see internal/search for the syntax).
+	Q        string
+	Account  string
+	Status   string // a status, or "open" for every status but resolved
+	Severity string
+	Service  string
+	Language string
+	From, To time.Time // creation time range [From, To)
+	Limit    int
+	Offset   int
+}
+
+// Hit is a case in a list, with a highlighted snippet of where the query
+// matched (empty without a query).
+type Hit struct {
+	Case
+	Snippet []search.Fragment
+}
+
+const caseCols = `c.id, c.account, c.case_id, c.display_id, c.subject, c.status, c.severity, c.service_code, c.category_code, c.language, c.submitted_by, c.cc,
+	c.time_created, c.first_seen_at, c.changed_at, c.last_seen_at, c.resolved_at, c.gone_at, c.last_comm_at, c.comm_count`
+
+func scanCase(row interface{ Scan(...any) error }) (*Case, error) {
+	var c Case
+	var cc string
+	var created, first, changed, seen int64
+	var resolved, gone, lastComm sql.NullInt64
+	if err := row.Scan(&c.ID, &c.Account, &c.CaseID, &c.DisplayID, &c.Subject, &c.Status, &c.Severity, &c.ServiceCode, &c.CategoryCode, &c.Language, &c.SubmittedBy, &cc,
+		&created, &first, &changed, &seen, &resolved, &gone, &lastComm, &c.CommCount); err != nil {
+		return nil, err
+	}
+	if cc != "" {
+		c.CC = strings.Split(cc, ",")
+	}
+	c.TimeCreated, c.FirstSeenAt, c.ChangedAt, c.LastSeenAt = store.Time(created), store.Time(first), store.Time(changed), store.Time(seen)
+	c.ResolvedAt, c.GoneAt, c.LastCommAt = store.NullTime(resolved), store.NullTime(gone), store.NullTime(lastComm)
+	return &c, nil
+}
+
+// matchSQL returns the engine's conditions for "the subject matches" and
+// "this message matches", each taking the query as its one argument.
+func (s *Store) matchSQL() (subject, comm string) {
+	if s.st.Engine == store.SQLite {
+		return `c.id IN (SELECT rowid FROM case_subject_fts WHERE case_subject_fts MATCH ?)`,
+			`m.id IN (SELECT rowid FROM case_comm_fts WHERE case_comm_fts MATCH ?)`
+	}
+	return `c.tsv @@ to_tsquery('simple', ?)`, `m.tsv @@ to_tsquery('simple', ?)`
+}
+
+func (s *Store) queryArg(q search.Query) string {
+	if s.st.Engine == store.SQLite {
+		return q.FTS5()
+	}
+	return q.TSQuery()
+}
+
+// List returns cases, newest first, with snippets when searching.
+func (s *Store) List(ctx context.Context, f Filter) ([]Hit, error) {
+	var where []string
+	var args []any
+	q := search.ParseQuery(f.Q)
+	if strings.TrimSpace(f.Q) != "" && q.Empty() {
+		return nil, nil // only punctuation: nothing can match
+	}
+	if !q.Empty() {
+		subj, comm := s.matchSQL()
+		where = append(where, `(`+subj+` OR c.id IN (SELECT m.case_ref FROM case_communications m WHERE `+comm+`))`)
+		args = append(args, s.queryArg(q), s.queryArg(q))
+	}
+	for _, kv := range []struct{ col, v string }{{"c.account", f.Account}, {"c.severity", f.Severity}, {"c.service_code", f.Service}, {"c.language", f.Language}} {
+		if kv.v != "" {
+			where = append(where, kv.col+" = ?")
+			args = append(args, kv.v)
+		}
+	}
+	switch f.Status {
+	case "":
+	case "open":
+		where = append(where, "c.status <> 'resolved'")
+	default:
+		where = append(where, "c.status = ?")
+		args = append(args, f.Status)
+	}
+	if !f.From.IsZero() {
+		where = append(where, "c.time_created >= ?")
+		args = append(args, store.Millis(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "c.time_created < ?")
+		args = append(args, store.Millis(f.To))
+	}
+	query := `SELECT ` + caseCols + ` FROM cases c`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	query += " ORDER BY c.time_created DESC, c.id DESC LIMIT ? OFFSET ?"
+	args = append(args, f.Limit, max(f.Offset, 0))
+	rows, err := s.st.R.QueryContext(ctx, s.st.Q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("cases: list: %w", err)
+	}
+	var out []Hit
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("cases: list: %w", err)
+		}
+		out = append(out, Hit{Case: *c})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !q.Empty() {
+		for i := range out {
+			if err := s.snippet(ctx, &out[i], q); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// snippet highlights the subject when it matches, else the first matching
+// message.
+func (s *Store) snippet(ctx context.Context, h *Hit, q search.Query) error {
+	if q.Matches(h.Subject) {
+		h.Snippet = search.Highlight(h.Subject, q, 200)
+		return nil
+	}
+	_, comm := s.matchSQL()
+	var body string
+	err := s.st.R.QueryRowContext(ctx, s.st.Q(`SELECT m.body FROM case_communications m WHERE m.case_ref = ? AND `+comm+` ORDER BY m.time_created LIMIT 1`), h.ID, s.queryArg(q)).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cases: snippet: %w", err)
+	}
+	h.Snippet = search.Highlight(body, q, 200)
+	return nil
+}
+
+// Get returns a case by its AWS case id (or display id), with every
+// message in time order and their attachments.
+func (s *Store) Get(ctx context.Context, id string) (*Case, []Communication, error) {
+	c, err := scanCase(s.st.R.QueryRowContext(ctx, s.st.Q(`SELECT `+caseCols+` FROM cases c WHERE c.case_id = ? OR c.display_id = ? ORDER BY c.id LIMIT 1`), id, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, fmt.Errorf("cases: %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("cases: get %s: %w", id, err)
+	}
+	rows, err := s.st.R.QueryContext(ctx, s.st.Q(`SELECT id, submitted_by, body, time_created FROM case_communications WHERE case_ref = ? ORDER BY time_created, id`), c.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cases: messages of %s: %w", id, err)
+	}
+	var comms []Communication
+	byID := map[int64]int{}
+	for rows.Next() {
+		var m Communication
+		var t int64
+		if err := rows.Scan(&m.ID, &m.SubmittedBy, &m.Body, &t); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		m.CaseRef, m.TimeCreated = c.ID, store.Time(t)
+		byID[m.ID] = len(comms)
+		comms = append(comms, m)
+	}
+	rows.Close()
+	arows, err := s.st.R.QueryContext(ctx, s.st.Q(`SELECT id, comm_ref, attachment_id, file_name, size, sha256, status, error FROM case_attachments WHERE case_ref = ? ORDER BY id`), c.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cases: attachments of %s: %w", id, err)
+	}
+	defer arows.Close()
+	for arows.Next() {
+		var a Attachment
+		if err := arows.Scan(&a.ID, &a.CommRef, &a.AttachmentID, &a.FileName, &a.Size, &a.SHA256, &a.Status, &a.Error); err != nil {
+			return nil, nil, err
+		}
+		a.CaseRef = c.ID
+		if i, ok := byID[a.CommRef]; ok {
+			comms[i].Attachments = append(comms[i].Attachments, a)
+		}
+	}
+	return c, comms, arows.Err()
+}
