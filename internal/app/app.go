@@ -317,6 +317,7 @@ func (a *App) initHTTP(ctx context.Context) error {
 	mux := http.NewServeMux()
 	askLimiter := httpx.NewLimiter(a.Cfg.Intake.RatePerMinute, a.Cfg.Intake.Burst, a.now)
 	mux.Handle("POST /api/v1/questions", &intake.API{Svc: a.Intake, Limiter: askLimiter, Trusted: a.Cfg.Trusted})
+	(&cases.API{Store: a.Syncer.Store}).Register(mux, a.requireToken)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
 	})
@@ -332,6 +333,24 @@ func (a *App) initHTTP(ctx context.Context) error {
 	h.Register(mux)
 	a.Handler = a.middleware(mux)
 	return nil
+}
+
+// requireToken admits requests with a valid API token in
+// "Authorization: Bearer …" (or ?token=, for senders that cannot set
+// headers).
+func (a *App) requireToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if tok == "" || tok == r.Header.Get("Authorization") {
+			tok = r.URL.Query().Get("token")
+		}
+		if _, err := a.Auth.CheckToken(r.Context(), tok); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="opsdesk"`)
+			httpx.Error(w, http.StatusUnauthorized, "an API token is required (opsdesk tokens create --name NAME; send it as Authorization: Bearer TOKEN)", "")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {

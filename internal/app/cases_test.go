@@ -1,6 +1,11 @@
 package app_test
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +57,57 @@ aws:
 					t.Fatalf("after 60s: %d/%d cases, %d/%d messages, %d cases waiting", n, len(data), msgs, want, waiting)
 				}
 				time.Sleep(50 * time.Millisecond)
+			}
+
+			// The archive API: token required, search in any language,
+			// one case with its whole thread.
+			get := func(path, tok string) (int, map[string]any) {
+				req, _ := http.NewRequest("GET", s.URL+path, nil)
+				if tok != "" {
+					req.Header.Set("Authorization", "Bearer "+tok)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var m map[string]any
+				_ = json.NewDecoder(resp.Body).Decode(&m)
+				return resp.StatusCode, m
+			}
+			if code, _ := get("/api/v1/cases", ""); code != http.StatusUnauthorized {
+				t.Errorf("no token: %d", code)
+			}
+			tok, err := s.App.Auth.CreateToken(context.Background(), "reader")
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantHits := 0
+			for _, c := range data {
+				hit := strings.Contains(c.Subject, "障害")
+				for _, m := range c.Communications {
+					hit = hit || strings.Contains(m.Body, "障害")
+				}
+				if hit {
+					wantHits++
+				}
+			}
+			code, body := get("/api/v1/cases?limit=500&q="+url.QueryEscape("障害"), tok)
+			list, _ := body["cases"].([]any)
+			if code != 200 || wantHits == 0 || len(list) != wantHits {
+				t.Errorf("search 障害: %d, %d hits; want %d", code, len(list), wantHits)
+			}
+			if code, body := get("/api/v1/cases?from=yesterday", tok); code != 400 || body["field"] != "from" {
+				t.Errorf("bad from: %d %v", code, body)
+			}
+			c := data[0]
+			code, body = get("/api/v1/cases/"+c.CaseID, tok)
+			msgs, _ := body["communications"].([]any)
+			if code != 200 || body["subject"] != c.Subject || len(msgs) != len(c.Communications) {
+				t.Errorf("case %s: %d subject %v, %d messages; want %d", c.CaseID, code, body["subject"], len(msgs), len(c.Communications))
+			}
+			if code, _ := get("/api/v1/cases/case-nope", tok); code != 404 {
+				t.Errorf("unknown case: %d", code)
 			}
 		})
 	}
