@@ -16,15 +16,20 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/app"
 	"github.com/opsdesk/opsdesk/internal/cases"
+	"github.com/opsdesk/opsdesk/internal/config"
 )
 
 func casesCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"cases needs a subcommand: sync"}
+		return usageError{"cases needs a subcommand: sync, import, export"}
 	}
 	switch args[0] {
 	case "sync":
 		return casesSync(args[1:], stdout, stderr)
+	case "import":
+		return casesImport(args[1:], stdout)
+	case "export":
+		return casesExport(args[1:], stdout)
 	}
 	return usageError{fmt.Sprintf("unknown cases subcommand %q", args[0])}
 }
@@ -114,4 +119,70 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func casesImport(args []string, stdout io.Writer) error {
+	fs, cfgFile := flags("cases import")
+	account := fs.String("account", "", "the account the cases belong to (as named in aws.accounts)")
+	lang := fs.String("language", "", "case language when the file does not say (seed 000 asked in ja)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"cases import needs one FILE (the output of: aws dynamodb scan --table-name SupportCases --output json)"}
+	}
+	if err := config.ValidateName(*account); err != nil {
+		return usageError{"--account: " + err.Error()}
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cs, comms, err := cases.ParseDynamoDBScan(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w (nothing was imported)", pos[0], err)
+	}
+	st, _, err := openStore(*cfgFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := cases.NewStore(st).Import(context.Background(), *account, *lang, cs, comms, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d cases (%d new) with %d new messages and %d attachment records into account %s\n", res.Cases, res.NewCases, res.Communications, res.Attachments, *account)
+	return nil
+}
+
+func casesExport(args []string, stdout io.Writer) error {
+	fs, cfgFile := flags("cases export")
+	format := fs.String("format", "jsonl", "jsonl or markdown")
+	out := fs.String("out", "", "output directory")
+	account := fs.String("account", "", "export only this account")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{"cases export needs --out DIR"}
+	}
+	if *format != "jsonl" && *format != "markdown" {
+		return usageError{fmt.Sprintf("--format must be jsonl or markdown (got %q)", *format)}
+	}
+	st, _, err := openStore(*cfgFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := os.MkdirAll(*out, 0o750); err != nil {
+		return err
+	}
+	n, err := cases.Export(context.Background(), cases.NewStore(st), *account, *format, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "exported %d cases to %s (%s)\n", n, *out, *format)
+	return nil
 }

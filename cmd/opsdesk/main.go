@@ -41,6 +41,8 @@ Usage:
   opsdesk deliveries list [--status failed|pending|delivered] [--limit N]
   opsdesk deliveries retry ID | --failed
   opsdesk cases sync [--account NAME]               archive AWS Support cases now
+  opsdesk cases import FILE --account NAME [--language ja]   import seed 000's DynamoDB scan output
+  opsdesk cases export --format jsonl|markdown --out DIR [--account NAME]
   opsdesk version
 
 Every command takes --config FILE. Environment variables override the file:

@@ -159,3 +159,40 @@ func TestCLICasesSync(t *testing.T) {
 		t.Errorf("no support plan: %v\n%s", err, out)
 	}
 }
+
+func TestCLICasesImportExport(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("OPSDESK_DATABASE", storetest.DatabaseURL(t, store.SQLite))
+	t.Setenv("OPSDESK_CONFIG", "")
+	file := "../../internal/cases/testdata/supportcases-scan.json"
+	if _, err := cli(t, "", "cases", "import", file); !isUsage(err) {
+		t.Errorf("import without --account: %v", err)
+	}
+	out, err := cli(t, "", "cases", "import", file, "--account", "prod", "--language", "ja")
+	if err != nil || !strings.Contains(out, "imported 2 cases (2 new) with 3 new messages") {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	bad := dir + "/bad.json"
+	_ = os.WriteFile(bad, []byte(`{"Items":[{"case_id":{"S":"x"},"timeCreated":{"S":"2024-01-01T00:00:00Z"}},{"case_id":{"S":"y"}}]}`), 0o600)
+	if _, err := cli(t, "", "cases", "import", bad, "--account", "prod"); err == nil || !strings.Contains(err.Error(), "item 1: timeCreated: is missing") || !strings.Contains(err.Error(), "nothing was imported") {
+		t.Errorf("bad import: %v", err)
+	}
+	out, err = cli(t, "", "cases", "export", "--format", "jsonl", "--out", dir+"/jsonl")
+	if err != nil || !strings.Contains(out, "exported 2 cases") {
+		t.Fatalf("export jsonl: %v %s", err, out)
+	}
+	b, _ := os.ReadFile(dir + "/jsonl/cases.jsonl")
+	if lines := strings.Count(string(b), "\n"); lines != 2 || !strings.Contains(string(b), "ハードウェア障害") {
+		t.Errorf("cases.jsonl: %d lines\n%s", lines, b)
+	}
+	if _, err := cli(t, "", "cases", "export", "--format", "markdown", "--out", dir+"/md"); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(dir + "/md/prod/171234567801.md")
+	if err != nil || !strings.Contains(string(md), "# 本番環境の EC2 インスタンスで障害が発生しています") || !strings.Contains(string(md), "> インスタンスを停止・起動してください。") {
+		t.Errorf("markdown: %v\n%s", err, md)
+	}
+	if _, err := cli(t, "", "cases", "export", "--format", "pdf", "--out", dir); !isUsage(err) {
+		t.Errorf("bad format: %v", err)
+	}
+}

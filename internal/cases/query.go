@@ -207,3 +207,47 @@ func (s *Store) Get(ctx context.Context, id string) (*Case, []Communication, err
 	}
 	return c, comms, arows.Err()
 }
+
+// Each calls fn for every archived case, oldest first, with its thread.
+func (s *Store) Each(ctx context.Context, account string, fn func(*Case, []Communication) error) error {
+	var last int64
+	for {
+		q := `SELECT id, case_id FROM cases WHERE id > ?`
+		args := []any{last}
+		if account != "" {
+			q += ` AND account = ?`
+			args = append(args, account)
+		}
+		rows, err := s.st.R.QueryContext(ctx, s.st.Q(q+` ORDER BY id LIMIT 200`), args...)
+		if err != nil {
+			return fmt.Errorf("cases: export: %w", err)
+		}
+		type ref struct {
+			id     int64
+			caseID string
+		}
+		var page []ref
+		for rows.Next() {
+			var r ref
+			if err := rows.Scan(&r.id, &r.caseID); err != nil {
+				rows.Close()
+				return err
+			}
+			page = append(page, r)
+		}
+		rows.Close()
+		if len(page) == 0 {
+			return nil
+		}
+		for _, r := range page {
+			c, msgs, err := s.Get(ctx, r.caseID)
+			if err != nil {
+				return err
+			}
+			if err := fn(c, msgs); err != nil {
+				return err
+			}
+			last = r.id
+		}
+	}
+}

@@ -219,8 +219,21 @@ type storedComm struct {
 // addCommunications stores one page of messages in one transaction,
 // skipping those already stored, and keeps the case's counters.
 func (s *Store) addCommunications(ctx context.Context, caseRef int64, page []support.Communication, now time.Time) ([]storedComm, error) {
-	out := make([]storedComm, len(page))
+	var out []storedComm
 	err := s.st.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.addCommunicationsTx(ctx, tx, caseRef, page, now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cases: store communications: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) addCommunicationsTx(ctx context.Context, tx *sql.Tx, caseRef int64, page []support.Communication, now time.Time) ([]storedComm, error) {
+	out := make([]storedComm, len(page))
+	err := func() error {
 		sel, err := tx.PrepareContext(ctx, s.st.Q(`SELECT id FROM case_communications WHERE case_ref = ? AND dedup = ?`))
 		if err != nil {
 			return err
@@ -262,11 +275,8 @@ func (s *Store) addCommunications(ctx context.Context, caseRef int64, page []sup
 		_, err = tx.ExecContext(ctx, s.st.Q(`UPDATE cases SET comm_count = comm_count + ?, last_comm_at = CASE WHEN last_comm_at IS NULL OR last_comm_at < ? THEN ? ELSE last_comm_at END WHERE id = ?`),
 			added, newest, newest, caseRef)
 		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cases: store communications: %w", err)
-	}
-	return out, nil
+	}()
+	return out, err
 }
 
 // addAttachment records an attachment as pending unless known; it returns

@@ -275,6 +275,16 @@ func (s *Syncer) fetchComms(ctx context.Context, acct Account, p pendingComms, r
 		report("communications")
 		return nil
 	})
+	var ae *support.APIError
+	if errors.As(err, &ae) && ae.Code == "CaseIdNotFound" {
+		// Imported, or dropped by AWS before its messages were fetched:
+		// keep what the archive has.
+		if err := s.Store.markGone(ctx, p.ref, s.now()); err != nil {
+			return err
+		}
+		res.CasesGone++
+		return s.Store.commsDone(ctx, p.ref)
+	}
 	if err != nil {
 		return fmt.Errorf("cases: account %s: communications of %s: %w", acct.Name, p.caseID, err)
 	}

@@ -1,0 +1,104 @@
+package cases
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Export writes every case with its thread to dir: "jsonl" writes
+// cases.jsonl (one case per line), "markdown" one readable file per case
+// under dir/ACCOUNT/. It returns the number of cases written.
+func Export(ctx context.Context, s *Store, account, format, dir string) (int, error) {
+	n := 0
+	switch format {
+	case "jsonl":
+		f, err := os.Create(filepath.Join(dir, "cases.jsonl"))
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		w := bufio.NewWriter(f)
+		enc := json.NewEncoder(w)
+		err = s.Each(ctx, account, func(c *Case, msgs []Communication) error {
+			out := struct {
+				caseJSON
+				Communications []messageJSON `json:"communications"`
+			}{caseJSON: toJSON(c)}
+			for _, m := range msgs {
+				mj := messageJSON{SubmittedBy: m.SubmittedBy, TimeCreated: m.TimeCreated, Body: m.Body}
+				for _, a := range m.Attachments {
+					mj.Attachments = append(mj.Attachments, attachmentJSON{FileName: a.FileName, Size: a.Size, SHA256: a.SHA256, Status: a.Status})
+				}
+				out.Communications = append(out.Communications, mj)
+			}
+			n++
+			return enc.Encode(out)
+		})
+		if err != nil {
+			return n, err
+		}
+		if err := w.Flush(); err != nil {
+			return n, err
+		}
+		return n, f.Close()
+	case "markdown":
+		err := s.Each(ctx, account, func(c *Case, msgs []Communication) error {
+			d := filepath.Join(dir, safeName(c.Account))
+			if err := os.MkdirAll(d, 0o750); err != nil {
+				return err
+			}
+			name := c.DisplayID
+			if name == "" {
+				name = c.CaseID
+			}
+			n++
+			return os.WriteFile(filepath.Join(d, safeName(name)+".md"), []byte(Markdown(c, msgs)), 0o640)
+		})
+		return n, err
+	}
+	return 0, fmt.Errorf("cases: export format %q must be jsonl or markdown", format)
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 || r == ':' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// Markdown renders a case as a readable document.
+func Markdown(c *Case, msgs []Communication) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", oneLine(c.Subject))
+	fmt.Fprintf(&b, "| | |\n|---|---|\n")
+	for _, kv := range [][2]string{
+		{"Case", c.CaseID}, {"Display id", c.DisplayID}, {"Account", c.Account}, {"Status", c.Status}, {"Severity", c.Severity},
+		{"Service", c.ServiceCode}, {"Category", c.CategoryCode}, {"Language", c.Language}, {"Opened by", c.SubmittedBy},
+		{"Created", c.TimeCreated.Format(time.RFC3339)},
+	} {
+		fmt.Fprintf(&b, "| %s | %s |\n", kv[0], strings.ReplaceAll(oneLine(kv[1]), "|", `\|`))
+	}
+	if !c.GoneAt.IsZero() {
+		fmt.Fprintf(&b, "| No longer at AWS since | %s |\n", c.GoneAt.Format(time.RFC3339))
+	}
+	for _, m := range msgs {
+		fmt.Fprintf(&b, "\n## %s — %s\n\n", m.TimeCreated.Format("2006-01-02 15:04 MST"), oneLine(m.SubmittedBy))
+		for _, line := range strings.Split(m.Body, "\n") {
+			fmt.Fprintf(&b, "> %s\n", line)
+		}
+		for _, a := range m.Attachments {
+			fmt.Fprintf(&b, "\n- attachment: %s (%d bytes, sha256 %s)\n", a.FileName, a.Size, a.SHA256)
+		}
+	}
+	return b.String()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
