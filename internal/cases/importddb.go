@@ -286,4 +286,3 @@ func (s *Store) Import(ctx context.Context, account, lang string, cs []support.C
 	}
 	return res, nil
 }
-
