@@ -172,6 +172,12 @@ func Senders(cfg *config.Config, lookup func(string) (string, bool)) (map[string
 	return out, nil
 }
 
+// sweepGrace is how long a due delivery must have been left alone before
+// the sweeper wakes it: longer than a delivery job may run.
+func (a *App) sweepGrace() time.Duration {
+	return a.Cfg.Deliveries.Timeout.D() + 15*time.Second
+}
+
 // NewSyncer builds the case archive's syncer; attachments are stored under
 // the data directory.
 func NewSyncer(cfg *config.Config, st *store.Store, now func() time.Time, log *slog.Logger) *cases.Syncer {
@@ -215,14 +221,18 @@ func (a *App) initJobs(ctx context.Context) error {
 	}
 	a.Syncer = NewSyncer(a.Cfg, a.St, a.now, a.Log.With("component", "cases"))
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &delivery.Worker{
+	deliverer := &delivery.Worker{
 		St: a.St, Senders: senders, RetryFor: a.Cfg.Deliveries.RetryFor.D(), SendTimeout: a.Cfg.Deliveries.Timeout.D(),
-		ConsoleURL: func(ref string) string { return web.QuestionURL(a.Cfg.BaseURL, ref) }, Now: a.now, Log: a.Log.With("component", "delivery"), Observe: a.Metrics.ObserveDelivery, Backoff: a.backoff,
-	})
+		ConsoleURL: func(ref string) string { return web.QuestionURL(a.Cfg.BaseURL, ref) }, Now: a.now,
+		Log: a.Log.With("component", "delivery"), Observe: a.Metrics.ObserveDelivery, Backoff: a.backoff,
+	}
+	river.AddWorker(workers, deliverer)
+	questionWorker := &delivery.QuestionWorker{Worker: deliverer}
+	river.AddWorker(workers, questionWorker)
 	// The sweeper re-enqueues deliveries whose wake-up job was never
 	// inserted (a crash between commit and enqueue). Unique jobs make a
 	// spurious re-enqueue harmless, so the grace period only saves work.
-	sweeper := &delivery.Sweeper{St: a.St, Now: a.now, Grace: 10 * time.Second, Log: a.Log.With("component", "sweeper")}
+	sweeper := &delivery.Sweeper{St: a.St, Now: a.now, Grace: a.sweepGrace(), Log: a.Log.With("component", "sweeper")}
 	river.AddWorker(workers, sweeper)
 	byName := map[string]cases.Account{}
 	var names []string
@@ -265,6 +275,7 @@ func (a *App) initJobs(ctx context.Context) error {
 	}
 	sweeper.Queue = q
 	syncAll.Queue = q
+	questionWorker.Queue = q
 	a.Queue = q
 	a.Intake = intake.New(a.St, q, intake.Options{
 		Routes: a.Cfg.Routes.Questions, MaxQuestionChars: a.Cfg.Intake.MaxQuestionChars, Now: a.now,
@@ -450,7 +461,14 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go func() { defer wg.Done(); a.Intake.Run(intakeCtx) }()
 	// Recover first: every pending delivery that is due gets a wake-up job
 	// (unique, so deliveries that still have one are skipped).
-	if n, err := delivery.Sweep(ctx, a.St, a.Queue, a.now()); err != nil {
+	// On SQLite this process is the only one: every pending delivery is
+	// due now. On PostgreSQL another replica may be sending some of them,
+	// so only those untouched for longer than a job can run are taken.
+	cutoff := a.now()
+	if a.St.Engine == store.Postgres {
+		cutoff = cutoff.Add(-a.sweepGrace())
+	}
+	if n, err := delivery.Sweep(ctx, a.St, a.Queue, cutoff); err != nil {
 		a.Log.Warn("start-up sweep failed; the periodic sweeper will retry", "error", err)
 	} else if n > 0 {
 		a.Log.Info("re-enqueued deliveries interrupted by the last stop", "count", n)

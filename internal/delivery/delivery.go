@@ -77,11 +77,12 @@ func InsertPending(ctx context.Context, st *store.Store, tx *sql.Tx, questionID 
 	return ids, nil
 }
 
-// JobParams returns the insert parameters that wake the worker for ids.
-func JobParams(ids []int64) []river.InsertManyParams {
-	out := make([]river.InsertManyParams, len(ids))
-	for i, id := range ids {
-		out[i] = river.InsertManyParams{Args: Args{DeliveryID: id}}
+// JobParams returns the insert parameters that wake the worker for the
+// deliveries of these questions.
+func JobParams(questionIDs []int64) []river.InsertManyParams {
+	out := make([]river.InsertManyParams, len(questionIDs))
+	for i, id := range questionIDs {
+		out[i] = river.InsertManyParams{Args: QuestionArgs{QuestionID: id}}
 	}
 	return out
 }

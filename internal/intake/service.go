@@ -154,9 +154,9 @@ func (s *Service) Run(ctx context.Context) {
 }
 
 func (s *Service) commit(ctx context.Context, batch []*submitReq) {
-	var deliveryIDs []int64
+	var questionIDs []int64
 	err := s.st.Tx(ctx, func(tx *sql.Tx) error {
-		deliveryIDs = deliveryIDs[:0]
+		questionIDs = questionIDs[:0]
 		stmt, err := tx.PrepareContext(ctx, s.st.Q(`INSERT INTO questions (ref, project, name, text, submitted_at, source_ip, user_agent, lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`))
 		if err != nil {
 			return fmt.Errorf("intake: prepare: %w", err)
@@ -168,11 +168,10 @@ func (s *Service) commit(ctx context.Context, batch []*submitReq) {
 				return fmt.Errorf("intake: insert question: %w", err)
 			}
 			if len(s.routes) > 0 {
-				ids, err := delivery.InsertPending(ctx, s.st, tx, q.ID, s.routes, q.SubmittedAt)
-				if err != nil {
+				if _, err := delivery.InsertPending(ctx, s.st, tx, q.ID, s.routes, q.SubmittedAt); err != nil {
 					return err
 				}
-				deliveryIDs = append(deliveryIDs, ids...)
+				questionIDs = append(questionIDs, q.ID)
 			}
 		}
 		return nil
@@ -183,13 +182,13 @@ func (s *Service) commit(ctx context.Context, batch []*submitReq) {
 	for _, r := range batch {
 		r.done <- err
 	}
-	if err != nil || len(deliveryIDs) == 0 {
+	if err != nil || len(questionIDs) == 0 {
 		return
 	}
 	// Committed: now wake the workers. A failure here loses nothing; the
 	// sweeper finds the pending deliveries.
-	if err := s.queue.InsertMany(ctx, delivery.JobParams(deliveryIDs)); err != nil {
-		s.log.Warn("enqueue deliveries failed; the sweeper will retry", "count", len(deliveryIDs), "error", err)
+	if err := s.queue.InsertMany(ctx, delivery.JobParams(questionIDs)); err != nil {
+		s.log.Warn("enqueue deliveries failed; the sweeper will retry", "questions", len(questionIDs), "error", err)
 	}
 }
 
