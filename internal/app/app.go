@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -142,6 +143,9 @@ func (a *App) initAuth(ctx context.Context) error {
 		return err
 	}
 	if pw != "" {
+		// Hashing the password took argon2id's 19 MiB: give it back to
+		// the system now rather than idle with it.
+		debug.FreeOSMemory()
 		// Printed once, to the terminal, never to the log.
 		fmt.Fprintf(a.Stdout, "\nopsdesk: created user \"admin\" with one-time password:\n\n    %s\n\nLog in at http://%s/login and change it with: opsdesk users passwd admin\n\n", pw, a.Cfg.Addr)
 	}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -232,7 +233,7 @@ func (s *Service) Login(ctx context.Context, name, password string, ttl time.Dur
 		Scan(&u.ID, &u.Name, &u.Role, &hash, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so user names can't be probed.
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		return "", nil, ErrBadCredentials
 	}
 	if err != nil {
@@ -254,7 +255,12 @@ func (s *Service) Login(ctx context.Context, name, password string, ttl time.Dur
 	return tok, u, nil
 }
 
-var dummyHash, _ = HashPassword("opsdesk-dummy-password")
+// dummyHash is checked against for unknown user names. It is computed on
+// first use, not at start-up: an argon2id hash takes 19 MiB of memory.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("opsdesk-dummy-password")
+	return h
+})
 
 // Session returns the user of a valid session token and its CSRF token.
 func (s *Service) Session(ctx context.Context, token string) (*User, string, error) {
