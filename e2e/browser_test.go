@@ -70,9 +70,17 @@ routes:
 // (YAML appended to the base config).
 func startOpsdeskWith(t *testing.T, destinations string) *apptest.Server {
 	t.Helper()
+	return startOpsdeskEnv(t, destinations, nil)
+}
+
+// startOpsdeskEnv is startOpsdeskWith with env standing in for the process
+// environment. The data directory (attachments) is temporary.
+func startOpsdeskEnv(t *testing.T, destinations string, env map[string]string) *apptest.Server {
+	t.Helper()
 	cfg, err := config.Parse([]byte(`
 addr: 127.0.0.1:0
 database: ` + storetest.DatabaseURL(t, store.SQLite) + `
+data_dir: ` + t.TempDir() + `
 intake:
   rate_per_minute: 0
 deliveries:
@@ -81,7 +89,7 @@ deliveries:
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := apptest.Start(t, cfg, nil)
+	srv := apptest.Start(t, cfg, env)
 	if srv.Password == "" {
 		t.Fatal("no one-time admin password in opsdesk's first-start output")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,13 +98,21 @@ func TestBrowserLayout(t *testing.T) {
 	exe := chromium(t)
 	ok := fake.NewWebhook(t)
 	broken := fake.NewWebhook(t)
-	srv := startOpsdesk2(t, ok, broken)
+	support := fake.NewSupport(t)
+	data := supportArchive(t)
+	support.Load(data)
+	srv := startOpsdesk2(t, ok, broken, support)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	shots := os.Getenv(screenshotsEnv)
+	// Full-page screenshots at twice the resolution take their time.
+	limit := 60 * time.Second
+	if shots != "" {
+		limit = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	bctx, cons := startChromium(t, ctx, exe, 1280, 800)
 
-	shots := os.Getenv(screenshotsEnv)
 	if shots != "" {
 		if err := os.MkdirAll(shots, 0o755); err != nil {
 			t.Fatal(err)
@@ -148,6 +157,7 @@ func TestBrowserLayout(t *testing.T) {
 		}
 	}
 	loggedOverflow := map[string]bool{}
+	base := srv.URL
 	// check opens path in every language and viewport, measures it and
 	// saves a screenshot as name-lang-viewport.png when asked to.
 	check := func(name, path string, extra func(vp, lang string)) {
@@ -164,7 +174,7 @@ func TestBrowserLayout(t *testing.T) {
 					sep = "&"
 				}
 				where := fmt.Sprintf("%s %s (%s)", vp.name, path, lang)
-				do(where, chromedp.Navigate(srv.URL+path+sep+"lang="+lang))
+				do(where, chromedp.Navigate(base+path+sep+"lang="+lang))
 				var l layout
 				eval(measureLayout, &l)
 				if l.DocWidth > l.ViewWidth {
@@ -269,8 +279,92 @@ func TestBrowserLayout(t *testing.T) {
 		}
 	})
 
-	// Room for more sections (cases, alerts, events are planned): with
-	// three more items the top bar stays one line, the page does not
+	// The case archive: the app synced the fake Support API's archive at
+	// start; wait until every message and attachment is in.
+	waitArchived(t, srv, data, 20*time.Second)
+	// Two cases wait for the customer, one is no longer at AWS (as after
+	// its retention period).
+	mustExec(t, srv, `UPDATE cases SET status = 'pending-customer-action' WHERE case_id IN (?, ?)`, e2eCaseID, data[len(data)-1].CaseID)
+	kept := data[2].CaseID
+	mustExec(t, srv, `UPDATE cases SET gone_at = last_seen_at WHERE case_id = ?`, kept)
+	check("home-cases", "/", func(vp, lang string) {
+		var n int
+		eval(`document.querySelectorAll("#awaiting-cases .case-row").length`, &n)
+		if n != 2 {
+			t.Errorf("%s home (%s): %d cases awaiting action, want 2", vp, lang, n)
+		}
+	})
+	check("cases", "/cases", nil)
+	check("cases-search", "/cases?q="+url.QueryEscape("障害"), func(vp, lang string) {
+		var marks int
+		eval(`document.querySelectorAll(".snippet mark, .subject mark").length`, &marks)
+		if marks == 0 {
+			t.Errorf("%s cases search (%s): no highlighted match", vp, lang)
+		}
+	})
+	check("case", "/cases/"+e2eCaseID, func(vp, lang string) {
+		var ws string
+		eval(`getComputedStyle(document.querySelector(".msg-body")).whiteSpace`, &ws)
+		if ws != "pre-wrap" {
+			t.Errorf("%s case page (%s): message bodies are white-space %q, want pre-wrap", vp, lang, ws)
+		}
+		var links int
+		eval(`document.querySelectorAll(".atts a[download]").length`, &links)
+		if links != 2 {
+			t.Errorf("%s case page (%s): %d attachment links, want 2", vp, lang, links)
+		}
+	})
+	check("case-kept", "/cases/"+kept, func(vp, lang string) {
+		var notes int
+		eval(`document.querySelectorAll(".kept-note").length`, &notes)
+		if notes != 1 {
+			t.Errorf("%s case no longer at AWS (%s): %d notes saying it is kept, want 1", vp, lang, notes)
+		}
+	})
+	check("case-stats", "/cases/stats", func(vp, lang string) {
+		// Every chart fits its card, and the month labels shown do not
+		// run into each other.
+		var res struct {
+			Charts   int      `json:"charts"`
+			Wide     []string `json:"wide"`
+			Overlaps []string `json:"overlaps"`
+		}
+		eval(`(function () {
+  var out = {charts: 0, wide: [], overlaps: []};
+  document.querySelectorAll("svg.chart").forEach(function (svg) {
+    out.charts++;
+    var card = svg.closest(".card").getBoundingClientRect(), r = svg.getBoundingClientRect();
+    if (r.right > card.right + 0.5 || r.left < card.left - 0.5) { out.wide.push(svg.parentNode.id); }
+    var prev = null;
+    svg.querySelectorAll("text.tick").forEach(function (t) {
+      var b = t.getBoundingClientRect();
+      if (b.width === 0) { return; }
+      if (prev && b.left < prev.right + 2) { out.overlaps.push(svg.parentNode.id + ": " + t.textContent); }
+      prev = b;
+    });
+  });
+  return out;
+})()`, &res)
+		if res.Charts != 3 || len(res.Wide) > 0 || len(res.Overlaps) > 0 {
+			t.Errorf("%s stats (%s): %d charts, too wide: %v, month labels overlapping: %v", vp, lang, res.Charts, res.Wide, res.Overlaps)
+		}
+	})
+	// The sync button queues a sync and says so.
+	do("sync now",
+		chromedp.Navigate(base+"/cases?lang=en"),
+		chromedp.Click(chromedp.CSS(`form[action="/cases/sync"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+	)
+	check("cases-synced", "/cases?notice=sync_queued", func(vp, lang string) {
+		var notice string
+		eval(`(document.querySelector("p.notice") || {}).textContent || ""`, &notice)
+		if notice == "" {
+			t.Errorf("%s cases (%s): no 'sync queued' notice", vp, lang)
+		}
+	})
+
+	// Room for more sections (alerts, events, escalations are planned):
+	// with three more items the top bar stays one line, the page does not
 	// scroll sideways, and the menu shows that it scrolls.
 	do("viewport phone", chromedp.EmulateViewport(phone.w, phone.h, phone.opts...))
 	for _, lang := range langs {
@@ -279,7 +373,7 @@ func TestBrowserLayout(t *testing.T) {
 		var faded bool
 		eval(`(function () {
   var nav = document.querySelector(".top .nav");
-  ["Cases · 案件 · 案例 · 케이스", "Alerts · アラート", "Events · イベント"].forEach(function (name) {
+  ["Alerts · アラート · 告警 · 알림", "Events · イベント", "On-call · オンコール"].forEach(function (name) {
     var a = document.createElement("a");
     a.href = "#";
     a.textContent = name;
@@ -307,6 +401,19 @@ func TestBrowserLayout(t *testing.T) {
 		}
 	}
 
+	// No AWS account configured: the list says how to add one.
+	empty := startOpsdesk(t, ok)
+	base = empty.URL
+	do("log in (no accounts)",
+		chromedp.Navigate(base+"/login?lang=en"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=password]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), empty.Password),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form.logout`)),
+	)
+	check("cases-no-accounts", "/cases", nil)
+
 	for _, m := range cons.messages() {
 		if m.IsException() || m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning {
 			t.Errorf("console: %s (%s)", m.String(), m.URL)
@@ -322,14 +429,97 @@ func TestBrowserLayout(t *testing.T) {
 }
 
 // startOpsdesk2 starts opsdesk with two webhook destinations, instructors
-// (ok) and tickets (broken), both routed for questions.
-func startOpsdesk2(t *testing.T, ok, broken *fake.Webhook) *apptest.Server {
+// (ok) and tickets (broken), both routed for questions, and one AWS
+// account whose Support API is the fake: opsdesk archives its cases at
+// start.
+func startOpsdesk2(t *testing.T, ok, broken *fake.Webhook, support *fake.Support) *apptest.Server {
 	t.Helper()
-	return startOpsdeskWith(t, `
+	// The SDK's default credential chain reads the process environment.
+	t.Setenv("AWS_ACCESS_KEY_ID", support.AccessKeyID())
+	t.Setenv("AWS_SECRET_ACCESS_KEY", support.SecretAccessKey())
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	return startOpsdeskEnv(t, `
 destinations:
   - {name: instructors, type: webhook, url: '`+ok.URL()+`'}
   - {name: tickets, type: webhook, url: '`+broken.URL()+`'}
 routes:
   questions: [instructors, tickets]
-`)
+aws:
+  accounts:
+    - {name: prod, languages: [en, ja, zh, ko]}
+`, map[string]string{"AWS_ENDPOINT_URL_SUPPORT": support.URL()})
+}
+
+// e2eCaseID is a Japanese case with a long thread, line breaks and
+// attachments with Japanese names.
+const e2eCaseID = "case-123456789012-muja-2026-e2e0000000000001"
+
+// supportArchive is the fake Support API's archive: 60 generated cases of
+// the last two years in four languages and one hand-written Japanese case.
+// No generated case waits for the customer, so the home page starts out
+// all clear.
+func supportArchive(t *testing.T) []fake.SupportCase {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Second)
+	data := fake.SupportGen{Cases: 60, Seed: 1, End: now}.Generate()
+	for i := range data {
+		if data[i].Status == "pending-customer-action" {
+			data[i].Status = "work-in-progress"
+		}
+	}
+	created := now.Add(-40 * 24 * time.Hour)
+	customer := "AdminRole (Role) <tanaka.taro@example.co.jp>"
+	jp := fake.SupportCase{
+		CaseID: e2eCaseID, DisplayID: "17100000001", Status: "work-in-progress",
+		Subject:     "本番環境の Aurora PostgreSQL クラスターでフェイルオーバー後に接続エラーが多発している",
+		ServiceCode: "amazon-relational-database-service-aurora-postgresql", CategoryCode: "failover", SeverityCode: "urgent",
+		SubmittedBy: "tanaka.taro@example.co.jp", Language: "ja", TimeCreated: created,
+		CcEmailAddresses: []string{"oncall@example.co.jp", "db-team@example.co.jp"},
+		Communications: []fake.SupportCommunication{
+			{Body: "お世話になっております。\n\n本番環境の Aurora クラスター（prod-aurora-cluster-01）で昨夜 02:14 JST にフェイルオーバーが発生し、その後アプリケーションから接続エラーが多発しています。\n\n・エラー: FATAL: the database system is starting up\n・影響: 決済 API のタイムアウト\n\nログを添付しますので、原因の調査をお願いいたします。\n田中 太郎（インフラチーム）",
+				SubmittedBy: customer, TimeCreated: created,
+				Attachments: []fake.SupportAttachment{{ID: "e2e-att-1", FileName: "アプリケーションログ_2026-10-12.log", Data: []byte("2026-10-12T17:14:03.120Z ERROR [db-pool] FATAL: the database system is starting up\n")}}},
+			{Body: "Amazon Web Services をご利用いただきありがとうございます。\n\nご連絡いただいた時間帯に、当該アベイラビリティーゾーンでストレージの障害が発生しておりました。フェイルオーバー自体は正常に完了しています。\n\nアプリケーション側の接続プールで DNS キャッシュの TTL を短く設定することをお勧めします。\n\nよろしくお願いいたします。\nAmazon Web Services",
+				SubmittedBy: "Amazon Web Services", TimeCreated: created.Add(3 * time.Hour),
+				Attachments: []fake.SupportAttachment{{ID: "e2e-att-2", FileName: "failover-timeline.png", Data: []byte("\x89PNG\r\n\x1a\n0000IHDR")}}},
+			{Body: "ご回答ありがとうございます。TTL を 5 秒に変更して様子を見ます。", SubmittedBy: customer, TimeCreated: created.Add(5 * time.Hour)},
+		},
+	}
+	return append([]fake.SupportCase{jp}, data...)
+}
+
+// waitArchived waits until opsdesk holds every case of data with all its
+// messages and attachments.
+func waitArchived(t *testing.T, srv *apptest.Server, data []fake.SupportCase, timeout time.Duration) {
+	t.Helper()
+	wantComms, wantAtts := 0, 0
+	for _, c := range data {
+		wantComms += len(c.Communications)
+		for _, m := range c.Communications {
+			wantAtts += len(m.Attachments)
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		var n, comms, atts int
+		st := srv.App.St
+		_ = st.R.QueryRow(`SELECT count(*) FROM cases`).Scan(&n)
+		_ = st.R.QueryRow(`SELECT count(*) FROM case_communications`).Scan(&comms)
+		_ = st.R.QueryRow(`SELECT count(*) FROM case_attachments WHERE status = 'stored'`).Scan(&atts)
+		if n == len(data) && comms == wantComms && atts == wantAtts {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %d/%d cases, %d/%d messages, %d/%d attachments archived", timeout, n, len(data), comms, wantComms, atts, wantAtts)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func mustExec(t *testing.T, srv *apptest.Server, query string, args ...any) {
+	t.Helper()
+	if _, err := srv.App.St.W.Exec(srv.App.St.Q(query), args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
 }

@@ -21,13 +21,10 @@ type SyncArgs struct {
 // Kind implements river.JobArgs.
 func (SyncArgs) Kind() string { return "case_sync" }
 
-// InsertOpts makes the job unique while it is queued or running (not
-// after it completed, so the next period can sync again).
-func (SyncArgs) InsertOpts() river.InsertOpts {
-	o := jobs.UniqueByArgs()
-	o.UniqueOpts.ByPeriod = time.Minute
-	return *o
-}
+// InsertOpts makes the job unique while it is queued or running, so that a
+// button pressed twice or a period that comes round during a long first
+// sync adds nothing; once it finished, the next request syncs again.
+func (SyncArgs) InsertOpts() river.InsertOpts { return *jobs.UniqueWhileActive() }
 
 // SyncChunk bounds one run of a sync job; longer syncs continue in the
 // next run, so a job never holds its lease for long (see RescueAfter).

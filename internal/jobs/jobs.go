@@ -236,3 +236,16 @@ func UniqueByArgs() *river.InsertOpts {
 		},
 	}}
 }
+
+// UniqueWhileActive is the insert option for jobs that must not be queued
+// twice while one is waiting or running, but may run again once it is done
+// (a sync requested again after the last one finished).
+func UniqueWhileActive() *river.InsertOpts {
+	return &river.InsertOpts{UniqueOpts: river.UniqueOpts{
+		ByArgs: true,
+		ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+		},
+	}}
+}

@@ -183,3 +183,26 @@ func TestQueueConformance(t *testing.T) {
 		}
 	})
 }
+
+func TestUniqueWhileActive(t *testing.T) {
+	st := storetest.New(t, store.SQLite)
+	ctx := context.Background()
+	if err := jobs.Migrate(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	q, err := jobs.New(st, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok1, _ := q.Insert(ctx, echoArgs{Key: "sync"}, jobs.UniqueWhileActive())
+	ok2, _ := q.Insert(ctx, echoArgs{Key: "sync"}, jobs.UniqueWhileActive())
+	if !ok1 || ok2 {
+		t.Fatalf("while queued: %v %v", ok1, ok2)
+	}
+	if _, err := st.W.Exec(`UPDATE river_job SET state = 'completed', finalized_at = CURRENT_TIMESTAMP`); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := q.Insert(ctx, echoArgs{Key: "sync"}, jobs.UniqueWhileActive()); err != nil || !ok {
+		t.Errorf("after completion: %v %v", ok, err)
+	}
+}

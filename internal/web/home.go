@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/intake"
 )
@@ -116,6 +117,47 @@ func (h *Handler) recentQuestionsPanel(r *http.Request, p *page) (*panel, error)
 	pn := &panel{Key: "recent-questions", Title: p.T("home.questions.title"), Body: body}
 	if len(rows) > 0 {
 		pn.MoreURL, pn.MoreLabel = "/questions", p.T("home.questions.all")
+	}
+	return pn, nil
+}
+
+type casesPanelData struct {
+	Rows []caseRow
+}
+
+// awaitingCasesPanel lists the cases that wait for the customer's action
+// (status pending-customer-action), the most recently active first. A
+// desk that archives no cases (no account configured, nothing imported)
+// does not show it.
+func (h *Handler) awaitingCasesPanel(r *http.Request, p *page) (*panel, error) {
+	ctx := r.Context()
+	cs, n, err := h.cases.AwaitingCustomer(ctx, 10)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 && len(h.cfg.AWS.Accounts) == 0 {
+		f, err := h.cases.Facets(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if f.Cases == 0 {
+			return nil, nil
+		}
+	}
+	var d casesPanelData
+	for _, c := range cs {
+		d.Rows = append(d.Rows, h.caseRow(p, c, nil))
+	}
+	body, err := h.partial("panel-cases", p, d)
+	if err != nil {
+		return nil, err
+	}
+	const all = "/cases?status=" + cases.StatusPendingCustomer
+	pn := &panel{Key: "awaiting-cases", Title: p.T("home.cases.title"), Attention: n, Body: body}
+	if n > 0 {
+		pn.AttentionText = p.T("home.cases.count", n)
+		pn.AttentionURL = all
+		pn.MoreURL, pn.MoreLabel = all, p.T("home.cases.all")
 	}
 	return pn, nil
 }

@@ -16,7 +16,7 @@ import (
 type page struct {
 	Lang    string
 	Title   string
-	Nav     string // console section to highlight: home, questions, destinations
+	Nav     string // console section to highlight: home, questions, cases, destinations
 	Console bool   // console chrome (nav, user) rather than the public form's
 	User    *auth.User
 	CSRF    string
@@ -45,7 +45,7 @@ func (p *page) HTMLLang() string {
 
 // notices are the messages a redirect may ask the next page to show
 // (?notice=KEY); only these keys are shown, never free text from the URL.
-var notices = map[string]bool{"retried": true, "not_retried": true, "logged_out": true}
+var notices = map[string]bool{"retried": true, "not_retried": true, "logged_out": true, "sync_queued": true, "sync_no_accounts": true}
 
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request) *page {
 	p := &page{Lang: h.pickLang(w, r)}

@@ -87,7 +87,7 @@ func TestCatalogComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	goKeyRE := regexp.MustCompile(`\bp\.T\("([a-z0-9_.]+)"[,)]`)
-	for _, f := range []string{"ask.go", "login.go", "home.go", "questions.go", "destinations.go", "views.go", "web.go", "page.go"} {
+	for _, f := range []string{"ask.go", "login.go", "home.go", "questions.go", "destinations.go", "views.go", "web.go", "page.go", "cases.go", "casestats.go"} {
 		b, err := readSource(f)
 		if err != nil {
 			t.Fatal(err)
@@ -101,6 +101,15 @@ func TestCatalogComplete(t *testing.T) {
 	}
 	for _, s := range []string{"pending", "delivered", "failed"} {
 		used["status."+s] = true
+	}
+	for _, s := range caseStatuses {
+		used["case_status."+s] = true
+	}
+	for _, s := range caseSeverities {
+		used["severity."+s] = true
+	}
+	for _, s := range []string{"minutes", "hours", "days"} {
+		used["unit."+s] = true
 	}
 	if len(used) < 50 {
 		t.Fatalf("found only %d keys in use; the pattern is broken", len(used))

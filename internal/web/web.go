@@ -1,10 +1,12 @@
 // Package web is opsdesk's server-rendered HTML: the public question form
-// (/ask) and the operator console (login, home, questions, destinations).
+// (/ask) and the operator console (login, home, questions, the Support
+// case archive, destinations).
 //
 // Everything is html/template (auto-escaping) and plain forms; the only
 // JavaScript is one small same-origin file that shows times in the
 // browser's time zone and counts characters, and every page works without
-// it. Templates, CSS and JS are embedded in the binary.
+// it. Charts are SVG drawn on the server. Templates, CSS and JS are
+// embedded in the binary.
 //
 // # Security model
 //
@@ -25,6 +27,10 @@
 //     Referrer-Policy same-origin and nosniff.
 //   - Destination URLs are shown as scheme://host only; their path and
 //     query (which carry webhook tokens) never reach a page.
+//   - Case attachments are always downloads (Content-Disposition:
+//     attachment), typed application/octet-stream unless they are plainly
+//     text or a raster image, with nosniff and a sandboxing CSP: what a
+//     customer or AWS attached never runs as a page of this site.
 package web
 
 import (
@@ -42,11 +48,13 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/intake"
@@ -98,6 +106,12 @@ type Handler struct {
 	now    func() time.Time
 	log    *slog.Logger
 
+	// cases reads the Support case archive; caseDir holds its attachment
+	// contents (the data directory's "attachments", where the syncer
+	// stores them).
+	cases   *cases.Store
+	caseDir string
+
 	askLimit   *httpx.Limiter
 	loginLimit *httpx.Limiter
 	cop        *http.CrossOriginProtection
@@ -136,6 +150,8 @@ func New(d Deps) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log,
+		cases:      cases.NewStore(d.St),
+		caseDir:    filepath.Join(d.Cfg.DataDir, "attachments"),
 		askLimit:   d.AskLimiter,
 		loginLimit: httpx.NewLimiter(d.Cfg.Console.LoginPerMinute, d.Cfg.Console.LoginPerMinute, d.Now),
 		pageSize:   50,
@@ -173,7 +189,7 @@ func New(d Deps) (*Handler, error) {
 	if err := h.parseTemplates(); err != nil {
 		return nil, err
 	}
-	h.panels = []panelFunc{h.failedDeliveriesPanel, h.recentQuestionsPanel}
+	h.panels = []panelFunc{h.failedDeliveriesPanel, h.awaitingCasesPanel, h.recentQuestionsPanel}
 	return h, nil
 }
 
@@ -183,7 +199,9 @@ func New(d Deps) (*Handler, error) {
 // GET /favicon.ico, and GET / as the friendly 404 for every GET no other
 // route claims. Console: GET and POST /login, POST /logout, GET / (home),
 // GET /questions, GET /questions/{ref}, POST /deliveries/{id}/retry,
-// GET /destinations.
+// GET /destinations, and the case archive: GET /cases, GET /cases/stats,
+// GET /cases/{caseId}, GET /cases/{caseId}/attachments/{id} and
+// POST /cases/sync.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", h.staticHandler())
 	mux.Handle("GET /favicon.ico", h.faviconHandler())
@@ -201,6 +219,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /questions/{ref}", h.route(accessMember, h.question))
 	mux.Handle("POST /deliveries/{id}/retry", h.route(accessWriter, h.retry))
 	mux.Handle("GET /destinations", h.route(accessMember, h.destinations))
+
+	mux.Handle("GET /cases", h.route(accessMember, h.casesList))
+	mux.Handle("GET /cases/stats", h.route(accessMember, h.caseStats))
+	mux.Handle("POST /cases/sync", h.route(accessWriter, h.casesSync))
+	mux.Handle("GET /cases/{caseId}", h.route(accessMember, h.casePage))
+	mux.Handle("GET /cases/{caseId}/attachments/{id}", h.route(accessMember, h.caseAttachment))
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
@@ -378,7 +402,11 @@ func (h *Handler) parseTemplates() error {
 			return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 		},
 		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"pd":  func(p *page, d any) partialData { return partialData{P: p, D: d} },
+		"day": func(t time.Time) string { return t.UTC().Format(dateLayout) },
+		"selectArgs": func(name, label string, opts []option) selectData {
+			return selectData{Name: name, Label: label, Options: opts}
+		},
+		"pd": func(p *page, d any) partialData { return partialData{P: p, D: d} },
 		"retryArgs": func(p *page, id int64, next string) retryData {
 			return retryData{P: p, ID: id, Next: next}
 		},
@@ -440,6 +468,13 @@ func (h *Handler) partial(name string, p *page, data any) (template.HTML, error)
 		return "", fmt.Errorf("web: render %s: %w", name, err)
 	}
 	return template.HTML(buf.String()), nil //nolint:gosec // output of html/template
+}
+
+// selectData is one <select> of a filter form.
+type selectData struct {
+	Name    string
+	Label   string
+	Options []option
 }
 
 type partialData struct {
