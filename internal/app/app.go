@@ -190,6 +190,7 @@ func NewSyncer(cfg *config.Config, st *store.Store, now func() time.Time, log *s
 		Dir:            filepath.Join(cfg.DataDir, "attachments"),
 		Overlap:        24 * time.Hour,
 		ResolvedRepoll: cfg.Cases.ResolvedRepoll.D(),
+		FullCheck:      cfg.Cases.FullCheckInterval.D(),
 		Now:            now,
 		Log:            log,
 	}

@@ -425,3 +425,34 @@ func (s *Store) indexComm(ctx context.Context, tx *sql.Tx, ref int64, body strin
 	}
 	return nil
 }
+
+// markGoneExcept marks as gone every visible case of the account whose
+// language is in langs and whose id is not in present.
+func (s *Store) markGoneExcept(ctx context.Context, account string, langs, present map[string]bool, now time.Time) (int, error) {
+	if len(langs) == 0 {
+		return 0, nil
+	}
+	rows, err := s.st.W.QueryContext(ctx, s.st.Q(`SELECT id, case_id, language FROM cases WHERE account = ? AND gone_at IS NULL`), account)
+	if err != nil {
+		return 0, fmt.Errorf("cases: full check: %w", err)
+	}
+	var gone []int64
+	for rows.Next() {
+		var id int64
+		var caseID, lang string
+		if err := rows.Scan(&id, &caseID, &lang); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if langs[lang] && !present[caseID] {
+			gone = append(gone, id)
+		}
+	}
+	rows.Close()
+	for _, id := range gone {
+		if err := s.markGone(ctx, id, now); err != nil {
+			return 0, err
+		}
+	}
+	return len(gone), nil
+}

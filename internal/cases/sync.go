@@ -63,8 +63,12 @@ type Syncer struct {
 	Overlap time.Duration
 	// ResolvedRepoll is how long resolved cases keep being re-polled.
 	ResolvedRepoll time.Duration
-	Now            func() time.Time
-	Log            *slog.Logger
+	// FullCheck is how often the discovery pass lists every case AWS still
+	// has (not only new ones), so that old resolved cases AWS deleted are
+	// marked as kept only here. 0 disables it.
+	FullCheck time.Duration
+	Now       func() time.Time
+	Log       *slog.Logger
 	// Progress, when set, is called as work advances.
 	Progress func(Progress)
 }
@@ -120,14 +124,22 @@ func (s *Syncer) Sync(ctx context.Context, acct Account, deadline time.Time) (*R
 		return nil
 	}
 
-	// 1. Discovery: every case created since the high-water mark.
+	// 1. Discovery: every case created since the high-water mark; every
+	// case AWS still has when a full check is due.
+	lastFull, err := s.Store.highWater(ctx, acct.Name, fullCheckKey)
+	if err != nil {
+		return res, err
+	}
+	full := s.FullCheck > 0 && s.now().Sub(lastFull) >= s.FullCheck
+	listed := map[string]bool{}   // languages listed completely
+	returned := map[string]bool{} // case ids AWS returned in a full listing
 	for _, lang := range acct.Languages {
 		hw, err := s.Store.highWater(ctx, acct.Name, lang)
 		if err != nil {
 			return res, err
 		}
 		in := &support.DescribeCasesInput{IncludeResolvedCases: true, IncludeCommunications: support.Bool(false), Language: lang, MaxResults: support.MaxMaxResults}
-		if !hw.IsZero() {
+		if !hw.IsZero() && !full {
 			in.AfterTime = support.FormatTime(hw.Add(-s.Overlap))
 		}
 		newest := hw
@@ -136,6 +148,7 @@ func (s *Syncer) Sync(ctx context.Context, acct Account, deadline time.Time) (*R
 				return err
 			}
 			for _, c := range out.Cases {
+				returned[c.CaseID] = true
 				if t, err := c.Created(); err == nil && t.After(newest) {
 					newest = t
 				}
@@ -157,6 +170,21 @@ func (s *Syncer) Sync(ctx context.Context, acct Account, deadline time.Time) (*R
 			return res, fmt.Errorf("cases: account %s: describe cases (%s): %w", acct.Name, lang, err)
 		}
 		if err := s.Store.saveState(ctx, acct.Name, lang, newest, s.now(), ""); err != nil {
+			return res, fmt.Errorf("cases: save sync state: %w", err)
+		}
+		if in.AfterTime == "" {
+			listed[lang] = true
+		}
+	}
+	if full || lastFull.IsZero() {
+		// Every case of a completely listed language that AWS did not
+		// return is gone from AWS: the archive keeps it, marked.
+		n, err := s.Store.markGoneExcept(ctx, acct.Name, listed, returned, s.now())
+		if err != nil {
+			return res, err
+		}
+		res.CasesGone += n
+		if err := s.Store.saveState(ctx, acct.Name, fullCheckKey, s.now(), s.now(), ""); err != nil {
 			return res, fmt.Errorf("cases: save sync state: %w", err)
 		}
 	}
@@ -290,6 +318,9 @@ func (s *Syncer) fetchComms(ctx context.Context, acct Account, p pendingComms, r
 	}
 	return s.Store.commsDone(ctx, p.ref)
 }
+
+// fullCheckKey is the sync-state row that records the last full listing.
+const fullCheckKey = "*"
 
 // fetchAttachment downloads one attachment into the content-addressed
 // store: DescribeAttachment for small files, GetAttachmentDownloadLink for

@@ -243,3 +243,52 @@ func TestSyncResumes(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncFullCheckMarksDeleted checks that cases AWS deletes after its
+// retention period, long resolved and no longer re-polled, are found by
+// the periodic full listing and kept, marked.
+func TestSyncFullCheckMarksDeleted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := fake.NewSupport(t)
+		data := fake.SupportGen{Cases: 150, Seed: 9, NoAttachments: true}.Generate()
+		f.Load(data)
+		now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+		sy := &cases.Syncer{Store: cases.NewStore(st), Dir: t.TempDir(), Overlap: time.Hour, ResolvedRepoll: 24 * time.Hour,
+			FullCheck: 7 * 24 * time.Hour, Now: func() time.Time { return now }}
+		acct := cases.Account{Name: "prod", Languages: []string{"en", "ja", "zh", "ko"}, Client: client(t, f, f.SupportAccount)}
+		if _, err := sy.Sync(ctx, acct, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		expired := f.ExpireBefore(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		if expired == 0 {
+			t.Fatal("nothing expired")
+		}
+		gone := func() int {
+			var n int
+			_ = st.R.QueryRow(`SELECT count(*) FROM cases WHERE gone_at IS NOT NULL`).Scan(&n)
+			return n
+		}
+		now = now.Add(48 * time.Hour) // before the weekly check: only re-polled cases are noticed
+		if _, err := sy.Sync(ctx, acct, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		before := gone()
+		if before >= expired {
+			t.Fatalf("%d of %d expired cases marked before the full check", before, expired)
+		}
+		now = now.Add(7 * 24 * time.Hour)
+		res, err := sy.Sync(ctx, acct, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gone() != expired || res.CasesGone != expired-before {
+			t.Errorf("after the full check: %d marked gone (result %d); %d expired", gone(), res.CasesGone, expired)
+		}
+		var n int
+		_ = st.R.QueryRow(`SELECT count(*) FROM cases`).Scan(&n)
+		if n != len(data) {
+			t.Errorf("the archive has %d cases; want all %d", n, len(data))
+		}
+	})
+}

@@ -140,6 +140,9 @@ type Cases struct {
 	// ResolvedRepoll is how long resolved cases keep being re-polled to
 	// catch reopening.
 	ResolvedRepoll Duration `yaml:"resolved_repoll"`
+	// FullCheckInterval is how often every case AWS still has is listed,
+	// to mark the ones AWS deleted (0 disables).
+	FullCheckInterval Duration `yaml:"full_check_interval"`
 }
 
 // Routes says which destinations receive which kind of item.
@@ -186,8 +189,9 @@ func Default() *Config {
 			LoginPerMinute: 10,
 		},
 		Cases: Cases{
-			SyncInterval:   Duration(time.Hour),
-			ResolvedRepoll: Duration(30 * 24 * time.Hour),
+			SyncInterval:      Duration(time.Hour),
+			ResolvedRepoll:    Duration(30 * 24 * time.Hour),
+			FullCheckInterval: Duration(7 * 24 * time.Hour),
 		},
 	}
 }
@@ -342,6 +346,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Cases.ResolvedRepoll.D() < 0 {
 		return &Error{"cases.resolved_repoll", "must not be negative"}
+	}
+	if c.Cases.FullCheckInterval.D() < 0 {
+		return &Error{"cases.full_check_interval", "must not be negative (0 disables it)"}
 	}
 	accounts := map[string]bool{}
 	for i, a := range c.AWS.Accounts {
