@@ -142,7 +142,7 @@ func parseFlags() *options {
 	flag.DurationVar(&o.idleWatch, "idle-watch", 0, "first repetition only: keep the restarted process idle this long after start and report the highest VmRSS (the Go runtime forces a GC every 2 minutes; 150s covers one)")
 	flag.StringVar(&o.pgQuery, "pg-params", "", "extra query parameters for opsdesk's PostgreSQL URL, e.g. pool_max_conns=40 (default: none, the product's pool)")
 	flag.Float64Var(&o.maxForeign, "max-foreign-cpu", 0.15, "a run during which other programs (not opsdesk, this benchmark or PostgreSQL) used more CPU than this many cores, or the hypervisor stole it, is redone")
-	flag.IntVar(&o.attempts, "attempts", 3, "how often a disturbed run is tried before its last result is kept")
+	flag.IntVar(&o.attempts, "attempts", 5, "how often a disturbed run is tried before its last result is kept")
 	flag.StringVar(&o.jsonOut, "json", "", "also write every repetition's raw results to this file")
 	flag.Parse()
 	if o.bin == "" {
@@ -403,16 +403,17 @@ func runRep(o *options, spec serverSpec, sinks []*sink, r *rep) error {
 	return nil
 }
 
-// quiet waits (up to 2 minutes) until other programs leave the CPUs alone.
+// quiet waits (up to 5 minutes) until other programs have left the CPUs
+// alone for 3 seconds.
 func (o *options) quiet(pid int) {
-	if v, ok := waitQuiet(pid, o.maxForeign, 2*time.Minute); !ok {
+	if v, ok := waitQuiet(pid, o.maxForeign, 3, 5*time.Minute); !ok {
 		logf("  machine still busy (other programs use %.2f cores); measuring anyway", v)
 	}
 }
 
 // guarded runs a measurement, and runs it again (up to o.attempts) when
-// other programs on the machine used more than o.maxForeign cores meanwhile.
-// show logs the kept result.
+// other programs on the machine used more than o.maxForeign cores meanwhile;
+// before trying again it waits for 15 quiet seconds. show logs a result.
 func (o *options) guarded(run func(attempt int) (cpuUse, error), show func()) error {
 	for a := 1; ; a++ {
 		u, err := run(a)
@@ -427,7 +428,10 @@ func (o *options) guarded(run func(attempt int) (cpuUse, error), show func()) er
 			logf("  disturbed: other programs used %.2f cores, steal %.2f; keeping this result after %d attempts", u.Foreign, u.Steal, a)
 			return nil
 		}
-		logf("  disturbed: other programs used %.2f cores, steal %.2f; measuring again", u.Foreign, u.Steal)
+		logf("  disturbed: other programs used %.2f cores, steal %.2f; waiting for a quiet machine, then measuring again", u.Foreign, u.Steal)
+		if v, ok := waitQuiet(0, o.maxForeign, 15, 10*time.Minute); !ok {
+			logf("  machine still busy (other programs use %.2f cores)", v)
+		}
 	}
 }
 

@@ -482,19 +482,25 @@ func (c *cpuMeter) read() cpuUse {
 	return u
 }
 
-// waitQuiet waits until other programs leave the machine alone: one second
-// in which they use less than limit cores. It gives up after timeout and
-// reports what it saw.
-func waitQuiet(pid int, limit float64, timeout time.Duration) (float64, bool) {
+// waitQuiet waits until other programs leave the machine alone: quietFor
+// consecutive seconds in each of which they use less than limit cores. It
+// gives up after timeout and reports the last second it saw. pid is the
+// opsdesk process (0: none running).
+func waitQuiet(pid int, limit float64, quietFor int, timeout time.Duration) (float64, bool) {
 	deadline := time.Now().Add(timeout)
-	last := 0.0
+	last, streak := 0.0, 0
 	for time.Now().Before(deadline) {
 		c := startCPU(pid)
 		time.Sleep(time.Second)
 		u := c.read()
 		last = u.Foreign + u.Steal
 		if last < limit {
-			return last, true
+			streak++
+			if streak >= quietFor {
+				return last, true
+			}
+		} else {
+			streak = 0
 		}
 	}
 	return last, false
