@@ -145,10 +145,18 @@ func (a *API) get(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusInternalServerError, "the archive could not be read", "")
 		return
 	}
-	out := struct {
-		caseJSON
-		Communications []messageJSON `json:"communications"`
-	}{caseJSON: toJSON(c)}
+	httpx.WriteJSON(w, http.StatusOK, threadJSON(c, msgs))
+}
+
+// caseThreadJSON is a case with its whole thread, as the API and the JSON
+// Lines export write it.
+type caseThreadJSON struct {
+	caseJSON
+	Communications []messageJSON `json:"communications"`
+}
+
+func threadJSON(c *Case, msgs []Communication) caseThreadJSON {
+	out := caseThreadJSON{caseJSON: toJSON(c), Communications: []messageJSON{}}
 	for _, m := range msgs {
 		mj := messageJSON{SubmittedBy: m.SubmittedBy, TimeCreated: m.TimeCreated, Body: m.Body}
 		for _, at := range m.Attachments {
@@ -156,5 +164,5 @@ func (a *API) get(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Communications = append(out.Communications, mj)
 	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	return out
 }

@@ -26,19 +26,8 @@ func Export(ctx context.Context, s *Store, account, format, dir string) (int, er
 		w := bufio.NewWriter(f)
 		enc := json.NewEncoder(w)
 		err = s.Each(ctx, account, func(c *Case, msgs []Communication) error {
-			out := struct {
-				caseJSON
-				Communications []messageJSON `json:"communications"`
-			}{caseJSON: toJSON(c)}
-			for _, m := range msgs {
-				mj := messageJSON{SubmittedBy: m.SubmittedBy, TimeCreated: m.TimeCreated, Body: m.Body}
-				for _, a := range m.Attachments {
-					mj.Attachments = append(mj.Attachments, attachmentJSON{FileName: a.FileName, Size: a.Size, SHA256: a.SHA256, Status: a.Status})
-				}
-				out.Communications = append(out.Communications, mj)
-			}
 			n++
-			return enc.Encode(out)
+			return enc.Encode(threadJSON(c, msgs))
 		})
 		if err != nil {
 			return n, err
