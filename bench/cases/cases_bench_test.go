@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,15 @@ import (
 	"github.com/opsdesk/opsdesk/internal/store"
 	"github.com/opsdesk/opsdesk/internal/store/storetest"
 )
+
+// engines are storetest.Engines(), or those listed in ENGINES
+// ("sqlite,postgres").
+func engines() []string {
+	if v := os.Getenv("ENGINES"); v != "" {
+		return strings.Split(v, ",")
+	}
+	return storetest.Engines()
+}
 
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
@@ -46,7 +56,7 @@ func client(b *testing.B, f *fake.Support) *support.Client {
 // incremental sync with 50 open cases and nothing new.
 func BenchmarkSync(b *testing.B) {
 	n := envInt("CASES", 5000)
-	for _, engine := range storetest.Engines() {
+	for _, engine := range engines() {
 		b.Run(engine, func(b *testing.B) {
 			for range b.N {
 				ctx := context.Background()
@@ -103,7 +113,7 @@ func BenchmarkSearch(b *testing.B) {
 			comms[i] = append(comms[i], support.Communication{CaseID: c.CaseID, Body: m.Body, SubmittedBy: m.SubmittedBy, TimeCreated: support.FormatTime(m.TimeCreated)})
 		}
 	}
-	for _, engine := range storetest.Engines() {
+	for _, engine := range engines() {
 		b.Run(engine, func(b *testing.B) {
 			ctx := context.Background()
 			st := storetest.New(b, engine)

@@ -143,23 +143,30 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Hit, error) {
 }
 
 // snippet highlights the subject when it matches, else the first matching
-// message.
+// message. The case's messages are matched in Go (search.Query.Matches
+// decides as the engines do): a case has a few dozen messages, and running
+// the full-text query again per hit would cost far more.
 func (s *Store) snippet(ctx context.Context, h *Hit, q search.Query) error {
 	if q.Matches(h.Subject) {
 		h.Snippet = search.Highlight(h.Subject, q, 200)
 		return nil
 	}
-	_, comm := s.matchSQL()
-	var body string
-	err := s.st.R.QueryRowContext(ctx, s.st.Q(`SELECT m.body FROM case_communications m WHERE m.case_ref = ? AND `+comm+` ORDER BY m.time_created LIMIT 1`), h.ID, s.queryArg(q)).Scan(&body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
+	rows, err := s.st.R.QueryContext(ctx, s.st.Q(`SELECT body FROM case_communications WHERE case_ref = ? ORDER BY time_created, id`), h.ID)
 	if err != nil {
 		return fmt.Errorf("cases: snippet: %w", err)
 	}
-	h.Snippet = search.Highlight(body, q, 200)
-	return nil
+	defer rows.Close()
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return fmt.Errorf("cases: snippet: %w", err)
+		}
+		if q.Matches(body) {
+			h.Snippet = search.Highlight(body, q, 200)
+			return nil
+		}
+	}
+	return rows.Err()
 }
 
 // Get returns a case by its AWS case id (or display id), with every
