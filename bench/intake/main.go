@@ -128,7 +128,7 @@ func parseFlags() *options {
 	flag.StringVar(&o.workdir, "workdir", os.TempDir(), "parent directory of the temporary data directories (SQLite files)")
 	flag.IntVar(&o.reps, "reps", 3, "repetitions of every measurement (the table shows medians)")
 	flag.StringVar(&phases, "phases", "idle,sat,sat-noroute,rate,rate-noroute,fanout", "measurements to run")
-	flag.StringVar(&conc, "c", "16,64,128", "closed-loop concurrencies for saturation")
+	flag.StringVar(&conc, "c", "16,64,128,256,512", "closed-loop concurrencies for saturation")
 	flag.DurationVar(&o.satWarmup, "sat-warmup", 2*time.Second, "saturation warm-up (not counted)")
 	flag.DurationVar(&o.satDur, "sat-duration", 10*time.Second, "saturation measured window")
 	flag.IntVar(&o.rate, "rate", 500, "fixed open-loop rate, requests per second")
