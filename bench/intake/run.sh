@@ -2,7 +2,7 @@
 # Question intake benchmark (issue 2): builds opsdesk and the load generator,
 # then measures SQLite and PostgreSQL (3 repetitions, medians).
 #
-#   bash bench/intake/run.sh                      # everything, ~25 minutes
+#   bash bench/intake/run.sh                      # everything, 35–45 minutes
 #   bash bench/intake/run.sh --engines sqlite --reps 1 --phases rate
 #
 # Extra arguments go to the benchmark (go run ./bench/intake --help).
