@@ -60,29 +60,67 @@ func (Args) InsertOpts() river.InsertOpts { return *jobs.UniqueByArgs() }
 // InsertPending creates a pending delivery for each destination inside tx
 // and returns their ids in the same order.
 func InsertPending(ctx context.Context, st *store.Store, tx *sql.Tx, questionID int64, destinations []string, now time.Time) ([]int64, error) {
-	ids := make([]int64, 0, len(destinations))
-	stmt, err := tx.PrepareContext(ctx, st.Q(`INSERT INTO deliveries (question_id, destination, status, created_at, updated_at, next_attempt_at) VALUES (?, ?, 'pending', ?, ?, ?) RETURNING id`))
-	if err != nil {
-		return nil, fmt.Errorf("delivery: prepare: %w", err)
+	if err := InsertPendingMany(ctx, st, tx, []int64{questionID}, destinations, now); err != nil {
+		return nil, err
 	}
-	defer stmt.Close()
-	ms := store.Millis(now)
-	for _, d := range destinations {
-		var id int64
-		if err := stmt.QueryRowContext(ctx, questionID, d, ms, ms, ms).Scan(&id); err != nil {
+	ids := make([]int64, len(destinations))
+	for i, d := range destinations {
+		if err := tx.QueryRowContext(ctx, st.Q(`SELECT id FROM deliveries WHERE question_id = ? AND destination = ?`), questionID, d).Scan(&ids[i]); err != nil {
 			return nil, fmt.Errorf("delivery: insert %s: %w", d, err)
 		}
-		ids = append(ids, id)
 	}
 	return ids, nil
 }
 
+// insertChunk bounds the rows of one multi-row INSERT (6 parameters each,
+// far below either engine's limit on parameters).
+const insertChunk = 400
+
+// InsertPendingMany creates a pending delivery for every (question,
+// destination) pair inside tx, a few hundred rows per statement: the group
+// commit of many questions costs a handful of statements, not one per row.
+func InsertPendingMany(ctx context.Context, st *store.Store, tx *sql.Tx, questionIDs []int64, destinations []string, now time.Time) error {
+	ms := store.Millis(now)
+	args := make([]any, 0, 6*min(insertChunk, len(questionIDs)*len(destinations)))
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		q := `INSERT INTO deliveries (question_id, destination, status, created_at, updated_at, next_attempt_at) VALUES ` + st.Rows(len(args)/6, 6)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("delivery: insert pending: %w", err)
+		}
+		args = args[:0]
+		return nil
+	}
+	for _, qid := range questionIDs {
+		for _, d := range destinations {
+			args = append(args, qid, d, StatusPending, ms, ms, ms)
+			if len(args) == 6*insertChunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+// QuestionsPerJob bounds the questions one wake-up job carries. Under load a
+// group commit stores hundreds of questions; one job per question would make
+// the queue's own bookkeeping (insert, fetch, complete: three writes each)
+// the bottleneck of a single SQLite writer. A job sends all its deliveries
+// at once, so this also bounds the requests one job has in flight.
+const QuestionsPerJob = 32
+
 // JobParams returns the insert parameters that wake the worker for the
 // deliveries of these questions.
 func JobParams(questionIDs []int64) []river.InsertManyParams {
-	out := make([]river.InsertManyParams, len(questionIDs))
-	for i, id := range questionIDs {
-		out[i] = river.InsertManyParams{Args: QuestionArgs{QuestionID: id}}
+	var out []river.InsertManyParams
+	for len(questionIDs) > 0 {
+		n := min(len(questionIDs), QuestionsPerJob)
+		out = append(out, river.InsertManyParams{Args: QuestionArgs{QuestionIDs: append([]int64(nil), questionIDs[:n]...)}})
+		questionIDs = questionIDs[n:]
 	}
 	return out
 }

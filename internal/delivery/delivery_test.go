@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -217,4 +218,108 @@ func TestSweep(t *testing.T) {
 			t.Errorf("%d deliver jobs (%v); want %d", jobsN, err, len(ids))
 		}
 	})
+}
+
+// TestQuestionWorkerBatch runs one question job carrying several questions:
+// every due delivery is sent once, a retryable failure gets its own
+// scheduled job, an unknown destination fails, and running the same job
+// again sends nothing.
+func TestQuestionWorkerBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		ctx := context.Background()
+		var qids []int64
+		err := st.Tx(ctx, func(tx *sql.Tx) error {
+			for _, ref := range []string{"Q-BATCH001", "Q-BATCH002", "Q-BATCH003"} {
+				var id int64
+				if err := tx.QueryRowContext(ctx, st.Q(`INSERT INTO questions (ref, text, submitted_at) VALUES (?, ?, ?) RETURNING id`), ref, "text of "+ref, store.Millis(b.now)).Scan(&id); err != nil {
+					return err
+				}
+				qids = append(qids, id)
+			}
+			return delivery.InsertPendingMany(ctx, st, tx, qids, []string{"hook", "gone"}, b.now)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		params := delivery.JobParams(qids)
+		if len(params) != 1 {
+			t.Fatalf("3 questions make %d jobs, want 1", len(params))
+		}
+		if n := len(delivery.JobParams(make([]int64, delivery.QuestionsPerJob+1))); n != 2 {
+			t.Fatalf("%d questions make %d jobs, want 2", delivery.QuestionsPerJob+1, n)
+		}
+		qw := &delivery.QuestionWorker{Worker: b.w, Queue: b.q}
+		b.hook.FailNext(1, fake.Failure{Status: 503})
+		job := &river.Job[delivery.QuestionArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: params[0].Args.(delivery.QuestionArgs)}
+		if err := qw.Work(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.hook.UniqueCount(); got != 2 {
+			t.Fatalf("hook received %d questions, want 2 (one got a 503)", got)
+		}
+		var delivered, pending, failed int
+		for _, qid := range qids {
+			ds, err := delivery.ForQuestion(ctx, st, qid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds) != 2 {
+				t.Fatalf("question %d has %d deliveries, want 2", qid, len(ds))
+			}
+			for _, d := range ds {
+				switch {
+				case d.Destination == "gone":
+					if d.Status != delivery.StatusFailed || !strings.Contains(d.LastError, "no longer configured") {
+						t.Errorf("gone: %s %q", d.Status, d.LastError)
+					}
+					failed++
+				case d.Status == delivery.StatusDelivered:
+					if d.Attempts != 1 {
+						t.Errorf("delivered after %d attempts, want 1", d.Attempts)
+					}
+					delivered++
+				case d.Status == delivery.StatusPending:
+					if d.Attempts != 1 || d.LastStatus != 503 || !d.NextAttemptAt.Equal(b.now.Add(time.Minute)) {
+						t.Errorf("retry: attempts %d status %d next %v", d.Attempts, d.LastStatus, d.NextAttemptAt)
+					}
+					pending++
+					var n int
+					if err := st.R.QueryRowContext(ctx, st.Q(`SELECT count(*) FROM river_job WHERE kind = 'deliver' AND state = 'scheduled'`)).Scan(&n); err != nil {
+						t.Fatal(err)
+					}
+					if n != 1 {
+						t.Errorf("%d scheduled retry jobs, want 1", n)
+					}
+				}
+			}
+		}
+		if delivered != 2 || pending != 1 || failed != 3 {
+			t.Fatalf("delivered %d pending %d failed %d, want 2 1 3", delivered, pending, failed)
+		}
+		// The same job again (a River retry, a duplicate): nothing is due.
+		before := b.hook.RequestCount()
+		if err := qw.Work(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.hook.RequestCount(); got != before {
+			t.Fatalf("re-running the job sent %d more requests", got-before)
+		}
+	})
+}
+
+// TestQuestionArgsCompat: jobs queued before jobs carried several questions
+// still name their one question.
+func TestQuestionArgsCompat(t *testing.T) {
+	var a delivery.QuestionArgs
+	if err := json.Unmarshal([]byte(`{"question_id":42}`), &a); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(delivery.QuestionArgs{QuestionIDs: []int64{1, 2}})
+	if string(b) != `{"question_ids":[1,2]}` {
+		t.Fatalf("encoded %s", b)
+	}
+	if a.QuestionID != 42 {
+		t.Fatalf("decoded %+v", a)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -100,22 +101,46 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 // attempt sends one delivery once and records the outcome. It returns how
 // long to wait before the next attempt, or 0 when the delivery is final.
 func (w *Worker) attempt(ctx context.Context, d *Delivery, q notify.Question) (time.Duration, error) {
+	// Count the attempt before making it: if the process dies mid-call,
+	// the next run knows an earlier attempt may have reached the
+	// destination (Backlog then looks for the issue before creating one).
+	if _, err := w.St.W.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET attempts = ?, updated_at = ? WHERE id = ? AND status = 'pending' AND generation = ?`),
+		d.Attempts+1, store.Millis(w.Now()), d.ID, d.Generation); err != nil {
+		return 0, fmt.Errorf("delivery %d: record attempt: %w", d.ID, err)
+	}
+	o, err := w.send(ctx, d, q)
+	if err != nil {
+		return 0, err
+	}
+	return o.wait, w.record(ctx, w.St.W, o)
+}
+
+// outcome is the result of one attempt, to be written to the row.
+type outcome struct {
+	d       *Delivery
+	status  string // StatusDelivered, StatusFailed, or StatusPending for a retry
+	attempt int
+	ref     string
+	reason  string
+	code    int
+	at      time.Time
+	wait    time.Duration
+}
+
+// send makes attempt d.Attempts+1 of d (already counted in the row) and
+// decides what it means, without writing anything.
+func (w *Worker) send(ctx context.Context, d *Delivery, q notify.Question) (outcome, error) {
 	now := w.Now()
+	attempt := d.Attempts + 1
+	o := outcome{d: d, attempt: attempt, at: now}
 	sender, ok := w.Senders[d.Destination]
 	if !ok {
-		return 0, w.finish(ctx, d, StatusFailed, 0, "", fmt.Sprintf("destination %q is no longer configured", d.Destination), 0)
+		o.status, o.attempt, o.reason = StatusFailed, 0, fmt.Sprintf("destination %q is no longer configured", d.Destination)
+		return o, nil
 	}
 	consoleURL := ""
 	if w.ConsoleURL != nil {
 		consoleURL = w.ConsoleURL(q.ID)
-	}
-	// Count the attempt before making it: if the process dies mid-call,
-	// the next run knows an earlier attempt may have reached the
-	// destination (Backlog then looks for the issue before creating one).
-	attempt := d.Attempts + 1
-	if _, err := w.St.W.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET attempts = ?, updated_at = ? WHERE id = ? AND status = 'pending' AND generation = ?`),
-		attempt, store.Millis(now), d.ID, d.Generation); err != nil {
-		return 0, fmt.Errorf("delivery %d: record attempt: %w", d.ID, err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, w.SendTimeout)
 	start := time.Now()
@@ -124,21 +149,23 @@ func (w *Worker) attempt(ctx context.Context, d *Delivery, q notify.Question) (t
 	cancel()
 	if sendErr == nil {
 		w.observe(d.Destination, StatusDelivered, took)
-		return 0, w.finish(ctx, d, StatusDelivered, attempt, res.ExternalRef, "", 0)
+		o.status, o.ref = StatusDelivered, res.ExternalRef
+		return o, nil
 	}
 	if ctx.Err() != nil {
 		w.observe(d.Destination, "interrupted", took)
-		return 0, errInterrupted
+		return o, errInterrupted
 	}
 	var ne *notify.Error
 	if !errors.As(sendErr, &ne) {
 		ne = &notify.Error{Reason: sendErr.Error()}
 	}
-	reason := clip(ne.Reason, 1000)
+	o.reason, o.code = clip(ne.Reason, 1000), ne.StatusCode
 	if ne.Permanent {
 		w.observe(d.Destination, StatusFailed, took)
-		w.Log.Warn("delivery failed permanently", "delivery", d.ID, "question", d.QuestionRef, "destination", d.Destination, "status", ne.StatusCode, "error", reason)
-		return 0, w.finish(ctx, d, StatusFailed, attempt, "", reason, ne.StatusCode)
+		w.Log.Warn("delivery failed permanently", "delivery", d.ID, "question", d.QuestionRef, "destination", d.Destination, "status", ne.StatusCode, "error", o.reason)
+		o.status = StatusFailed
+		return o, nil
 	}
 	var wait time.Duration
 	if w.Backoff != nil {
@@ -152,96 +179,189 @@ func (w *Worker) attempt(ctx context.Context, d *Delivery, q notify.Question) (t
 	deadline := d.CreatedAt.Add(w.RetryFor)
 	if now.Add(wait).After(deadline) {
 		w.observe(d.Destination, StatusFailed, took)
-		msg := fmt.Sprintf("gave up after %d attempts over %s: %s", attempt, w.RetryFor, reason)
-		w.Log.Warn("delivery failed", "delivery", d.ID, "question", d.QuestionRef, "destination", d.Destination, "error", msg)
-		return 0, w.finish(ctx, d, StatusFailed, attempt, "", msg, ne.StatusCode)
+		o.reason = fmt.Sprintf("gave up after %d attempts over %s: %s", attempt, w.RetryFor, o.reason)
+		w.Log.Warn("delivery failed", "delivery", d.ID, "question", d.QuestionRef, "destination", d.Destination, "error", o.reason)
+		o.status = StatusFailed
+		return o, nil
 	}
 	w.observe(d.Destination, "retry", took)
-	w.Log.Info("delivery will be retried", "delivery", d.ID, "destination", d.Destination, "attempt", attempt, "in", wait.Round(time.Millisecond), "error", reason)
-	ms := store.Millis(now)
-	_, err := w.St.W.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET attempts = ?, last_error = ?, last_status = ?, updated_at = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending' AND generation = ?`),
-		attempt, reason, ne.StatusCode, ms, store.Millis(now.Add(wait)), d.ID, d.Generation)
-	if err != nil {
-		return 0, fmt.Errorf("delivery %d: record retry: %w", d.ID, err)
-	}
-	return wait, nil
+	w.Log.Info("delivery will be retried", "delivery", d.ID, "destination", d.Destination, "attempt", attempt, "in", wait.Round(time.Millisecond), "error", o.reason)
+	o.status, o.wait = StatusPending, wait
+	return o, nil
 }
 
-// QuestionArgs wakes the worker for every delivery of a new question: one
-// job per question instead of one per destination keeps the queue's work
-// (and, on SQLite, the single writer's) a third of what it would be.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// record writes an outcome; a row that is no longer this pending
+// generation (an operator's retry, another worker's result) is left alone.
+func (w *Worker) record(ctx context.Context, db execer, o outcome) error {
+	ms := store.Millis(o.at)
+	var err error
+	if o.status == StatusPending {
+		_, err = db.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET attempts = ?, last_error = ?, last_status = ?, updated_at = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending' AND generation = ?`),
+			o.attempt, o.reason, o.code, ms, store.Millis(o.at.Add(o.wait)), o.d.ID, o.d.Generation)
+	} else {
+		ms = store.Millis(w.Now())
+		var delivered any
+		if o.status == StatusDelivered {
+			delivered = ms
+		}
+		_, err = db.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET status = ?, attempts = ?, external_ref = ?, last_error = ?, last_status = ?, updated_at = ?, delivered_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'pending' AND generation = ?`),
+			o.status, o.attempt, o.ref, o.reason, o.code, ms, delivered, o.d.ID, o.d.Generation)
+	}
+	if err != nil {
+		return fmt.Errorf("delivery %d: record %s: %w", o.d.ID, o.status, err)
+	}
+	return nil
+}
+
+// QuestionArgs wakes the worker for every delivery of new questions: one
+// job per group of questions instead of one per delivery keeps the queue's
+// work (and, on SQLite, the single writer's) a small fraction of what it
+// would be.
 type QuestionArgs struct {
-	QuestionID int64 `json:"question_id"`
+	QuestionIDs []int64 `json:"question_ids,omitempty"`
+	// QuestionID is the single question of jobs queued by opsdesk before
+	// jobs carried several; still honoured.
+	QuestionID int64 `json:"question_id,omitempty"`
 }
 
 // Kind implements river.JobArgs.
 func (QuestionArgs) Kind() string { return "deliver_question" }
 
-// InsertOpts makes question jobs unique per question.
-func (QuestionArgs) InsertOpts() river.InsertOpts { return *jobs.UniqueByArgs() }
+func (a QuestionArgs) ids() []int64 {
+	if a.QuestionID != 0 {
+		return append([]int64{a.QuestionID}, a.QuestionIDs...)
+	}
+	return a.QuestionIDs
+}
 
-// QuestionWorker sends a question to all its destinations at once. A
+// QuestionWorker sends questions to all their destinations at once. A
 // delivery that must be retried gets its own job (Args) scheduled for the
-// retry; the question job itself completes.
+// retry; the question job itself completes. Nothing else inserts question
+// jobs, and the rows decide what is still to send, so they need not be
+// unique.
 type QuestionWorker struct {
 	river.WorkerDefaults[QuestionArgs]
 	*Worker
 	Queue jobs.Queue
 }
 
-// Timeout implements river.Worker.
+// Timeout implements river.Worker: every send of the job runs at once.
 func (w *QuestionWorker) Timeout(*river.Job[QuestionArgs]) time.Duration {
 	return w.SendTimeout + 10*time.Second
 }
 
 // Work implements river.Worker.
 func (w *QuestionWorker) Work(ctx context.Context, job *river.Job[QuestionArgs]) error {
-	ds, err := list(ctx, w.St, `WHERE d.question_id = ? AND d.status = 'pending' ORDER BY d.id`, job.Args.QuestionID)
-	if err != nil {
-		return fmt.Errorf("delivery: question %d: %w", job.Args.QuestionID, err)
-	}
-	if len(ds) == 0 {
+	ids := job.Args.ids()
+	if len(ids) == 0 {
 		return nil
 	}
-	l, err := w.load(ctx, ds[0].ID)
-	if errors.Is(err, sql.ErrNoRows) {
+	idArgs := make([]any, len(ids))
+	for i, id := range ids {
+		idArgs[i] = id
+	}
+	in := w.St.Rows(1, len(ids))
+	// By question id alone (the unique index on (question_id,
+	// destination)); filtering on status in SQL lets SQLite pick the
+	// status index and walk every pending row.
+	all, err := list(ctx, w.St, `WHERE d.question_id IN `+in+` ORDER BY d.id`, idArgs...)
+	if err != nil {
+		return fmt.Errorf("delivery: questions %v: %w", ids, err)
+	}
+	now := w.Now()
+	var due []*Delivery
+	var dueIDs []any
+	for _, d := range all {
+		// A delivery that is not due yet has its own scheduled job.
+		if d.Status == StatusPending && d.NextAttemptAt.Sub(now) <= time.Second {
+			due = append(due, d)
+			dueIDs = append(dueIDs, d.ID)
+		}
+	}
+	if len(due) == 0 {
 		return nil
 	}
+	questions := map[int64]notify.Question{}
+	rows, err := w.St.W.QueryContext(ctx, `SELECT id, ref, project, name, text, submitted_at, source_ip FROM questions WHERE id IN `+in, idArgs...)
 	if err != nil {
-		return fmt.Errorf("delivery: question %d: %w", job.Args.QuestionID, err)
+		return fmt.Errorf("delivery: questions %v: %w", ids, err)
 	}
-	type outcome struct {
-		d    *Delivery
-		wait time.Duration
-		err  error
+	for rows.Next() {
+		var id, submitted int64
+		var q notify.Question
+		if err := rows.Scan(&id, &q.ID, &q.Project, &q.Name, &q.Text, &submitted, &q.SourceIP); err != nil {
+			rows.Close()
+			return fmt.Errorf("delivery: questions %v: %w", ids, err)
+		}
+		q.SubmittedAt = store.Time(submitted)
+		questions[id] = q
 	}
-	out := make(chan outcome, len(ds))
-	for _, d := range ds {
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("delivery: questions %v: %w", ids, err)
+	}
+	// Count every attempt before making it, in one statement (see
+	// Worker.attempt).
+	if _, err := w.St.W.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, updated_at = `+strconv.FormatInt(store.Millis(now), 10)+
+		` WHERE status = 'pending' AND id IN `+w.St.Rows(1, len(dueIDs)), dueIDs...); err != nil {
+		return fmt.Errorf("delivery: questions %v: record attempts: %w", ids, err)
+	}
+	type result struct {
+		o   outcome
+		err error
+	}
+	out := make(chan result, len(due))
+	for _, d := range due {
 		go func() {
-			if wait := d.NextAttemptAt.Sub(w.Now()); wait > time.Second {
-				out <- outcome{d: d, wait: wait} // not due yet: leave it to its own job
-				return
-			}
-			wait, err := w.attempt(ctx, d, l.q)
-			out <- outcome{d: d, wait: wait, err: err}
+			o, err := w.send(ctx, d, questions[d.QuestionID])
+			out <- result{o, err}
 		}()
 	}
 	var errs []error
+	var done []outcome
 	interrupted := false
-	for range ds {
-		o := <-out
+	for range due {
+		r := <-out
 		switch {
-		case errors.Is(o.err, errInterrupted):
+		case errors.Is(r.err, errInterrupted):
 			interrupted = true
-		case o.err != nil:
-			errs = append(errs, o.err)
-		case o.wait > 0:
-			opts := jobs.UniqueByArgs()
-			opts.ScheduledAt = w.Now().Add(o.wait)
-			if _, err := w.Queue.Insert(ctx, Args{DeliveryID: o.d.ID, Generation: o.d.Generation}, opts); err != nil {
-				// The row records the retry time: the sweeper wakes it.
-				w.Log.Warn("schedule delivery retry failed; the sweeper will pick it up", "delivery", o.d.ID, "error", err)
+		case r.err != nil:
+			errs = append(errs, r.err)
+		default:
+			done = append(done, r.o)
+		}
+	}
+	// Every outcome in one transaction: one commit instead of one per
+	// delivery.
+	if len(done) > 0 {
+		if err := w.St.Tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+			for _, o := range done {
+				if err := w.record(ctx, tx, o); err != nil {
+					return err
+				}
 			}
+			return nil
+		}); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+	}
+	var retries []river.InsertManyParams
+	for _, o := range done {
+		if o.status != StatusPending {
+			continue
+		}
+		opts := jobs.UniqueByArgs()
+		opts.ScheduledAt = o.at.Add(o.wait)
+		retries = append(retries, river.InsertManyParams{Args: Args{DeliveryID: o.d.ID, Generation: o.d.Generation}, InsertOpts: opts})
+	}
+	if len(retries) > 0 {
+		if err := w.Queue.InsertMany(ctx, retries); err != nil {
+			// The rows record the retry times: the sweeper wakes them.
+			w.Log.Warn("schedule delivery retries failed; the sweeper will pick them up", "deliveries", len(retries), "error", err)
 		}
 	}
 	if interrupted {
@@ -254,20 +374,6 @@ func (w *Worker) observe(dest, outcome string, took time.Duration) {
 	if w.Observe != nil {
 		w.Observe(dest, outcome, took)
 	}
-}
-
-func (w *Worker) finish(ctx context.Context, d *Delivery, status string, attempts int, ref, reason string, code int) error {
-	ms := store.Millis(w.Now())
-	var delivered any
-	if status == StatusDelivered {
-		delivered = ms
-	}
-	_, err := w.St.W.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET status = ?, attempts = ?, external_ref = ?, last_error = ?, last_status = ?, updated_at = ?, delivered_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'pending' AND generation = ?`),
-		status, attempts, ref, reason, code, ms, delivered, d.ID, d.Generation)
-	if err != nil {
-		return fmt.Errorf("delivery %d: record %s: %w", d.ID, status, err)
-	}
-	return nil
 }
 
 // deliveryKey is the idempotency key sent to destinations: stable across

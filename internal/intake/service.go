@@ -157,24 +157,43 @@ func (s *Service) commit(ctx context.Context, batch []*submitReq) {
 	var questionIDs []int64
 	err := s.st.Tx(ctx, func(tx *sql.Tx) error {
 		questionIDs = questionIDs[:0]
-		stmt, err := tx.PrepareContext(ctx, s.st.Q(`INSERT INTO questions (ref, project, name, text, submitted_at, source_ip, user_agent, lang) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`))
-		if err != nil {
-			return fmt.Errorf("intake: prepare: %w", err)
-		}
-		defer stmt.Close()
+		// One multi-row INSERT for the whole group; ids come back with the
+		// (unique) reference, so the order of RETURNING does not matter.
+		args := make([]any, 0, 8*len(batch))
+		byRef := make(map[string]*Question, len(batch))
 		for _, r := range batch {
 			q := r.q
-			if err := stmt.QueryRowContext(ctx, q.Ref, q.Project, q.Name, q.Text, store.Millis(q.SubmittedAt), q.SourceIP, q.UserAgent, q.Lang).Scan(&q.ID); err != nil {
-				return fmt.Errorf("intake: insert question: %w", err)
+			args = append(args, q.Ref, q.Project, q.Name, q.Text, store.Millis(q.SubmittedAt), q.SourceIP, q.UserAgent, q.Lang)
+			byRef[q.Ref] = q
+		}
+		rows, err := tx.QueryContext(ctx, `INSERT INTO questions (ref, project, name, text, submitted_at, source_ip, user_agent, lang) VALUES `+s.st.Rows(len(batch), 8)+` RETURNING id, ref`, args...)
+		if err != nil {
+			return fmt.Errorf("intake: insert questions: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var ref string
+			if err := rows.Scan(&id, &ref); err != nil {
+				rows.Close()
+				return fmt.Errorf("intake: insert questions: %w", err)
 			}
-			if len(s.routes) > 0 {
-				if _, err := delivery.InsertPending(ctx, s.st, tx, q.ID, s.routes, q.SubmittedAt); err != nil {
-					return err
-				}
-				questionIDs = append(questionIDs, q.ID)
+			if q := byRef[ref]; q != nil {
+				q.ID = id
+				questionIDs = append(questionIDs, id)
 			}
 		}
-		return nil
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("intake: insert questions: %w", err)
+		}
+		if len(questionIDs) != len(batch) {
+			return fmt.Errorf("intake: insert questions: %d of %d rows came back", len(questionIDs), len(batch))
+		}
+		if len(s.routes) == 0 {
+			questionIDs = questionIDs[:0]
+			return nil
+		}
+		return delivery.InsertPendingMany(ctx, s.st, tx, questionIDs, s.routes, batch[0].q.SubmittedAt)
 	})
 	if err != nil {
 		s.log.Error("storing questions failed", "count", len(batch), "error", err)
