@@ -49,6 +49,9 @@ type App struct {
 	Syncer  *cases.Syncer
 	Handler http.Handler
 
+	// modules are the later capabilities' workers and routes (modules.go).
+	modules []module
+
 	now     func() time.Time
 	lookup  func(string) (string, bool)
 	backoff func(int) time.Duration
@@ -258,6 +261,17 @@ func (a *App) initJobs(ctx context.Context) error {
 			return cases.SyncAllArgs{}, nil
 		}, &river.PeriodicJobOpts{RunOnStart: true}))
 	}
+	a.modules, err = a.buildModules(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range a.modules {
+		p, err := m.workers(ctx, workers)
+		if err != nil {
+			return err
+		}
+		periodic = append(periodic, p...)
+	}
 	deliveryTimeout := a.Cfg.Deliveries.Timeout.D() + 10*time.Second
 	poll := time.Second
 	if a.St.Engine == store.SQLite {
@@ -282,6 +296,9 @@ func (a *App) initJobs(ctx context.Context) error {
 	syncAll.Queue = q
 	questionWorker.Queue = q
 	a.Queue = q
+	for _, m := range a.modules {
+		m.queueReady(q)
+	}
 	a.Intake = intake.New(a.St, q, intake.Options{
 		Routes: a.Cfg.Routes.Questions, MaxQuestionChars: a.Cfg.Intake.MaxQuestionChars, Now: a.now,
 		Log: a.Log.With("component", "intake"),
@@ -334,6 +351,9 @@ func (a *App) initHTTP(ctx context.Context) error {
 	askLimiter := httpx.NewLimiter(a.Cfg.Intake.RatePerMinute, a.Cfg.Intake.Burst, a.now)
 	mux.Handle("POST /api/v1/questions", &intake.API{Svc: a.Intake, Limiter: askLimiter, Trusted: a.Cfg.Trusted})
 	(&cases.API{Store: a.Syncer.Store}).Register(mux, a.requireToken)
+	for _, m := range a.modules {
+		m.routes(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": Version})
 	})

@@ -47,6 +47,9 @@ type Config struct {
 	Routes       Routes        `yaml:"routes"`
 	AWS          AWS           `yaml:"aws"`
 	Cases        Cases         `yaml:"cases"`
+	Events       Events        `yaml:"events"`
+	Alerts       Alerts        `yaml:"alerts"`
+	Chat         Chat          `yaml:"chat"`
 
 	// trusted is TrustedProxies parsed by Validate.
 	trusted []netip.Prefix
@@ -168,7 +171,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // Default returns the configuration used when nothing is set.
 func Default() *Config {
-	return &Config{
+	c := &Config{
 		Addr:            "127.0.0.1:8080",
 		DataDir:         "./data",
 		LogFormat:       "text",
@@ -194,6 +197,10 @@ func Default() *Config {
 			FullCheckInterval: Duration(7 * 24 * time.Hour),
 		},
 	}
+	c.Events.setDefaults()
+	c.Alerts.setDefaults()
+	c.Chat.setDefaults()
+	return c
 }
 
 // Error is a configuration error that names the offending key.
@@ -386,7 +393,23 @@ func (c *Config) Validate() error {
 			return &Error{fmt.Sprintf("routes.questions[%d]", i), fmt.Sprintf("no destination is named %q", n)}
 		}
 	}
-	return nil
+	if err := c.Events.validate(c); err != nil {
+		return err
+	}
+	if err := c.Alerts.validate(c); err != nil {
+		return err
+	}
+	return c.Chat.validate(c)
+}
+
+// HasDestination reports whether a destination of that name is configured.
+func (c *Config) HasDestination(name string) bool {
+	for _, d := range c.Destinations {
+		if d.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Destination) validate(key string) error {

@@ -20,6 +20,9 @@ var catalog = map[string][4]string{
 	"nav.questions":    {"Questions", "質問", "问题", "질문"},
 	"nav.destinations": {"Destinations", "送信先", "推送目标", "전송 대상"},
 	"nav.cases":        {"Cases", "ケース", "案例", "지원 사례"},
+	"nav.alerts":       {"Alerts", "アラート", "告警", "알림"},
+	"nav.events":       {"Events", "イベント", "事件", "이벤트"},
+	"nav.chat":         {"Chat", "チャット", "聊天", "채팅"},
 	"nav.logout":       {"Log out", "ログアウト", "退出登录", "로그아웃"},
 	"lang.label":       {"Language", "言語", "语言", "언어"},
 
@@ -522,4 +525,15 @@ var catalog = map[string][4]string{
 		"该请求来自其他网站，已被拒绝。",
 		"다른 사이트에서 보낸 요청이므로 거부되었습니다.",
 	},
+}
+
+// The later capabilities keep their texts next to their pages
+// (eventsCatalog in events.go, alertsCatalog in alerts.go, chatCatalog in
+// chat.go); they join the catalog once, at start-up.
+func init() {
+	for _, m := range []map[string][4]string{eventsCatalog, alertsCatalog, chatCatalog} {
+		for k, v := range m {
+			catalog[k] = v
+		}
+	}
 }

@@ -23,7 +23,11 @@ type page struct {
 	Notice  string
 	Langs   []langLink
 	Data    any
+	// Sections says which later capabilities have console pages (nav).
+	Sections sections
 }
+
+type sections struct{ Events, Alerts, Chat bool }
 
 type langLink struct {
 	Tag     string
@@ -48,7 +52,7 @@ func (p *page) HTMLLang() string {
 var notices = map[string]bool{"retried": true, "not_retried": true, "logged_out": true, "sync_queued": true, "sync_no_accounts": true}
 
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request) *page {
-	p := &page{Lang: h.pickLang(w, r)}
+	p := &page{Lang: h.pickLang(w, r), Sections: sections{Events: h.events != nil, Alerts: h.alerts != nil, Chat: h.chat != nil}}
 	if n := r.URL.Query().Get("notice"); notices[n] {
 		p.Notice = p.T("notice." + n)
 	}

@@ -94,6 +94,12 @@ type Deps struct {
 	Now func() time.Time
 	// Log receives server errors (nil: discarded).
 	Log *slog.Logger
+
+	// The later capabilities' services; nil leaves their pages out (see
+	// events.go, alerts.go, chat.go for the interfaces).
+	Events EventsService
+	Alerts AlertsService
+	Chat   ChatService
 }
 
 // Handler serves the form and the console.
@@ -121,6 +127,10 @@ type Handler struct {
 	staticVer  string
 	favicon    []byte // /favicon.ico
 	baseHTTPS  bool
+
+	events EventsService
+	alerts AlertsService
+	chat   ChatService
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -150,6 +160,7 @@ func New(d Deps) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log,
+		events: d.Events, alerts: d.Alerts, chat: d.Chat,
 		cases:      cases.NewStore(d.St),
 		caseDir:    filepath.Join(d.Cfg.DataDir, "attachments"),
 		askLimit:   d.AskLimiter,
@@ -189,7 +200,10 @@ func New(d Deps) (*Handler, error) {
 	if err := h.parseTemplates(); err != nil {
 		return nil, err
 	}
-	h.panels = []panelFunc{h.failedDeliveriesPanel, h.awaitingCasesPanel, h.recentQuestionsPanel}
+	h.panels = append(h.alertPanels(), h.failedDeliveriesPanel, h.awaitingCasesPanel)
+	h.panels = append(h.panels, h.eventPanels()...)
+	h.panels = append(h.panels, h.chatPanels()...)
+	h.panels = append(h.panels, h.recentQuestionsPanel)
 	return h, nil
 }
 
@@ -225,6 +239,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /cases/sync", h.route(accessWriter, h.casesSync))
 	mux.Handle("GET /cases/{caseId}", h.route(accessMember, h.casePage))
 	mux.Handle("GET /cases/{caseId}/attachments/{id}", h.route(accessMember, h.caseAttachment))
+
+	h.eventRoutes(mux)
+	h.alertRoutes(mux)
+	h.chatRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
@@ -424,7 +442,7 @@ func (h *Handler) parseTemplates() error {
 		}
 		h.pages[name] = t
 	}
-	h.partials, err = template.New("partials").Funcs(funcs).ParseFS(assets, "templates/partials.html", "templates/panels.html")
+	h.partials, err = template.New("partials").Funcs(funcs).ParseFS(assets, "templates/partials.html", "templates/panels*.html")
 	if err != nil {
 		return fmt.Errorf("web: templates: %w", err)
 	}
