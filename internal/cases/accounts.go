@@ -67,5 +67,5 @@ func NewAccount(ctx context.Context, a config.AWSAccount, lookup func(string) (s
 	if len(langs) == 0 {
 		langs = config.CaseLanguages
 	}
-	return Account{Name: a.Name, Languages: langs, Client: client}, nil
+	return Account{Name: a.Name, ID: a.AccountID, Languages: langs, Client: client}, nil
 }

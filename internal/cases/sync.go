@@ -18,7 +18,9 @@ import (
 
 // Account is one AWS account to archive.
 type Account struct {
-	Name      string
+	Name string
+	// ID is the 12-digit AWS account id when configured.
+	ID        string
 	Languages []string
 	Client    *support.Client
 }

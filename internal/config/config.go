@@ -134,6 +134,10 @@ type AWSAccount struct {
 	// Languages are the case languages to archive (default: all the API
 	// supports).
 	Languages []string `yaml:"languages"`
+	// AccountID is the 12-digit AWS account id; events from EventBridge
+	// ("Support Case Update") name the account by it. Optional with a
+	// single account.
+	AccountID string `yaml:"account_id"`
 }
 
 // Cases configures the Support case archive.
@@ -382,6 +386,9 @@ func (c *Config) Validate() error {
 		default:
 			return &Error{key + ".partition", fmt.Sprintf("%q must be aws, aws-cn or aws-us-gov", a.Partition)}
 		}
+		if a.AccountID != "" && !isAccountID(a.AccountID) {
+			return &Error{key + ".account_id", fmt.Sprintf("%q is not a 12-digit AWS account id", a.AccountID)}
+		}
 		for j, l := range a.Languages {
 			if !slices.Contains(CaseLanguages, l) {
 				return &Error{fmt.Sprintf("%s.languages[%d]", key, j), fmt.Sprintf("%q is not a Support case language (%s)", l, strings.Join(CaseLanguages, ", "))}
@@ -575,4 +582,16 @@ func (c *Config) Destination(name string) (Destination, bool) {
 		}
 	}
 	return Destination{}, false
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
