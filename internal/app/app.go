@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -22,9 +23,11 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/aws/snsverify"
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/delivery"
+	"github.com/opsdesk/opsdesk/internal/events"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/intake"
 	"github.com/opsdesk/opsdesk/internal/jobs"
@@ -51,6 +54,26 @@ type App struct {
 
 	// modules are the later capabilities' workers and routes (modules.go).
 	modules []module
+	// senders deliver to the configured destinations, by name.
+	senders map[string]notify.Sender
+	// accounts are the AWS accounts of the case archive.
+	accounts []cases.Account
+	// Events is the AWS event intake (nil until its module is built).
+	Events *events.Service
+
+	// Hooks between capabilities, set by the module that provides them
+	// (nil: that capability is not configured).
+	alertFromEvent      func(ctx context.Context, ev *events.Stored, a events.Action) (string, error)
+	callStatusFromEvent func(ctx context.Context, ev *events.Stored) (string, error)
+	onCaseSynced        []func(ctx context.Context, account, caseID string, res *cases.Result)
+	// ackAlert acknowledges an alert from chat ("ack <alert id>"); by
+	// names who did it.
+	ackAlert func(ctx context.Context, alertID, by string) (string, error)
+
+	sns            *snsverify.Verifier
+	snsOnce        sync.Once
+	snsCertAllowed func(*url.URL) bool
+	snsClient      *http.Client
 
 	now     func() time.Time
 	lookup  func(string) (string, bool)
@@ -67,6 +90,10 @@ type Options struct {
 	Stdout io.Writer
 	// Backoff overrides the delivery retry backoff (tests).
 	Backoff func(attempt int) time.Duration
+	// SNSCertAllowed and SNSClient let tests serve SNS signing
+	// certificates from a local TLS server.
+	SNSCertAllowed func(*url.URL) bool
+	SNSClient      *http.Client
 }
 
 // NewLogger builds the process logger from the config.
@@ -99,7 +126,7 @@ func OpenStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
 
 // New builds every part of the process without starting anything.
 func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
-	a := &App{Cfg: cfg, Log: o.Log, now: o.Now, lookup: o.Lookup, Stdout: o.Stdout, backoff: o.Backoff}
+	a := &App{Cfg: cfg, Log: o.Log, now: o.Now, lookup: o.Lookup, Stdout: o.Stdout, backoff: o.Backoff, snsCertAllowed: o.SNSCertAllowed, snsClient: o.SNSClient}
 	if a.Log == nil {
 		a.Log = slog.New(slog.DiscardHandler)
 	}
@@ -222,11 +249,13 @@ func (a *App) initJobs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.senders = senders
 	a.Metrics = metrics.New(metricsSource{a}, a.Log)
 	accounts, err := cases.Accounts(ctx, a.Cfg, a.lookup, a.Log.With("component", "support"))
 	if err != nil {
 		return err
 	}
+	a.accounts = accounts
 	a.Syncer = NewSyncer(a.Cfg, a.St, a.now, a.Log.With("component", "cases"))
 	workers := river.NewWorkers()
 	deliverer := &delivery.Worker{
@@ -249,6 +278,7 @@ func (a *App) initJobs(ctx context.Context) error {
 		names = append(names, acct.Name)
 	}
 	river.AddWorker(workers, &cases.SyncWorker{Syncer: a.Syncer, Accounts: byName, Log: a.Log.With("component", "cases")})
+	river.AddWorker(workers, &cases.SyncCaseWorker{Syncer: a.Syncer, Accounts: byName, Log: a.Log.With("component", "cases"), Synced: a.caseSynced})
 	syncAll := &cases.SyncAllWorker{Accounts: names}
 	river.AddWorker(workers, syncAll)
 	periodic := []*river.PeriodicJob{
@@ -359,10 +389,15 @@ func (a *App) initHTTP(ctx context.Context) error {
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
-	h, err := web.New(web.Deps{
+	deps := web.Deps{
 		Cfg: a.Cfg, St: a.St, Auth: a.Auth, Intake: a.Intake, Queue: a.Queue, Now: a.now,
 		Log: a.Log.With("component", "web"), AskLimiter: askLimiter,
-	})
+	}
+	if a.Events != nil {
+		deps.Events = a.Events
+	}
+	a.webDeps(&deps)
+	h, err := web.New(deps)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,23 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/opsdesk/opsdesk/internal/jobs"
+	"github.com/opsdesk/opsdesk/internal/web"
 )
+
+// webModule is a module with console pages: it adds its service to the
+// console's dependencies.
+type webModule interface {
+	webDeps(d *web.Deps)
+}
+
+// webDeps lets every module with console pages add its service.
+func (a *App) webDeps(d *web.Deps) {
+	for _, m := range a.modules {
+		if wm, ok := m.(webModule); ok {
+			wm.webDeps(d)
+		}
+	}
+}
 
 // module is one capability's share of the process, wired in initJobs and
 // initHTTP: its job workers and periodic jobs, what it needs once the

@@ -41,6 +41,47 @@ func (m SlackMessage) SectionTexts() []string {
 	return out
 }
 
+// HeaderText returns the text of the first header block, or "".
+func (m SlackMessage) HeaderText() string {
+	for _, b := range m.Blocks {
+		if b["type"] == "header" {
+			t, _ := b["text"].(map[string]any)
+			s, _ := t["text"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// FieldTexts returns the text of every field of every section block, in
+// order.
+func (m SlackMessage) FieldTexts() []string {
+	return m.elementTexts("section", "fields")
+}
+
+// ContextTexts returns the text of every text element of every context
+// block, in order.
+func (m SlackMessage) ContextTexts() []string {
+	return m.elementTexts("context", "elements")
+}
+
+func (m SlackMessage) elementTexts(blockType, key string) []string {
+	var out []string
+	for _, b := range m.Blocks {
+		if b["type"] != blockType {
+			continue
+		}
+		list, _ := b[key].([]any)
+		for _, x := range list {
+			e, _ := x.(map[string]any)
+			if s, ok := e["text"].(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
 // BlockTypes returns the type of every block, in order.
 func (m SlackMessage) BlockTypes() []string {
 	var out []string
@@ -214,7 +255,27 @@ func validBlocks(blocks []map[string]any) bool {
 					return false
 				}
 			}
-		case "divider", "context", "image", "rich_text":
+		case "context":
+			els, ok := b["elements"].([]any)
+			if !ok || len(els) == 0 || len(els) > 10 {
+				return false
+			}
+			for _, e := range els {
+				m, ok := e.(map[string]any)
+				if !ok {
+					return false
+				}
+				if m["type"] == "image" {
+					if u, _ := m["image_url"].(string); u == "" && m["slack_file"] == nil {
+						return false
+					}
+					continue
+				}
+				if !textObject(m, 3000, true) {
+					return false
+				}
+			}
+		case "divider", "image", "rich_text":
 		default:
 			return false
 		}

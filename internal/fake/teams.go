@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -36,10 +38,14 @@ type AdaptiveCard struct {
 
 // CardElement is one element of a card body (TextBlock, FactSet, …).
 type CardElement struct {
-	Type  string `json:"type"`
-	Text  string `json:"text"`
-	Wrap  bool   `json:"wrap"`
-	Facts []Fact `json:"facts"`
+	Type     string `json:"type"`
+	Text     string `json:"text"`
+	Wrap     bool   `json:"wrap"`
+	Weight   string `json:"weight"`
+	Size     string `json:"size"`
+	Color    string `json:"color"`
+	IsSubtle bool   `json:"isSubtle"`
+	Facts    []Fact `json:"facts"`
 }
 
 // Fact is one row of a FactSet.
@@ -221,6 +227,15 @@ func validateCard(content json.RawMessage) (AdaptiveCard, error) {
 		case "TextBlock":
 			if e.Text == "" {
 				return card, fmt.Errorf("body[%d]: TextBlock.text is required", i)
+			}
+			for _, p := range []struct{ name, value, allowed string }{
+				{"weight", e.Weight, "default lighter bolder"},
+				{"size", e.Size, "default small medium large extralarge"},
+				{"color", e.Color, "default dark light accent good warning attention"},
+			} {
+				if p.value != "" && !slices.Contains(strings.Fields(p.allowed), strings.ToLower(p.value)) {
+					return card, fmt.Errorf("body[%d]: TextBlock.%s %q is not a valid value", i, p.name, p.value)
+				}
 			}
 		case "FactSet":
 			if len(e.Facts) == 0 {

@@ -1,10 +1,12 @@
 package fake
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -16,7 +18,8 @@ import (
 // Webhook is a receiver of opsdesk's generic webhook. It requires
 // Idempotency-Key and X-Opsdesk-Timestamp, verifies X-Opsdesk-Signature when
 // given a secret (timestamp within the window, HMAC-SHA256 over
-// timestamp + "." + body), checks the JSON document and counts deliveries
+// timestamp + "." + body), checks the JSON document (a question or a
+// message, as the notify package documents them) and counts deliveries
 // both raw and de-duplicated by Idempotency-Key. Errors are
 // {"error":"…"}.
 type Webhook struct {
@@ -37,7 +40,8 @@ type WebhookDelivery struct {
 	Body           []byte
 }
 
-// WebhookPayload is the generic webhook document.
+// WebhookPayload is the generic webhook document: a question (Type
+// "question") or a message (Type "message").
 type WebhookPayload struct {
 	ID       string `json:"id"`
 	Type     string `json:"type"`
@@ -49,7 +53,29 @@ type WebhookPayload struct {
 		SubmittedAt string `json:"submitted_at"`
 		SourceIP    string `json:"source_ip"`
 	} `json:"question"`
+	Message WebhookMessage `json:"message"`
 }
+
+// WebhookMessage is the message of a "message" delivery.
+type WebhookMessage struct {
+	Kind     string         `json:"kind"`
+	Title    string         `json:"title"`
+	Text     string         `json:"text"`
+	Fields   []WebhookField `json:"fields"`
+	URL      string         `json:"url"`
+	Severity string         `json:"severity"`
+	Ref      string         `json:"ref"`
+}
+
+// WebhookField is one fact of a WebhookMessage.
+type WebhookField struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// webhookMessageKeys are the keys a message must carry (opsdesk always
+// sends all of them, "" or [] when unset).
+var webhookMessageKeys = []string{"kind", "title", "text", "fields", "url", "severity", "ref"}
 
 // NewWebhook starts a generic webhook receiver. Options: WithSecret (turns
 // on signature checks), WithWindow, WithClock.
@@ -134,19 +160,21 @@ func (f *Webhook) serve(w http.ResponseWriter, r *http.Request) {
 		f.writeError(w, http.StatusBadRequest, "body is not valid JSON: "+err.Error())
 		return
 	}
-	switch {
-	case p.ID != key:
+	if p.ID != key {
 		f.writeError(w, http.StatusBadRequest, "id does not match Idempotency-Key")
 		return
-	case p.Type != "question":
-		f.writeError(w, http.StatusBadRequest, "type must be \"question\"")
-		return
-	case p.Question.ID == "" || p.Question.Text == "":
-		f.writeError(w, http.StatusBadRequest, "question.id and question.text are required")
-		return
 	}
-	if at, err := time.Parse(time.RFC3339, p.Question.SubmittedAt); err != nil || !strings.HasSuffix(p.Question.SubmittedAt, "Z") || at.IsZero() {
-		f.writeError(w, http.StatusBadRequest, "question.submitted_at must be an RFC 3339 UTC time")
+	var msg string
+	switch p.Type {
+	case "question":
+		msg = checkWebhookQuestion(p)
+	case "message":
+		msg = checkWebhookMessage(p, body)
+	default:
+		msg = "type must be \"question\" or \"message\""
+	}
+	if msg != "" {
+		f.writeError(w, http.StatusBadRequest, msg)
 		return
 	}
 	d := WebhookDelivery{
@@ -164,6 +192,50 @@ func (f *Webhook) serve(w http.ResponseWriter, r *http.Request) {
 		f.deliveries = append(f.deliveries, d)
 	})
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "duplicate": d.Duplicate})
+}
+
+// checkWebhookQuestion returns what is wrong with a question document, or "".
+func checkWebhookQuestion(p WebhookPayload) string {
+	if p.Question.ID == "" || p.Question.Text == "" {
+		return "question.id and question.text are required"
+	}
+	if at, err := time.Parse(time.RFC3339, p.Question.SubmittedAt); err != nil || !strings.HasSuffix(p.Question.SubmittedAt, "Z") || at.IsZero() {
+		return "question.submitted_at must be an RFC 3339 UTC time"
+	}
+	return ""
+}
+
+// checkWebhookMessage returns what is wrong with a message document, or "".
+func checkWebhookMessage(p WebhookPayload, body []byte) string {
+	var raw struct {
+		Message map[string]json.RawMessage `json:"message"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil || raw.Message == nil {
+		return "message must be an object"
+	}
+	for _, k := range webhookMessageKeys {
+		if _, ok := raw.Message[k]; !ok {
+			return "message." + k + " is required"
+		}
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(raw.Message["fields"]), []byte("[")) {
+		return "message.fields must be an array"
+	}
+	m := p.Message
+	if strings.TrimSpace(m.Title) == "" || strings.ContainsAny(m.Title, "\r\n") {
+		return "message.title must be one non-empty line"
+	}
+	for i, fl := range m.Fields {
+		if fl.Name == "" {
+			return fmt.Sprintf("message.fields[%d].name is required", i)
+		}
+	}
+	switch m.Severity {
+	case "", "critical", "error", "warning", "info":
+	default:
+		return "message.severity must be critical, error, warning, info or empty"
+	}
+	return ""
 }
 
 // validWebhookSignature checks "sha256=<hex>" (one of possibly several,

@@ -13,7 +13,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/config"
 )
 
-// backlog creates one issue per question through Backlog API v2
+// backlog creates one issue per question or message through Backlog API v2
 // ("Add Issue": form-encoded POST /api/v2/issues?apiKey=…).
 //
 // Backlog has no idempotency key, so the delivery id is written as the last
@@ -55,15 +55,69 @@ func backlogDescription(r Request) string {
 	return b.String()
 }
 
+// Backlog limits for a message: the summary is at most 255 characters
+// (Backlog counts UTF-16 units, so an emoji counts twice); the description
+// has no documented limit, so the text is kept to a size people still read
+// in an issue.
+const (
+	backlogSummaryMax = 255
+	backlogTextMax    = 20000
+)
+
+// backlogMessageSummary is the issue summary for a message: its title.
+func backlogMessageSummary(m *Message) string {
+	return ellipsizeUTF16(messageTitle(m), backlogSummaryMax)
+}
+
+// backlogMessageDescription is the issue description for a message: the
+// text, the fields as "Name: value" lines, kind, severity, reference and
+// link, and the delivery marker as the final line (as for a question, so a
+// retry finds the issue).
+func backlogMessageDescription(r Request) string {
+	m := r.Message
+	var b strings.Builder
+	if text := ellipsize(messageText(m), backlogTextMax); text != "" {
+		b.WriteString(text)
+		b.WriteString("\n\n")
+	}
+	for _, f := range displayFields(m) {
+		fmt.Fprintf(&b, "%s: %s\n", f.Name, f.Value)
+	}
+	link := m.URL
+	if strings.TrimSpace(link) == "" {
+		link = r.ConsoleURL
+	}
+	for _, kv := range [][2]string{
+		{"Kind", oneLine(m.Kind, 30)},
+		{"Severity", normalizeSeverity(m.Severity)},
+		{"Reference", oneLine(m.Ref, 100)},
+		{"Console", oneLine(link, 2000)},
+	} {
+		if kv[1] != "" {
+			fmt.Fprintf(&b, "%s: %s\n", kv[0], kv[1])
+		}
+	}
+	b.WriteString(deliveryMarker + r.DeliveryID)
+	return b.String()
+}
+
 // backlogForm is the Add Issue form for r.
 func (s *backlog) form(r Request) url.Values {
 	d := s.dest
 	f := url.Values{}
 	f.Set("projectId", strconv.FormatInt(d.ProjectID, 10))
-	f.Set("summary", summary(r.Question))
+	if r.Message != nil {
+		f.Set("summary", backlogMessageSummary(r.Message))
+	} else {
+		f.Set("summary", summary(r.Question))
+	}
 	f.Set("issueTypeId", strconv.FormatInt(d.IssueTypeID, 10))
 	f.Set("priorityId", strconv.FormatInt(d.PriorityID, 10))
-	f.Set("description", backlogDescription(r))
+	if r.Message != nil {
+		f.Set("description", backlogMessageDescription(r))
+	} else {
+		f.Set("description", backlogDescription(r))
+	}
 	if d.AssigneeID > 0 {
 		f.Set("assigneeId", strconv.FormatInt(d.AssigneeID, 10))
 	}

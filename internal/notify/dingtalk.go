@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// dingtalk posts a markdown message to a DingTalk custom robot
+// dingtalk posts a markdown message (a question or a Message) to a DingTalk custom robot
 // (https://oapi.dingtalk.com/robot/send?access_token=…). With a signing
 // secret ("加签", the SEC… string) every request carries timestamp and sign
 // query parameters. DingTalk answers HTTP 200 with {"errcode":0,"errmsg":"ok"}
@@ -95,8 +95,109 @@ func dingtalkPayload(r Request) ([]byte, error) {
 	return body, nil
 }
 
+// dingtalkMessagePayload builds the markdown message for a Message: a
+// heading with the severity mark and title, the text, the fields as list
+// lines, a line naming kind, severity and reference, and the link. Text and
+// fields are escaped so they show as written; the text is cut so the body
+// fits DingTalk's size limit. "opsdesk" is in the title and the text, so a
+// robot secured by that custom keyword accepts the message.
+func dingtalkMessagePayload(r Request) ([]byte, error) {
+	m := r.Message
+	title := messageTitle(m)
+	fields := displayFields(m)
+	meta := "opsdesk"
+	if x := messageMeta(m); x != "" {
+		meta += " · " + x
+	}
+	link := dingtalkLinkURL(messageLink(r))
+	heading := dingtalkEscapeLine(title)
+	if e := severityEmoji(normalizeSeverity(m.Severity)); e != "" {
+		heading = e + " " + heading
+	}
+	build := func(text string, cut bool) any {
+		var b strings.Builder
+		b.WriteString("### " + heading + "\n\n")
+		if text != "" {
+			// Each line is its own paragraph (a single newline would not
+			// break the line); blank lines add nothing between them.
+			var lines []string
+			for l := range strings.SplitSeq(text, "\n") {
+				if strings.TrimSpace(l) != "" {
+					lines = append(lines, dingtalkEscapeLine(l))
+				}
+			}
+			b.WriteString(strings.Join(lines, "\n\n"))
+			if cut {
+				b.WriteString(ellipsis + "\n\n(truncated)")
+			}
+			b.WriteString("\n\n")
+		}
+		for _, f := range fields {
+			fmt.Fprintf(&b, "- **%s:** %s\n", dingtalkEscapeInline(f.Name), dingtalkEscapeInline(f.Value))
+		}
+		if len(fields) > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(dingtalkEscapeLine(meta))
+		if link != "" {
+			fmt.Fprintf(&b, "\n\n[Open in console](%s)", link)
+		}
+		var msg dingtalkMessage
+		msg.MsgType = "markdown"
+		msg.Markdown.Title = cutRunes("opsdesk: "+title, 100)
+		msg.Markdown.Text = b.String()
+		return msg
+	}
+	return fitBody(messageText(m), dingtalkMaxBody, build)
+}
+
+// dingtalkEscapeInline backslash-escapes the characters DingTalk's markdown
+// reads as inline markup (emphasis, code, links, its <font> HTML), so text
+// from an event or alert is shown as written and cannot style or link.
+var dingtalkEscapeInline = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`,
+	`<`, `\<`, `>`, `\>`, `~`, `\~`,
+).Replace
+
+// dingtalkEscapeLine escapes one line: inline markup, and what would start
+// a heading, list, quote or rule at the beginning of a line.
+func dingtalkEscapeLine(line string) string {
+	line = dingtalkEscapeInline(line)
+	lead := len(line) - len(strings.TrimLeft(line, " "))
+	rest := line[lead:]
+	switch {
+	case rest == "":
+	case strings.IndexByte("#+-=", rest[0]) >= 0:
+		// "\>" is already escaped above; "#", "+", "-", "=" are only
+		// markup here.
+		rest = `\` + rest
+	default:
+		// "1. " or "1) " would start an ordered list.
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i > 0 && i < len(rest) && (rest[i] == '.' || rest[i] == ')') {
+			rest = rest[:i] + `\` + rest[i:]
+		}
+	}
+	return line[:lead] + rest
+}
+
+// dingtalkLinkURL makes an http(s) URL safe inside a markdown link's
+// parentheses.
+func dingtalkLinkURL(u string) string {
+	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(u)
+}
+
 func (s *dingtalk) Send(ctx context.Context, r Request) (Result, error) {
-	body, err := dingtalkPayload(r)
+	var body []byte
+	var err error
+	if r.Message != nil {
+		body, err = dingtalkMessagePayload(r)
+	} else {
+		body, err = dingtalkPayload(r)
+	}
 	if err != nil {
 		return Result{}, s.fail(true, 0, 0, "encode message: %v", err)
 	}

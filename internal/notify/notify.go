@@ -1,6 +1,8 @@
-// Package notify delivers a submitted question to one configured destination:
-// a Microsoft Teams Workflows webhook, a Backlog project, a DingTalk custom
-// robot, a Slack incoming webhook or a generic signed webhook.
+// Package notify delivers a submitted question, or a Message (an AWS event
+// matched by a rule, an alert escalation that gave up, a Support case
+// update), to one configured destination: a Microsoft Teams Workflows
+// webhook, a Backlog project, a DingTalk custom robot, a Slack incoming
+// webhook or a generic signed webhook.
 //
 // A Sender makes exactly one attempt per Send call; retrying is the job of
 // the durable delivery queue. To let that queue decide well, every failure is
@@ -9,6 +11,47 @@
 // (RetryAfter). Because a retry may follow a delivery whose response was lost,
 // each Request carries a DeliveryID that senders pass on as an idempotency key
 // (a header, or a marker Backlog searches for before creating an issue).
+// Questions and messages are treated alike in all of this.
+//
+// # What each destination receives
+//
+// A question is shown with its project, name, submission time and
+// reference; a Message with its title, text, fields, link, severity (a
+// colour or mark where the destination has one) and kind and reference.
+// Each destination cuts a long text on a character boundary to its own
+// limit, ending the cut with "…":
+//
+//   - teams: an Adaptive Card 1.4 (title as a bold TextBlock coloured by
+//     severity, text in a wrapping TextBlock, fields as a FactSet, an
+//     Action.OpenUrl to the console); a message card stays under 24000
+//     bytes, as Teams drops posts over about 28 KB after answering 202.
+//   - backlog: one issue; a message's summary is its title (at most 255
+//     characters), its description the text (at most 20000 characters),
+//     "Name: value" lines for the fields, kind, severity, reference and
+//     link, and the delivery marker line last.
+//   - dingtalk: a markdown message of at most 19000 bytes (DingTalk refuses
+//     20000); a message's text and fields are backslash-escaped so they show
+//     as written, and "opsdesk" is in every message for robots secured by
+//     that keyword.
+//   - slack: a notification text and Block Kit blocks within Slack's limits
+//     (header 150, section text 3000, field 2000 characters); a question is
+//     plain_text, a message mrkdwn with "&", "<" and ">" escaped, so neither
+//     can mention a channel or forge a link.
+//   - webhook: a signed JSON document, shown below.
+//
+// The generic webhook carries the headers Idempotency-Key (the delivery id),
+// X-Opsdesk-Timestamp, X-Opsdesk-Attempt and, with a secret,
+// X-Opsdesk-Signature (see SignWebhook and VerifyWebhookSignature). Its body
+// is a WebhookPayload for a question,
+//
+//	{"id": "<delivery id>", "type": "question",
+//	 "question": {"id", "project", "name", "text", "submitted_at", "source_ip"}}
+//
+// and a WebhookMessagePayload for a message, every key always present:
+//
+//	{"id": "<delivery id>", "type": "message",
+//	 "message": {"kind", "title", "text", "fields": [{"name", "value"}],
+//	             "url", "severity", "ref"}}
 //
 // Secrets (API keys, signing secrets, webhook URLs that embed tokens) are
 // resolved once in New and never appear in an error: network errors print
@@ -43,12 +86,16 @@ type Question struct {
 	SourceIP    string
 }
 
-// Request is one attempt to deliver a question to one destination.
+// Request is one attempt to deliver a question, or a message, to one
+// destination.
 type Request struct {
 	DeliveryID string // stable across retries of the same delivery: the idempotency key
 	Attempt    int    // 1-based attempt number
 	Question   Question
 	ConsoleURL string // link to the question in the console; may be ""
+	// Message, when set, is delivered instead of Question. Its URL is the
+	// link shown; ConsoleURL is used when Message.URL is "".
+	Message *Message
 }
 
 // Result is what a successful delivery produced.
@@ -58,7 +105,7 @@ type Result struct {
 	ExternalRef string
 }
 
-// Sender delivers a question to one destination. Send makes one attempt and
+// Sender delivers a question or a message to one destination. Send makes one attempt and
 // is safe for concurrent use.
 type Sender interface {
 	Send(ctx context.Context, r Request) (Result, error)

@@ -15,7 +15,8 @@ import (
 // "channel_not_found", …).
 //
 // The question goes out as plain_text blocks, never mrkdwn, so a submitter
-// cannot ping a channel (<!channel>) or forge links.
+// cannot ping a channel (<!channel>) or forge links. A Message goes out as
+// mrkdwn with "&", "<" and ">" escaped, which has the same effect.
 type slack struct {
 	*base
 	url *url.URL
@@ -102,8 +103,92 @@ func splitUTF16(s string, n int) []string {
 	return out
 }
 
+// Slack's Block Kit limits a message keeps to (in UTF-16 code units, as
+// Slack counts).
+const (
+	slackHeaderMax        = 150
+	slackSectionTextMax   = 3000
+	slackFieldMax         = 2000
+	slackFieldsPerSection = 10
+	slackFallbackMax      = 3000 // the top-level text; Slack's own cut is at 40000
+)
+
+// slackMrkdwn escapes s for mrkdwn and cuts the result to at most n UTF-16
+// code units, never inside a character or an escape, marking a cut with
+// "…".
+func slackMrkdwn(s string, n int) string {
+	esc := slackEscape(s)
+	if utf16Len(esc) <= n {
+		return esc
+	}
+	var b strings.Builder
+	units := 0
+	for _, r := range s {
+		piece := slackEscape(string(r))
+		w := utf16Len(piece)
+		if units+w > n-1 {
+			break
+		}
+		b.WriteString(piece)
+		units += w
+	}
+	b.WriteString(ellipsis)
+	return b.String()
+}
+
+// slackMessagePayload builds the webhook body for a Message: the title as
+// the notification text and a header (with the severity mark), the text as
+// one mrkdwn section, the fields as section fields (ten per section), and a
+// context line with kind, severity, reference and the link. Everything in
+// mrkdwn is escaped, so neither a mention (<!channel>) nor a link can be
+// forged; the header is plain_text without emoji parsing.
+func slackMessagePayload(r Request) map[string]any {
+	m := r.Message
+	title := messageTitle(m)
+	if e := severityEmoji(normalizeSeverity(m.Severity)); e != "" {
+		title = e + " " + title
+	}
+	blocks := []map[string]any{
+		{"type": "header", "text": plainText(ellipsizeUTF16(title, slackHeaderMax))},
+	}
+	if text := messageText(m); text != "" {
+		blocks = append(blocks, map[string]any{"type": "section", "text": map[string]any{
+			"type": "mrkdwn", "text": slackMrkdwn(text, slackSectionTextMax),
+		}})
+	}
+	fields := displayFields(m)
+	for len(fields) > 0 {
+		n := min(len(fields), slackFieldsPerSection)
+		list := make([]map[string]any, 0, n)
+		for _, f := range fields[:n] {
+			list = append(list, map[string]any{"type": "mrkdwn", "text": slackMrkdwn("*"+f.Name+"*\n"+f.Value, slackFieldMax)})
+		}
+		blocks = append(blocks, map[string]any{"type": "section", "fields": list})
+		fields = fields[n:]
+	}
+	var ctx []string
+	if meta := messageMeta(m); meta != "" {
+		ctx = append(ctx, slackEscape(meta))
+	}
+	if link := messageLink(r); link != "" && utf16Len(link) <= slackFieldMax {
+		// Inside <url|label> the URL is escaped like any mrkdwn, and a "|"
+		// would end it early.
+		ctx = append(ctx, "<"+slackEscape(strings.ReplaceAll(link, "|", "%7C"))+"|Open in console>")
+	}
+	if len(ctx) > 0 {
+		blocks = append(blocks, map[string]any{"type": "context", "elements": []map[string]any{{
+			"type": "mrkdwn", "text": strings.Join(ctx, " · "),
+		}}})
+	}
+	return map[string]any{"text": slackMrkdwn(title, slackFallbackMax), "blocks": blocks}
+}
+
 func (s *slack) Send(ctx context.Context, r Request) (Result, error) {
-	body, err := marshal(slackPayload(r))
+	payload := slackPayload
+	if r.Message != nil {
+		payload = slackMessagePayload
+	}
+	body, err := marshal(payload(r))
 	if err != nil {
 		return Result{}, s.fail(true, 0, 0, "encode message: %v", err)
 	}

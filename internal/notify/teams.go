@@ -72,8 +72,82 @@ func teamsPayload(r Request) teamsMessage {
 	}
 }
 
+// teamsMaxBody bounds a message card. Teams refuses to post a message over
+// about 28 KB, and a Workflows flow reports that only in its run history
+// after it has answered 202, so opsdesk must stay under it: the text is cut
+// to fit, with a margin for what the flow adds.
+const teamsMaxBody = 24000
+
+// teamsSeverityColor is the title colour for a severity (an Adaptive Card
+// TextBlock colour), "" for the default.
+func teamsSeverityColor(sev string) string {
+	switch sev {
+	case SeverityCritical, SeverityError:
+		return "Attention"
+	case SeverityWarning:
+		return "Warning"
+	case SeverityInfo:
+		return "Accent"
+	}
+	return ""
+}
+
+// teamsMessageBody builds the webhook body for a Message: the title as a
+// bold TextBlock coloured by severity, the text, a FactSet of the fields, a
+// subtle line with kind, severity and reference, and an Action.OpenUrl.
+func teamsMessageBody(r Request) ([]byte, error) {
+	m := r.Message
+	title := messageTitle(m)
+	fields := displayFields(m)
+	meta := messageMeta(m)
+	link := messageLink(r)
+	build := func(text string, cut bool) any {
+		head := map[string]any{"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true}
+		if c := teamsSeverityColor(normalizeSeverity(m.Severity)); c != "" {
+			head["color"] = c
+		}
+		card := adaptiveCard{
+			Schema:  "http://adaptivecards.io/schemas/adaptive-card.json",
+			Type:    "AdaptiveCard",
+			Version: "1.4",
+			Body:    []map[string]any{head},
+			MSTeams: map[string]any{"width": "Full"},
+		}
+		if cut {
+			text += ellipsis + "\n\n(truncated)"
+		}
+		if text != "" {
+			card.Body = append(card.Body, map[string]any{"type": "TextBlock", "text": text, "wrap": true})
+		}
+		if len(fields) > 0 {
+			facts := make([]map[string]string, 0, len(fields))
+			for _, f := range fields {
+				facts = append(facts, map[string]string{"title": f.Name, "value": f.Value})
+			}
+			card.Body = append(card.Body, map[string]any{"type": "FactSet", "facts": facts})
+		}
+		if meta != "" {
+			card.Body = append(card.Body, map[string]any{"type": "TextBlock", "text": meta, "isSubtle": true, "size": "Small", "wrap": true})
+		}
+		if link != "" {
+			card.Actions = []map[string]any{{"type": "Action.OpenUrl", "title": "Open in console", "url": link}}
+		}
+		return teamsMessage{
+			Type:        "message",
+			Attachments: []teamsAttachment{{ContentType: adaptiveCardContentType, Content: card}},
+		}
+	}
+	return fitBody(messageText(m), teamsMaxBody, build)
+}
+
 func (t *teams) Send(ctx context.Context, r Request) (Result, error) {
-	body, err := marshal(teamsPayload(r))
+	var body []byte
+	var err error
+	if r.Message != nil {
+		body, err = teamsMessageBody(r)
+	} else {
+		body, err = marshal(teamsPayload(r))
+	}
 	if err != nil {
 		return Result{}, t.fail(true, 0, 0, "encode card: %v", err)
 	}

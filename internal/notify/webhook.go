@@ -70,6 +70,77 @@ func webhookPayload(r Request) WebhookPayload {
 	}
 }
 
+// WebhookMessagePayload is the body of a generic webhook delivery of a
+// Message. Receivers tell it from a WebhookPayload by Type.
+type WebhookMessagePayload struct {
+	ID      string         `json:"id"`   // the delivery id (also the Idempotency-Key header)
+	Type    string         `json:"type"` // "message"
+	Message WebhookMessage `json:"message"`
+}
+
+// WebhookMessage is the message inside a WebhookMessagePayload. Every key
+// is always present: "" (or []) when the message has no such part.
+type WebhookMessage struct {
+	Kind     string         `json:"kind"`     // "event", "alert", "case", …
+	Title    string         `json:"title"`    // one line, never ""
+	Text     string         `json:"text"`     // LF newlines; cut to 64 KiB, ending in "…" when cut
+	Fields   []WebhookField `json:"fields"`   // in the message's order
+	URL      string         `json:"url"`      // console link
+	Severity string         `json:"severity"` // "critical", "error", "warning", "info" or ""
+	Ref      string         `json:"ref"`      // opsdesk's reference of the item
+}
+
+// WebhookField is one fact of a WebhookMessage.
+type WebhookField struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Webhook limits for a message: a machine reads it, so fields keep their
+// line breaks and more of their length than chat shows.
+const (
+	webhookTextMax       = 64 << 10 // bytes
+	webhookFieldsMax     = 50
+	webhookFieldValueMax = 2000 // characters
+)
+
+func webhookMessagePayload(r Request) WebhookMessagePayload {
+	m := r.Message
+	text := messageText(m)
+	if len(text) > webhookTextMax {
+		text = cutBytes(text, webhookTextMax-len(ellipsis)) + ellipsis
+	}
+	fields := make([]WebhookField, 0, min(len(m.Fields), webhookFieldsMax))
+	for _, f := range m.Fields {
+		name := oneLine(f.Name, maxFieldNameRunes)
+		if name == "" {
+			continue
+		}
+		if len(fields) == webhookFieldsMax {
+			break
+		}
+		value := ellipsize(strings.TrimSpace(normalizeNewlines(strings.ToValidUTF8(f.Value, "\uFFFD"))), webhookFieldValueMax)
+		fields = append(fields, WebhookField{Name: name, Value: value})
+	}
+	link := strings.TrimSpace(m.URL)
+	if link == "" {
+		link = r.ConsoleURL
+	}
+	return WebhookMessagePayload{
+		ID:   r.DeliveryID,
+		Type: "message",
+		Message: WebhookMessage{
+			Kind:     oneLine(m.Kind, 100),
+			Title:    messageTitle(m),
+			Text:     text,
+			Fields:   fields,
+			URL:      link,
+			Severity: normalizeSeverity(m.Severity),
+			Ref:      oneLine(m.Ref, 200),
+		},
+	}
+}
+
 // SignWebhook returns the X-Opsdesk-Signature value for a body sent at
 // timestamp (Unix seconds, as in X-Opsdesk-Timestamp):
 // "sha256=" + hex(HMAC-SHA256(secret, timestamp + "." + body)).
@@ -133,7 +204,13 @@ func VerifyWebhookSignature(secret []byte, timestamp string, body []byte, header
 }
 
 func (s *webhook) Send(ctx context.Context, r Request) (Result, error) {
-	body, err := marshal(webhookPayload(r))
+	var payload any
+	if r.Message != nil {
+		payload = webhookMessagePayload(r)
+	} else {
+		payload = webhookPayload(r)
+	}
+	body, err := marshal(payload)
 	if err != nil {
 		return Result{}, s.fail(true, 0, 0, "encode payload: %v", err)
 	}

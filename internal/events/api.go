@@ -1,0 +1,146 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/opsdesk/opsdesk/internal/aws/snsverify"
+	"github.com/opsdesk/opsdesk/internal/events/payload"
+	"github.com/opsdesk/opsdesk/internal/httpx"
+)
+
+// API serves POST /api/v1/events.
+//
+// A request is admitted with an integration token (Authorization: Bearer,
+// or ?token= for senders that cannot set headers — EventBridge API
+// destinations can, SNS subscriptions put it in the URL), or, for an SNS
+// HTTP/S subscription, by a valid SNS signature from a topic listed in
+// events.sns_topics. SNS messages are always signature-checked, token or
+// not; a SubscriptionConfirmation is confirmed.
+//
+// Answers: 202 with what was accepted (duplicates absorbed, bad records of
+// a batch listed under "failed"), 400 naming the field when nothing in the
+// body is usable, 401 without credentials, 403 for a bad SNS signature.
+type API struct {
+	Svc *Service
+	// CheckToken validates an integration token.
+	CheckToken func(ctx context.Context, token string) error
+	SNS        *snsverify.Verifier
+	// SNSTopics are the topics accepted without a token.
+	SNSTopics []string
+	MaxBody   int64
+	Log       *slog.Logger
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, a.MaxBody)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			httpx.Error(w, http.StatusRequestEntityTooLarge, "the body is larger than events.max_body_bytes", "")
+			return
+		}
+		httpx.Error(w, http.StatusBadRequest, "reading the body failed: "+err.Error(), "")
+		return
+	}
+	tok := bearer(r)
+	tokenOK := false
+	if tok != "" {
+		if err := a.CheckToken(r.Context(), tok); err != nil {
+			unauthorized(w)
+			return
+		}
+		tokenOK = true
+	}
+	via := "api"
+	if v := r.Header.Get("X-Opsdesk-Via"); v == "lambda" {
+		via = "lambda"
+	}
+	if isSNS(r, body) {
+		m, err := snsverify.Parse(body)
+		if err != nil {
+			httpx.Error(w, http.StatusBadRequest, "SNS message: "+err.Error(), "")
+			return
+		}
+		if !tokenOK && !slices.Contains(a.SNSTopics, m.TopicArn) {
+			httpx.Error(w, http.StatusForbidden, "SNS topic "+m.TopicArn+" is not allowed: list it under events.sns_topics, or add ?token=… to the subscription URL", "TopicArn")
+			return
+		}
+		if err := a.SNS.Verify(r.Context(), m); err != nil {
+			a.Log.Warn("events: SNS message refused", "topic", m.TopicArn, "error", err)
+			httpx.Error(w, http.StatusForbidden, "SNS signature check failed: "+err.Error(), "Signature")
+			return
+		}
+		switch m.Type {
+		case "SubscriptionConfirmation":
+			if _, err := a.SNS.ConfirmSubscription(r.Context(), m); err != nil {
+				a.Log.Warn("events: confirming SNS subscription failed", "topic", m.TopicArn, "error", err)
+				httpx.Error(w, http.StatusBadGateway, "confirming the subscription failed: "+err.Error(), "SubscribeURL")
+				return
+			}
+			a.Log.Info("events: SNS subscription confirmed", "topic", m.TopicArn)
+			httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "confirmed", "topic": m.TopicArn})
+			return
+		case "UnsubscribeConfirmation":
+			httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ignored", "topic": m.TopicArn})
+			return
+		}
+		via = "sns"
+	} else if !tokenOK {
+		unauthorized(w)
+		return
+	}
+	batch, err := payload.Parse(body)
+	if err != nil && (batch == nil || len(batch.Events) == 0) {
+		var se *payload.ShapeError
+		if errors.As(err, &se) {
+			out := map[string]any{"error": se.Error(), "field": se.Field, "code": se.Code}
+			if batch != nil && len(batch.Failed) > 0 {
+				var failed []Failed
+				for _, f := range batch.Failed {
+					failed = append(failed, Failed{Index: f.Index, ID: f.ID, Field: f.Field, Error: f.Reason})
+				}
+				out["failed"] = failed
+			}
+			httpx.WriteJSON(w, http.StatusBadRequest, out)
+			return
+		}
+		httpx.Error(w, http.StatusBadRequest, err.Error(), "")
+		return
+	}
+	res, err := a.Svc.Ingest(r.Context(), batch, via)
+	if err != nil {
+		a.Log.Error("events: storing failed", "error", err)
+		httpx.Error(w, http.StatusServiceUnavailable, "storing the events failed; retry", "")
+		return
+	}
+	httpx.WriteJSON(w, http.StatusAccepted, res)
+}
+
+func bearer(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	}
+	return r.URL.Query().Get("token")
+}
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="opsdesk"`)
+	httpx.Error(w, http.StatusUnauthorized, "an integration token is required (opsdesk tokens create --name NAME; send it as Authorization: Bearer TOKEN or ?token=)", "")
+}
+
+// isSNS: SNS sets x-amz-sns-message-type; a body forwarded without the
+// header is recognised by its fields.
+func isSNS(r *http.Request, body []byte) bool {
+	if r.Header.Get("X-Amz-Sns-Message-Type") != "" {
+		return true
+	}
+	s := string(body[:min(len(body), 4096)])
+	return strings.Contains(s, `"SigningCertURL"`) && strings.Contains(s, `"Signature"`) && strings.Contains(s, `"TopicArn"`)
+}
