@@ -36,13 +36,23 @@ func (s *Server) Stop() time.Duration { return s.stop() }
 // 50 ms instead of seconds.
 func Start(t testing.TB, cfg *config.Config, env map[string]string) *Server {
 	t.Helper()
+	return StartWith(t, cfg, env, nil)
+}
+
+// StartWith is Start with a chance to change the options (test hooks).
+func StartWith(t testing.TB, cfg *config.Config, env map[string]string, edit func(*app.Options)) *Server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout bytes.Buffer
-	a, err := app.New(ctx, cfg, app.Options{
+	opts := app.Options{
 		Lookup:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		Stdout:  &stdout,
 		Backoff: func(int) time.Duration { return 50 * time.Millisecond },
-	})
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	a, err := app.New(ctx, cfg, opts)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
