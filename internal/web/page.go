@@ -47,13 +47,17 @@ func (p *page) HTMLLang() string {
 	return p.Lang
 }
 
-// notices are the messages a redirect may ask the next page to show
-// (?notice=KEY); only these keys are shown, never free text from the URL.
-var notices = map[string]bool{"retried": true, "not_retried": true, "logged_out": true, "sync_queued": true, "sync_no_accounts": true}
+// A redirect may ask the next page to show a notice (?notice=KEY): only
+// texts of the catalog ("notice.KEY") are shown, never free text from the
+// URL.
+func isNotice(key string) bool {
+	_, ok := catalog["notice."+key]
+	return key != "" && ok
+}
 
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request) *page {
 	p := &page{Lang: h.pickLang(w, r), Sections: sections{Events: h.events != nil, Alerts: h.alerts != nil, Chat: h.chat != nil}}
-	if n := r.URL.Query().Get("notice"); notices[n] {
+	if n := r.URL.Query().Get("notice"); isNotice(n) {
 		p.Notice = p.T("notice." + n)
 	}
 	p.setLangLinks(r.URL.Path, r.URL.Query())
