@@ -43,6 +43,10 @@ Usage:
   opsdesk cases sync [--account NAME]               archive AWS Support cases now
   opsdesk cases import FILE --account NAME [--language ja]   import seed 000's DynamoDB scan output
   opsdesk cases export --format jsonl|markdown --out DIR [--account NAME]
+  opsdesk events samples                            list the sample AWS event payloads
+  opsdesk events sample NAME                        print one (s3-put, support-case-update, …)
+  opsdesk events send FILE [--url URL --token T]    post a payload to /api/v1/events
+  opsdesk events match PATTERN.json EVENT.json      does the pattern match, and why
   opsdesk version
 
 Every command takes --config FILE. Environment variables override the file:
@@ -85,6 +89,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return deliveries(rest, stdout)
 	case "cases":
 		return casesCmd(rest, stdout, stderr)
+	case "events":
+		return eventsCmd(rest, stdin, stdout)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "opsdesk", app.Version)
 		return nil
