@@ -281,9 +281,13 @@ func (a *App) initJobs(ctx context.Context) error {
 	river.AddWorker(workers, &cases.SyncCaseWorker{Syncer: a.Syncer, Accounts: byName, Log: a.Log.With("component", "cases"), Synced: a.caseSynced})
 	syncAll := &cases.SyncAllWorker{Accounts: names}
 	river.AddWorker(workers, syncAll)
+	river.AddWorker(workers, &cases.SearchRebuildWorker{Store: a.Syncer.Store, Log: a.Log.With("component", "cases")})
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(30*time.Second), func() (river.JobArgs, *river.InsertOpts) {
 			return delivery.SweepArgs{}, nil
+		}, &river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return cases.SearchRebuildArgs{}, nil
 		}, &river.PeriodicJobOpts{RunOnStart: true}),
 	}
 	if len(names) > 0 {

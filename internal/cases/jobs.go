@@ -97,3 +97,42 @@ func (w *SyncAllWorker) Work(ctx context.Context, _ *river.Job[SyncAllArgs]) err
 	}
 	return nil
 }
+
+// SearchRebuildArgs indexes every case anew when a migration asked for it
+// (periodic, run at start; a no-op otherwise).
+type SearchRebuildArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SearchRebuildArgs) Kind() string { return "case_search_rebuild" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (SearchRebuildArgs) InsertOpts() river.InsertOpts { return *jobs.UniqueWhileActive() }
+
+// SearchRebuildWorker runs SearchRebuildArgs.
+type SearchRebuildWorker struct {
+	river.WorkerDefaults[SearchRebuildArgs]
+	Store *Store
+	Log   *slog.Logger
+}
+
+// Timeout implements river.Worker.
+func (w *SearchRebuildWorker) Timeout(*river.Job[SearchRebuildArgs]) time.Duration {
+	return SyncTimeout
+}
+
+// Work implements river.Worker.
+func (w *SearchRebuildWorker) Work(ctx context.Context, _ *river.Job[SearchRebuildArgs]) error {
+	// Chunks of SyncChunk, like a sync, so that the job never holds its
+	// lease long; progress is in the database.
+	n, more, err := w.Store.RebuildSearch(ctx, time.Now().Add(SyncChunk), nil)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		w.Log.Info("case search index: rebuilding", "cases", n, "more", more)
+	}
+	if more {
+		return river.JobSnooze(0)
+	}
+	return nil
+}

@@ -54,23 +54,6 @@ func scanCase(row interface{ Scan(...any) error }) (*Case, error) {
 	return &c, nil
 }
 
-// matchSQL returns the engine's conditions for "the subject matches" and
-// "this message matches", each taking the query as its one argument.
-func (s *Store) matchSQL() (subject, comm string) {
-	if s.st.Engine == store.SQLite {
-		return `c.id IN (SELECT rowid FROM case_subject_fts WHERE case_subject_fts MATCH ?)`,
-			`m.id IN (SELECT rowid FROM case_comm_fts WHERE case_comm_fts MATCH ?)`
-	}
-	return `c.tsv @@ to_tsquery('simple', ?)`, `m.tsv @@ to_tsquery('simple', ?)`
-}
-
-func (s *Store) queryArg(q search.Query) string {
-	if s.st.Engine == store.SQLite {
-		return q.FTS5()
-	}
-	return q.TSQuery()
-}
-
 // List returns cases, newest first, with snippets when searching.
 func (s *Store) List(ctx context.Context, f Filter) ([]Hit, error) {
 	var where []string
@@ -80,9 +63,20 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Hit, error) {
 		return nil, nil // only punctuation: nothing can match
 	}
 	if !q.Empty() {
-		subj, comm := s.matchSQL()
-		where = append(where, `(`+subj+` OR c.id IN (SELECT m.case_ref FROM case_communications m WHERE `+comm+`))`)
-		args = append(args, s.queryArg(q), s.queryArg(q))
+		// Every term anywhere in the case (its document); on PostgreSQL,
+		// whose case-level index has no positions, each phrase of several
+		// tokens must also match the subject or one message.
+		if s.st.Engine == store.SQLite {
+			where = append(where, `c.id IN (SELECT rowid FROM case_fts WHERE case_fts MATCH ?)`)
+			args = append(args, q.FTS5())
+		} else {
+			where = append(where, `c.search_tsv @@ to_tsquery('simple', ?)`)
+			args = append(args, q.TSQueryLoose())
+			for _, ph := range q.Phrases() {
+				where = append(where, `(c.tsv @@ to_tsquery('simple', ?) OR EXISTS (SELECT 1 FROM case_communications m WHERE m.case_ref = c.id AND m.tsv @@ to_tsquery('simple', ?)))`)
+				args = append(args, ph.TSQuery(), ph.TSQuery())
+			}
+		}
 	}
 	for _, kv := range []struct{ col, v string }{{"c.account", f.Account}, {"c.severity", f.Severity}, {"c.service_code", f.Service}, {"c.language", f.Language}} {
 		if kv.v != "" {
@@ -142,10 +136,12 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Hit, error) {
 	return out, nil
 }
 
-// snippet highlights the subject when it matches, else the first matching
-// message. The case's messages are matched in Go (search.Query.Matches
-// decides as the engines do): a case has a few dozen messages, and running
-// the full-text query again per hit would cost far more.
+// snippet highlights the subject when it matches, else the first message
+// that matches the whole query, else (the terms are spread over several
+// messages) the first message with any of them. The case's messages are
+// matched in Go (search.Query.Matches decides as the engines do): a case
+// has a few dozen messages, and running the full-text query again per hit
+// would cost far more.
 func (s *Store) snippet(ctx context.Context, h *Hit, q search.Query) error {
 	if q.Matches(h.Subject) {
 		h.Snippet = search.Highlight(h.Subject, q, 200)
@@ -156,6 +152,8 @@ func (s *Store) snippet(ctx context.Context, h *Hit, q search.Query) error {
 		return fmt.Errorf("cases: snippet: %w", err)
 	}
 	defer rows.Close()
+	terms := q.Split()
+	partial := ""
 	for rows.Next() {
 		var body string
 		if err := rows.Scan(&body); err != nil {
@@ -165,6 +163,17 @@ func (s *Store) snippet(ctx context.Context, h *Hit, q search.Query) error {
 			h.Snippet = search.Highlight(body, q, 200)
 			return nil
 		}
+		if partial == "" {
+			for _, t := range terms {
+				if t.Matches(body) {
+					partial = body
+					break
+				}
+			}
+		}
+	}
+	if partial != "" {
+		h.Snippet = search.Highlight(partial, q, 200)
 	}
 	return rows.Err()
 }

@@ -295,11 +295,14 @@ type SyncState struct {
 	Language  string
 	LastSync  time.Time // zero: never
 	LastError string
+	// Unsupported: the Support API does not offer this language for the
+	// account (LastError holds its words); not a problem to fix.
+	Unsupported bool
 }
 
 // SyncStates lists every account and language synced so far.
 func (s *Store) SyncStates(ctx context.Context) ([]SyncState, error) {
-	rows, err := s.st.R.QueryContext(ctx, `SELECT account, language, last_sync_at, last_error FROM case_sync_state ORDER BY account, language`)
+	rows, err := s.st.R.QueryContext(ctx, `SELECT account, language, last_sync_at, last_error, unsupported FROM case_sync_state ORDER BY account, language`)
 	if err != nil {
 		return nil, fmt.Errorf("cases: sync states: %w", err)
 	}
@@ -307,13 +310,14 @@ func (s *Store) SyncStates(ctx context.Context) ([]SyncState, error) {
 	var out []SyncState
 	for rows.Next() {
 		var x SyncState
-		var at int64
-		if err := rows.Scan(&x.Account, &x.Language, &at, &x.LastError); err != nil {
+		var at, unsupported int64
+		if err := rows.Scan(&x.Account, &x.Language, &at, &x.LastError, &unsupported); err != nil {
 			return nil, fmt.Errorf("cases: sync states: %w", err)
 		}
 		if at > 0 {
 			x.LastSync = store.Time(at)
 		}
+		x.Unsupported = unsupported != 0
 		out = append(out, x)
 	}
 	return out, rows.Err()

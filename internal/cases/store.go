@@ -274,7 +274,10 @@ func (s *Store) addCommunicationsTx(ctx context.Context, tx *sql.Tx, caseRef int
 		}
 		_, err = tx.ExecContext(ctx, s.st.Q(`UPDATE cases SET comm_count = comm_count + ?, last_comm_at = CASE WHEN last_comm_at IS NULL OR last_comm_at < ? THEN ? ELSE last_comm_at END WHERE id = ?`),
 			added, newest, newest, caseRef)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.reindexCase(ctx, tx, caseRef)
 	}()
 	return out, err
 }
@@ -322,9 +325,19 @@ func (s *Store) highWater(ctx context.Context, account, lang string) (time.Time,
 }
 
 func (s *Store) saveState(ctx context.Context, account, lang string, hw time.Time, now time.Time, lastErr string) error {
-	_, err := s.st.W.ExecContext(ctx, s.st.Q(`INSERT INTO case_sync_state (account, language, high_water, last_sync_at, last_error) VALUES (?, ?, ?, ?, ?)
+	return s.saveStateAs(ctx, account, lang, hw, now, lastErr, false)
+}
+
+// saveStateAs is saveState that also records whether the API refused the
+// language as not offered.
+func (s *Store) saveStateAs(ctx context.Context, account, lang string, hw time.Time, now time.Time, lastErr string, unsupported bool) error {
+	u := 0
+	if unsupported {
+		u = 1
+	}
+	_, err := s.st.W.ExecContext(ctx, s.st.Q(`INSERT INTO case_sync_state (account, language, high_water, last_sync_at, last_error, unsupported) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (account, language) DO UPDATE SET high_water = CASE WHEN excluded.high_water > case_sync_state.high_water THEN excluded.high_water ELSE case_sync_state.high_water END,
-		last_sync_at = excluded.last_sync_at, last_error = excluded.last_error`), account, lang, store.Millis(hw), store.Millis(now), lastErr)
+		last_sync_at = excluded.last_sync_at, last_error = excluded.last_error, unsupported = excluded.unsupported`), account, lang, store.Millis(hw), store.Millis(now), lastErr, u)
 	return err
 }
 
@@ -396,34 +409,132 @@ func (s *Store) commsDone(ctx context.Context, ref int64) error {
 	return err
 }
 
-// indexSubject (re)indexes a case's subject for full-text search.
+// indexSubject (re)indexes a case's subject for full-text search: the
+// case document, and on PostgreSQL also the subject alone (phrases are
+// checked there).
 func (s *Store) indexSubject(ctx context.Context, tx *sql.Tx, ref int64, subject string) error {
-	idx := search.IndexText(subject)
-	var err error
-	if s.st.Engine == store.SQLite {
-		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO case_subject_fts (rowid, indexed) VALUES (?, ?)`, ref, idx)
-	} else {
-		_, err = tx.ExecContext(ctx, `UPDATE cases SET indexed = $1 WHERE id = $2`, idx, ref)
+	if s.st.Engine == store.Postgres {
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET indexed = $1 WHERE id = $2`, search.IndexText(subject), ref); err != nil {
+			return fmt.Errorf("index subject: %w", err)
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("index subject: %w", err)
+	return s.reindexCase(ctx, tx, ref)
+}
+
+// indexComm indexes a message body alone (PostgreSQL: phrases are checked
+// per message); the case document is rebuilt once per page of messages by
+// reindexCase.
+func (s *Store) indexComm(ctx context.Context, tx *sql.Tx, ref int64, body string) error {
+	if s.st.Engine != store.Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE case_communications SET indexed = $1 WHERE id = $2`, search.IndexText(body), ref); err != nil {
+		return fmt.Errorf("index message: %w", err)
 	}
 	return nil
 }
 
-// indexComm indexes a message body for full-text search.
-func (s *Store) indexComm(ctx context.Context, tx *sql.Tx, ref int64, body string) error {
-	idx := search.IndexText(body)
-	var err error
-	if s.st.Engine == store.SQLite {
-		_, err = tx.ExecContext(ctx, `INSERT INTO case_comm_fts (rowid, indexed) VALUES (?, ?)`, ref, idx)
+// reindexCase rebuilds a case's search document from its subject and every
+// message. On PostgreSQL the case row is locked first, so two writers of
+// the same case (a sync and a rebuild, two replicas) cannot leave a
+// document that misses the other's messages.
+func (s *Store) reindexCase(ctx context.Context, tx *sql.Tx, ref int64) error {
+	var subject string
+	lock := ""
+	if s.st.Engine == store.Postgres {
+		lock = " FOR UPDATE"
+	}
+	if err := tx.QueryRowContext(ctx, s.st.Q(`SELECT subject FROM cases WHERE id = ?`+lock), ref).Scan(&subject); err != nil {
+		return fmt.Errorf("index case %d: %w", ref, err)
+	}
+	parts := []string{subject}
+	rows, err := tx.QueryContext(ctx, s.st.Q(`SELECT body FROM case_communications WHERE case_ref = ? ORDER BY time_created, id`), ref)
+	if err != nil {
+		return fmt.Errorf("index case %d: %w", ref, err)
+	}
+	for rows.Next() {
+		var b string
+		if err := rows.Scan(&b); err != nil {
+			rows.Close()
+			return fmt.Errorf("index case %d: %w", ref, err)
+		}
+		parts = append(parts, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("index case %d: %w", ref, err)
+	}
+	if s.st.Engine == store.Postgres {
+		_, err = tx.ExecContext(ctx, `UPDATE cases SET search_text = $1 WHERE id = $2`, search.UniqueTokens(parts...), ref)
 	} else {
-		_, err = tx.ExecContext(ctx, `UPDATE case_communications SET indexed = $1 WHERE id = $2`, idx, ref)
+		if _, err = tx.ExecContext(ctx, `DELETE FROM case_fts WHERE rowid = ?`, ref); err == nil {
+			_, err = tx.ExecContext(ctx, `INSERT INTO case_fts (rowid, indexed) VALUES (?, ?)`, ref, search.IndexDocument(parts...))
+		}
 	}
 	if err != nil {
-		return fmt.Errorf("index message: %w", err)
+		return fmt.Errorf("index case %d: %w", ref, err)
 	}
 	return nil
+}
+
+// RebuildSearch indexes every case anew when a migration asked for it
+// (an archive from before case documents), until done or the deadline
+// (zero: none); progress is kept in the database, so the next call goes on
+// where this one stopped. It returns how many cases it indexed and whether
+// more remain. Safe to run on several replicas at once.
+func (s *Store) RebuildSearch(ctx context.Context, deadline time.Time, progress func(done int)) (int, bool, error) {
+	var last int64
+	err := s.st.W.QueryRowContext(ctx, `SELECT last_id FROM search_rebuild WHERE what = 'cases'`).Scan(&last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("cases: search rebuild: %w", err)
+	}
+	done := 0
+	for {
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			return done, true, nil
+		}
+		var ids []int64
+		rows, err := s.st.W.QueryContext(ctx, s.st.Q(`SELECT id FROM cases WHERE id > ? ORDER BY id LIMIT 200`), last)
+		if err != nil {
+			return done, false, fmt.Errorf("cases: search rebuild: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return done, false, err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if len(ids) == 0 {
+			break
+		}
+		err = s.st.Tx(ctx, func(tx *sql.Tx) error {
+			for _, id := range ids {
+				if err := s.reindexCase(ctx, tx, id); err != nil {
+					return err
+				}
+			}
+			_, err := tx.ExecContext(ctx, s.st.Q(`UPDATE search_rebuild SET last_id = ? WHERE what = 'cases'`), ids[len(ids)-1])
+			return err
+		})
+		if err != nil {
+			return done, false, fmt.Errorf("cases: search rebuild: %w", err)
+		}
+		done += len(ids)
+		last = ids[len(ids)-1]
+		if progress != nil {
+			progress(done)
+		}
+	}
+	if _, err := s.st.W.ExecContext(ctx, `DELETE FROM search_rebuild WHERE what = 'cases'`); err != nil {
+		return done, false, fmt.Errorf("cases: search rebuild: %w", err)
+	}
+	return done, false, nil
 }
 
 // markGoneExcept marks as gone every visible case of the account whose

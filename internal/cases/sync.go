@@ -165,7 +165,7 @@ func (s *Syncer) Sync(ctx context.Context, acct Account, deadline time.Time) (*R
 			var ae *support.APIError
 			if errors.As(err, &ae) && ae.Code == "InvalidParameterValueException" && strings.Contains(strings.ToLower(ae.Message), "language") {
 				res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s", lang, ae.Message))
-				_ = s.Store.saveState(ctx, acct.Name, lang, hw, s.now(), ae.Message)
+				_ = s.Store.saveStateAs(ctx, acct.Name, lang, hw, s.now(), ae.Message, true)
 				continue
 			}
 			_ = s.Store.saveState(ctx, acct.Name, lang, hw, s.now(), err.Error())

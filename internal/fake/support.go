@@ -88,6 +88,9 @@ type SupportAccount struct {
 	region    string
 	email     string
 	noPlan    bool
+	// refused are languages DescribeCases refuses for this account, as
+	// AWS does for the languages it does not offer everywhere.
+	refused map[string]bool
 
 	cases     []*supportCase // newest first (TimeCreated desc, CaseID desc)
 	byID      map[string]*supportCase
@@ -264,6 +267,17 @@ func (a *SupportAccount) Region() string          { return a.region }
 func (a *SupportAccount) CredentialsProvider() aws.CredentialsProvider {
 	creds := aws.Credentials{AccessKeyID: a.akid, SecretAccessKey: a.secretKey, Source: "fake.Support"}
 	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })
+}
+
+// RefuseLanguages makes DescribeCases answer InvalidParameterValueException
+// for these languages, as AWS does where it does not offer them.
+func (a *SupportAccount) RefuseLanguages(langs ...string) {
+	a.sup.st.Lock()
+	defer a.sup.st.Unlock()
+	a.refused = map[string]bool{}
+	for _, l := range langs {
+		a.refused[l] = true
+	}
 }
 
 // SetSubscriptionRequired makes every call of the account fail with

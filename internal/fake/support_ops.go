@@ -241,6 +241,12 @@ func (f *Support) describeCases(a *SupportAccount, body []byte) (any, *supportAP
 	if e != nil {
 		return nil, e
 	}
+	f.st.Lock()
+	refused := a.refused[lang]
+	f.st.Unlock()
+	if refused {
+		return nil, invalidParam("Invalid value for the parameter language: %q is not supported for this account", lang)
+	}
 	resolved := deref(in.IncludeResolvedCases, false)
 	withComms := deref(in.IncludeCommunications, true)
 	displayID := deref(in.DisplayID, "")

@@ -242,3 +242,98 @@ func (t Term) matchesAt(toks []string, i int) bool {
 	}
 	return true
 }
+
+// TSQueryLoose returns q for a document-level index without positions
+// (PostgreSQL strip(tsvector)): every token of every term joined with &, a
+// lone CJK character as a prefix. It finds the candidates; phrases of
+// several tokens are then checked where positions are kept (Phrases).
+func (q Query) TSQueryLoose() string {
+	var b strings.Builder
+	for _, t := range q.terms {
+		for j, tok := range t.Tokens {
+			if b.Len() > 0 {
+				b.WriteString(" & ")
+			}
+			writeLexeme(&b, tok)
+			if t.Prefix && j == len(t.Tokens)-1 {
+				b.WriteString(":*")
+			}
+		}
+	}
+	return b.String()
+}
+
+// Phrases returns, for each term of several tokens, a query of that term
+// alone: what must match within one part of a document (one message, a
+// subject), where the loose document-level match cannot tell.
+func (q Query) Phrases() []Query {
+	var out []Query
+	for _, t := range q.terms {
+		if len(t.Tokens) > 1 {
+			out = append(out, Query{terms: []Term{t}})
+		}
+	}
+	return out
+}
+
+func writeLexeme(b *strings.Builder, tok string) {
+	b.WriteByte('\'')
+	for _, r := range tok {
+		if r == '\'' || r == '\\' {
+			b.WriteRune(r)
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('\'')
+}
+
+// PartSeparator goes between the parts of a document indexed as one FTS5
+// row (a case: its subject, then each message), so that no phrase matches
+// across two parts. It is a private-use character, which the tokenizer
+// never produces from text.
+const PartSeparator = "\uE000"
+
+// IndexDocument is IndexText for a document whose parts must not form
+// phrases across their boundaries: the parts' tokens separated by
+// PartSeparator.
+func IndexDocument(parts ...string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		t := IndexText(p)
+		if t == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(" " + PartSeparator + " ")
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+// UniqueTokens returns the distinct tokens of IndexText(parts...), space
+// separated: a document-level index without positions needs each once.
+func UniqueTokens(parts ...string) string {
+	seen := map[string]bool{}
+	var b strings.Builder
+	for _, tok := range strings.Fields(IndexText(parts...)) {
+		if seen[tok] {
+			continue
+		}
+		seen[tok] = true
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
+}
+
+// Split returns one query per term of q.
+func (q Query) Split() []Query {
+	out := make([]Query, len(q.terms))
+	for i, t := range q.terms {
+		out[i] = Query{terms: []Term{t}}
+	}
+	return out
+}

@@ -130,6 +130,9 @@ type casesData struct {
 type syncSummary struct {
 	Last     time.Time
 	Problems []string
+	// NotOffered lists account (language) pairs the Support API does not
+	// offer: skipped, not a problem.
+	NotOffered []string
 }
 
 // accountsExample is the YAML shown when no account is configured.
@@ -241,6 +244,10 @@ func (h *Handler) casesList(w http.ResponseWriter, r *http.Request, p *page) {
 	for _, s := range states {
 		if s.LastSync.After(d.Sync.Last) {
 			d.Sync.Last = s.LastSync
+		}
+		if s.Unsupported {
+			d.Sync.NotOffered = append(d.Sync.NotOffered, fmt.Sprintf("%s (%s)", s.Account, s.Language))
+			continue
 		}
 		if s.LastError != "" {
 			d.Sync.Problems = append(d.Sync.Problems, fmt.Sprintf("%s (%s): %s", s.Account, s.Language, shorten(s.LastError, 300)))

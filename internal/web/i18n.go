@@ -20,11 +20,17 @@ var catalog = map[string][4]string{
 	"nav.questions":    {"Questions", "質問", "问题", "질문"},
 	"nav.destinations": {"Destinations", "送信先", "推送目标", "전송 대상"},
 	"nav.cases":        {"Cases", "ケース", "案例", "지원 사례"},
-	"nav.alerts":       {"Alerts", "アラート", "告警", "알림"},
-	"nav.events":       {"Events", "イベント", "事件", "이벤트"},
-	"nav.chat":         {"Chat", "チャット", "聊天", "채팅"},
-	"nav.logout":       {"Log out", "ログアウト", "退出登录", "로그아웃"},
-	"lang.label":       {"Language", "言語", "语言", "언어"},
+	"cases.not_offered": {
+		"Languages AWS Support does not offer for these accounts (skipped):",
+		"AWS サポートがこのアカウントで提供していない言語（スキップしました）：",
+		"AWS Support 未对这些账户提供的语言（已跳过）：",
+		"AWS Support가 이 계정에 제공하지 않는 언어(건너뜀):",
+	},
+	"nav.alerts": {"Alerts", "アラート", "告警", "알림"},
+	"nav.events": {"Events", "イベント", "事件", "이벤트"},
+	"nav.chat":   {"Chat", "チャット", "聊天", "채팅"},
+	"nav.logout": {"Log out", "ログアウト", "退出登录", "로그아웃"},
+	"lang.label": {"Language", "言語", "语言", "언어"},
 
 	// The public question form.
 	"ask.title": {"Ask a question", "質問する", "提问", "질문하기"},
