@@ -14,6 +14,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/app"
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
 	"github.com/opsdesk/opsdesk/internal/config"
+	"github.com/opsdesk/opsdesk/internal/events"
 	"github.com/opsdesk/opsdesk/internal/events/samples"
 	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/store/storetest"
@@ -252,5 +253,26 @@ events:
 				t.Errorf("stored %d events (%d via lambda)", stored, lambda)
 			}
 		})
+	}
+}
+
+// TestExampleConfigRules: the example configuration's event rules compile
+// (patterns, templates, destinations).
+func TestExampleConfigRules(t *testing.T) {
+	cfg, err := config.Load("../../deploy/opsdesk.example.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := events.FromConfig(cfg.Events.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) < 2 {
+		t.Fatalf("example has %d rules", len(rules))
+	}
+	for _, r := range rules {
+		if err := r.Compile(cfg.HasDestination); err != nil {
+			t.Errorf("rule %s: %v", r.Name, err)
+		}
 	}
 }
