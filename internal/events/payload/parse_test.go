@@ -475,3 +475,41 @@ func TestSNSRecordWrappingBatch(t *testing.T) {
 		t.Errorf("event = %+v", ev)
 	}
 }
+
+// TestSQSBodyUnwrapped: S3 → SQS and SNS → SQS (not raw) deliver the
+// original notification in the body; its events come out, not a generic
+// SQS message. A body of another shape stays an SQS message.
+func TestSQSBodyUnwrapped(t *testing.T) {
+	s3 := `{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"ap-northeast-1","eventTime":"2026-11-21T09:00:00.000Z","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b","arn":"arn:aws:s3:::b"},"object":{"key":"k.txt","size":3,"sequencer":"01"}}}]}`
+	eb := `{"version":"0","id":"ev-1","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-11-21T09:00:00Z","region":"ap-northeast-1","resources":[],"detail":{}}`
+	snsEnv, _ := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "m-1", "TopicArn": "arn:aws:sns:ap-northeast-1:123456789012:t", "Message": eb, "Timestamp": "2026-11-21T09:00:00.000Z", "SignatureVersion": "1", "Signature": "x", "SigningCertURL": "https://sns.ap-northeast-1.amazonaws.com/c.pem"})
+	rec := func(id, body string) string {
+		b, _ := json.Marshal(body)
+		return `{"messageId":"` + id + `","receiptHandle":"r","body":` + string(b) + `,"attributes":{"SentTimestamp":"1763715600000"},"messageAttributes":{},"md5OfBody":"x","eventSource":"aws:sqs","eventSourceARN":"arn:aws:sqs:ap-northeast-1:123456789012:q","awsRegion":"ap-northeast-1"}`
+	}
+	body := `{"Records":[` + rec("a", s3) + `,` + rec("b", string(snsEnv)) + `,` + rec("c", `{"hello":"world"}`) + `,` + rec("d", "plain text") + `]}`
+	b, err := Parse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range b.Events {
+		got = append(got, e.Source+"/"+e.DetailType)
+	}
+	want := []string{"aws.s3/Object Created", "aws.events/Scheduled Event", "aws.sqs/SQS Message", "aws.sqs/SQS Message"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("events %v; want %v", got, want)
+	}
+	if b.Events[1].ID != "ev-1" || b.Events[2].ID != "c" {
+		t.Errorf("ids %s %s", b.Events[1].ID, b.Events[2].ID)
+	}
+	// A broken notification in a body fails that record only.
+	bad := `{"Records":[` + rec("e", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put"}]}`) + `,` + rec("f", "ok") + `]}`
+	b, err = Parse([]byte(bad))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Events) != 1 || len(b.Failed) != 1 || b.Failed[0].Index != 0 || !strings.Contains(b.Failed[0].Field, "body") {
+		t.Fatalf("broken body: %+v / %+v", b.Events, b.Failed)
+	}
+}

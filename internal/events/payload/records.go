@@ -87,6 +87,17 @@ func decodeRecord(raw json.RawMessage, path string, depth int) (evs []Event, fai
 		ev, err = decodeDynamoDB(raw, obj, path)
 	case recordSQS:
 		ev, err = decodeSQS(raw, obj, path)
+		if err == nil && depth == 0 {
+			// S3 → SQS, EventBridge → SQS and SNS → SQS deliver the
+			// original notification as the body: its events, not a
+			// generic "SQS Message", are what rules are written for.
+			if inner, ok, ierr := unwrapSQSBody(obj, join(path, "body")); ok {
+				if ierr != nil {
+					return nil, nil, source, ierr
+				}
+				return inner.Events, inner.Failed, source, nil
+			}
+		}
 	case recordSNS:
 		return decodeSNSRecord(raw, obj, path, depth)
 	default:
@@ -548,4 +559,21 @@ func nonEmpty(s string) []string {
 // String summarizes a batch for logs.
 func (b *Batch) String() string {
 	return fmt.Sprintf("%s: %d events, %d failed", b.Shape, len(b.Events), len(b.Failed))
+}
+
+// unwrapSQSBody decodes an SQS message body that is itself an accepted
+// shape: an EventBridge envelope or list, a Records batch, an S3 test
+// event, or an SNS notification (SNS → SQS without raw delivery), whose
+// message is unwrapped once more. ok is false for any other body.
+func unwrapSQSBody(obj map[string]json.RawMessage, path string) (*Batch, bool, error) {
+	body := stringField(obj, "body")
+	b := trimJSONSpace([]byte(body))
+	if len(b) > 0 && b[0] == '{' && json.Valid(b) {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(b, &m) == nil && stringField(m, "Type") == "Notification" && has(m, "TopicArn") {
+			batch, err := parseValue(b, path, 0)
+			return batch, true, err
+		}
+	}
+	return parseNested(body, path)
 }
