@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unique"
 )
 
 // Limits on what Compile accepts. Real patterns are a few hundred bytes
@@ -60,10 +61,14 @@ type object struct {
 }
 
 type field struct {
-	key  string
-	hash uint32  // keyHash(key)
-	obj  *object // a nested pattern object, or
-	leaf *leaf   // an array of values and filters
+	// key is interned (and held by handle): the same name in every
+	// pattern shares one string, so the lookup memo of an event compares
+	// the names of different rules' fields by pointer.
+	key    string
+	handle unique.Handle[string]
+	hash   uint32  // keyHash(key)
+	obj    *object // a nested pattern object, or
+	leaf   *leaf   // an array of values and filters
 }
 
 // leaf is an array of values and filters; a value of the event matches if
@@ -274,7 +279,8 @@ func (c *compiler) object(idx int32, path string, depth int) (*object, error) {
 			}
 			continue
 		}
-		f := field{key: n.key, hash: n.hash}
+		h := unique.Make(n.key)
+		f := field{key: h.Value(), handle: h, hash: n.hash}
 		switch n.kind {
 		case kindObject:
 			sub, err := c.object(m, fpath, depth+1)

@@ -99,6 +99,26 @@ func markDups(nodes []node, obj int32) {
 type doc struct {
 	nodes []node
 	buf   []byte // scratch for unescaping strings, kept between parses
+	// memo remembers recent member lookups: the rules of a Set look up
+	// the same few members (detail, detail.state, ...) over and over.
+	// An entry counts only if its gen is the document's.
+	memo [64]lookup
+	gen  uint32
+}
+
+type lookup struct {
+	obj, res int32
+	gen      uint32
+	key      string
+}
+
+// reset readies d for a new document.
+func (d *doc) reset() {
+	d.nodes = d.nodes[:0]
+	if d.gen++; d.gen == 0 { // wrapped: forget old entries for good
+		d.memo = [64]lookup{}
+		d.gen = 1
+	}
 }
 
 // maxEventDepth bounds the nesting of a decoded document, so that a
@@ -125,7 +145,8 @@ func (d *doc) parseBorrowed(b []byte) error {
 }
 
 func (d *doc) parseString(s string) error {
-	p := parser{s: s, nodes: d.nodes[:0], buf: d.buf}
+	d.reset()
+	p := parser{s: s, nodes: d.nodes, buf: d.buf}
 	_, err := p.value("")
 	if err == nil {
 		p.skipWS()
@@ -361,22 +382,33 @@ func (p *parser) string() (string, error) {
 	p.i++ // opening quote
 	start := p.i
 	i := start
-	for i < len(p.s) && plainByte[p.s[i]] {
-		i++
+	for {
+		for i < len(p.s) && plainByte[p.s[i]] {
+			i++
+		}
+		if i >= len(p.s) {
+			p.i = len(p.s)
+			return "", p.errorf("unterminated string")
+		}
+		c := p.s[i]
+		switch {
+		case c == '"':
+			p.i = i + 1
+			return p.s[start:i], nil
+		case c < ' ':
+			p.i = i
+			return "", p.errorf("control character %q in a string", c)
+		case c >= utf8.RuneSelf:
+			// Valid UTF-8 is kept as it is (Japanese text needs no
+			// copy); an invalid byte needs replacing.
+			if r, size := utf8.DecodeRuneInString(p.s[i:]); r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+		}
+		p.i = i // a backslash or invalid UTF-8
+		return p.slowString(start)
 	}
-	switch {
-	case i >= len(p.s):
-		p.i = len(p.s)
-		return "", p.errorf("unterminated string")
-	case p.s[i] == '"':
-		p.i = i + 1
-		return p.s[start:i], nil
-	case p.s[i] < ' ':
-		p.i = i
-		return "", p.errorf("control character %q in a string", p.s[i])
-	}
-	p.i = i // a backslash or a non-ASCII byte
-	return p.slowString(start)
 }
 
 // plainByte tells the bytes a string can hold as they are: printable
@@ -493,18 +525,23 @@ func hex4(s string) rune {
 // of the object node at obj, or -1. Like encoding/json, the last of
 // duplicate keys wins.
 func (d *doc) member(obj int32, key string, h uint32) int32 {
+	e := &d.memo[((uint32(obj)*0x9e3779b1)^h)*0x85ebca6b>>26]
+	if e.gen == d.gen && d.gen != 0 && e.obj == obj && e.key == key {
+		return e.res
+	}
 	o := &d.nodes[obj]
 	found := int32(-1)
 	for c := o.first; c >= 0; {
 		m := &d.nodes[c]
 		if m.hash == h && m.key == key {
-			if !o.dups {
-				return c
-			}
 			found = c
+			if !o.dups {
+				break
+			}
 		}
 		c = m.next
 	}
+	*e = lookup{obj: obj, res: found, gen: d.gen, key: key}
 	return found
 }
 

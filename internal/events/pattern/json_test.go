@@ -3,6 +3,7 @@ package pattern
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -165,5 +166,50 @@ func TestFromValue(t *testing.T) {
 	}
 	if got := toAny(&d, 0); !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v\nwant %#v", got, want)
+	}
+}
+
+// TestMemberMemo checks the lookup memo: it answers repeated lookups,
+// keeps objects and names apart, and forgets everything when the document
+// is reused for another event.
+func TestMemberMemo(t *testing.T) {
+	t.Parallel()
+	var d doc
+	lookup := func(obj int32, key string) string {
+		v := d.member(obj, key, keyHash(key))
+		if v < 0 {
+			return "-"
+		}
+		return string(d.appendJSON(nil, v))
+	}
+	if err := d.parse([]byte(`{"a": {"a": 1, "b": 2}, "b": 3, "c": 4, "c": 5}`)); err != nil {
+		t.Fatal(err)
+	}
+	a := d.member(0, "a", keyHash("a"))
+	for range 2 { // the second round is answered by the memo
+		for _, c := range []struct {
+			obj       int32
+			key, want string
+		}{{0, "a", `{"a":1,"b":2}`}, {a, "a", "1"}, {a, "b", "2"}, {0, "b", "3"}, {0, "c", "5"}, {0, "d", "-"}, {a, "c", "-"}} {
+			if got := lookup(c.obj, c.key); got != c.want {
+				t.Errorf("member(%d, %q) = %s, want %s", c.obj, c.key, got, c.want)
+			}
+		}
+	}
+	if err := d.parse([]byte(`{"b": 6, "a": 7}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(0, "a"); got != "7" {
+		t.Errorf("after a new parse, member(0, a) = %s, want 7", got)
+	}
+	if got := lookup(0, "c"); got != "-" {
+		t.Errorf("after a new parse, member(0, c) = %s, want missing", got)
+	}
+	d.gen = math.MaxUint32 // the generation wraps: old entries must not come back
+	if err := d.parse([]byte(`{"x": 1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := lookup(0, "b"); got != "-" || d.gen != 1 {
+		t.Errorf("after the generation wrapped, member(0, b) = %s (gen %d), want missing", got, d.gen)
 	}
 }

@@ -38,7 +38,7 @@ func decode(d *doc, event []byte) error {
 // fromAny fills d with an event decoded by encoding/json and reports
 // whether it is an object.
 func fromAny(d *doc, ev any) bool {
-	d.nodes = d.nodes[:0]
+	d.reset()
 	d.fromValue("", ev, 0)
 	return d.nodes[0].kind == kindObject
 }
