@@ -44,7 +44,9 @@ func (s *Syncer) SyncCase(ctx context.Context, acct Account, id string) (*Result
 	}
 	var found *support.CaseDetails
 	for _, lang := range langs {
-		in := &support.DescribeCasesInput{IncludeResolvedCases: true, IncludeCommunications: support.Bool(false), Language: lang}
+		// With its recent messages: a reply that leaves the status as it
+		// was is seen by comparing them with what is stored.
+		in := &support.DescribeCasesInput{IncludeResolvedCases: true, IncludeCommunications: support.Bool(true), Language: lang}
 		if isDisplayID(id) {
 			in.DisplayID = id
 		} else {

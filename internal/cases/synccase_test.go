@@ -79,6 +79,16 @@ func TestSyncCase(t *testing.T) {
 			t.Fatalf("after reply and resolution: status %s, last message %q", c.Status, comms[len(comms)-1].Body)
 		}
 
+		// A reply alone, the status unchanged, is found too.
+		f.SupportAccount.AddCommunication(target.CaseID, fake.SupportCommunication{Body: "追加の回答", SubmittedBy: "Amazon Web Services", TimeCreated: time.Now().UTC().Add(time.Minute)})
+		res, err = sy.SyncCase(ctx, acct, target.CaseID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.CasesChanged != 0 || res.Communications != 1 {
+			t.Fatalf("reply only: %+v; want 1 new message", res)
+		}
+
 		// By display id.
 		if _, err := sy.SyncCase(ctx, acct, other.DisplayID); err != nil {
 			t.Fatal(err)

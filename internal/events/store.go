@@ -272,4 +272,3 @@ func (s *Service) Test(ctx context.Context, raw json.RawMessage, ref int64) (mat
 	}
 	return p.Explain(ev.Raw)
 }
-
