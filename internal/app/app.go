@@ -415,11 +415,7 @@ func (a *App) initHTTP(ctx context.Context) error {
 // headers).
 func (a *App) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if tok == "" || tok == r.Header.Get("Authorization") {
-			tok = r.URL.Query().Get("token")
-		}
-		if _, err := a.Auth.CheckToken(r.Context(), tok); err != nil {
+		if _, err := a.Auth.CheckToken(r.Context(), httpx.BearerToken(r)); err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="opsdesk"`)
 			httpx.Error(w, http.StatusUnauthorized, "an API token is required (opsdesk tokens create --name NAME; send it as Authorization: Bearer TOKEN)", "")
 			return

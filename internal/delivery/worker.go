@@ -9,13 +9,13 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/riverqueue/river"
 
 	"github.com/opsdesk/opsdesk/internal/jobs"
 	"github.com/opsdesk/opsdesk/internal/notify"
 	"github.com/opsdesk/opsdesk/internal/store"
+	"github.com/opsdesk/opsdesk/internal/textutil"
 )
 
 // Observer is told the outcome of every attempt (metrics).
@@ -386,15 +386,7 @@ func deliveryKey(d *Delivery) string {
 	return fmt.Sprintf("%s-%d-r%d", d.QuestionRef, d.ID, d.Generation)
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
+func clip(s string, n int) string { return textutil.Clip(s, n) }
 
 // SweepArgs is the periodic job that re-enqueues deliveries whose wake-up
 // job was lost (a crash between commit and enqueue).

@@ -9,13 +9,13 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/riverqueue/river"
 
 	"github.com/opsdesk/opsdesk/internal/jobs"
 	"github.com/opsdesk/opsdesk/internal/notify"
 	"github.com/opsdesk/opsdesk/internal/store"
+	"github.com/opsdesk/opsdesk/internal/textutil"
 )
 
 // ActionsArgs runs the pending actions of one run of one event.
@@ -202,15 +202,7 @@ func (w *ActionsWorker) run(ctx context.Context, ev *Stored, a ActionResult, att
 	return "", Permanent(fmt.Errorf("unknown action type %q", a.Type))
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
+func clip(s string, n int) string { return textutil.Clip(s, n) }
 
 // SweepArgs is the periodic job that re-enqueues events whose actions job
 // was never inserted (a crash between commit and enqueue).

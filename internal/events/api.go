@@ -49,7 +49,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusBadRequest, "reading the body failed: "+err.Error(), "")
 		return
 	}
-	tok := bearer(r)
+	tok := httpx.BearerToken(r)
 	tokenOK := false
 	if tok != "" {
 		if err := a.CheckToken(r.Context(), tok); err != nil {
@@ -121,13 +121,6 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusAccepted, res)
-}
-
-func bearer(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-	}
-	return r.URL.Query().Get("token")
 }
 
 func unauthorized(w http.ResponseWriter) {

@@ -136,3 +136,13 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
 	return false, wait
 }
+
+// BearerToken returns the token of "Authorization: Bearer …", or else the
+// ?token= query parameter (for senders that cannot set headers, such as an
+// SNS subscription URL); "" when neither is there.
+func BearerToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return r.URL.Query().Get("token")
+}

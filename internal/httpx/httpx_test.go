@@ -107,3 +107,24 @@ func TestLimiter(t *testing.T) {
 		t.Error("disabled limiter refused")
 	}
 }
+
+func TestBearerToken(t *testing.T) {
+	for _, tc := range []struct {
+		auth, query, want string
+	}{
+		{"Bearer odt_abc", "", "odt_abc"},
+		{"bearer  odt_abc ", "", "odt_abc"},
+		{"Basic eDp5", "odt_q", "odt_q"},
+		{"", "odt_q", "odt_q"},
+		{"", "", ""},
+		{"Bearer", "odt_q", "odt_q"},
+	} {
+		r := httptest.NewRequest("POST", "/x?token="+tc.query, nil)
+		if tc.auth != "" {
+			r.Header.Set("Authorization", tc.auth)
+		}
+		if got := BearerToken(r); got != tc.want {
+			t.Errorf("%q %q: %q; want %q", tc.auth, tc.query, got, tc.want)
+		}
+	}
+}

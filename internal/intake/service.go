@@ -12,6 +12,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/jobs"
 	"github.com/opsdesk/opsdesk/internal/store"
+	"github.com/opsdesk/opsdesk/internal/textutil"
 )
 
 // Meta is what the server knows about a submission besides its fields.
@@ -211,12 +212,7 @@ func (s *Service) commit(ctx context.Context, batch []*submitReq) {
 	}
 }
 
-func clipString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
-}
+func clipString(s string, n int) string { return textutil.Cut(s, n) }
 
 // ErrNotFound is returned for an unknown question.
 var ErrNotFound = errors.New("intake: question not found")
