@@ -72,8 +72,10 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Hit, error) {
 		} else {
 			where = append(where, `c.search_tsv @@ to_tsquery('simple', ?)`)
 			args = append(args, q.TSQueryLoose())
+			// Uncorrelated, so it runs once (a hashed set of case ids
+			// from the GIN indexes) rather than once per candidate.
 			for _, ph := range q.Phrases() {
-				where = append(where, `(c.tsv @@ to_tsquery('simple', ?) OR EXISTS (SELECT 1 FROM case_communications m WHERE m.case_ref = c.id AND m.tsv @@ to_tsquery('simple', ?)))`)
+				where = append(where, `c.id IN (SELECT id FROM cases WHERE tsv @@ to_tsquery('simple', ?) UNION SELECT case_ref FROM case_communications WHERE tsv @@ to_tsquery('simple', ?))`)
 				args = append(args, ph.TSQuery(), ph.TSQuery())
 			}
 		}
