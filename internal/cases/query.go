@@ -70,12 +70,17 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Hit, error) {
 			where = append(where, `c.id IN (SELECT rowid FROM case_fts WHERE case_fts MATCH ?)`)
 			args = append(args, q.FTS5())
 		} else {
-			where = append(where, `c.search_tsv @@ to_tsquery('simple', ?)`)
-			args = append(args, q.TSQueryLoose())
-			// Uncorrelated, so it runs once (a hashed set of case ids
-			// from the GIN indexes) rather than once per candidate.
-			for _, ph := range q.Phrases() {
-				where = append(where, `c.id IN (SELECT id FROM cases WHERE tsv @@ to_tsquery('simple', ?) UNION SELECT case_ref FROM case_communications WHERE tsv @@ to_tsquery('simple', ?))`)
+			// The case-level index finds the cases that have every token;
+			// a query made only of phrases needs no such pass: each phrase
+			// is looked up where positions are kept (the subject, the
+			// messages), once, as a set of case ids.
+			phrases := q.Phrases()
+			if len(phrases) < len(q.Split()) {
+				where = append(where, `c.search_tsv @@ to_tsquery('simple', ?)`)
+				args = append(args, q.TSQueryLoose())
+			}
+			for _, ph := range phrases {
+				where = append(where, `(c.tsv @@ to_tsquery('simple', ?) OR c.id IN (SELECT m.case_ref FROM case_communications m WHERE m.tsv @@ to_tsquery('simple', ?)))`)
 				args = append(args, ph.TSQuery(), ph.TSQuery())
 			}
 		}
