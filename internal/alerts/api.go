@@ -1,0 +1,498 @@
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opsdesk/opsdesk/internal/alerts/parse"
+	"github.com/opsdesk/opsdesk/internal/aws/snsverify"
+	"github.com/opsdesk/opsdesk/internal/httpx"
+)
+
+// API serves the machine side of alerts: intake from every monitoring
+// system, and acknowledge / resolve / read for scripts.
+//
+//	POST /api/v1/alerts               the seed's {"alertinfo": [...]} or opsdesk's native JSON
+//	POST /api/v1/alerts/alertmanager  Prometheus Alertmanager webhook (v4)
+//	POST /api/v1/alerts/zabbix        a Zabbix webhook media type
+//	POST /api/v1/alerts/nagios        a Nagios notification command (form or JSON)
+//	POST /api/v1/alerts/cloudwatch    an SNS HTTP/S subscription of CloudWatch alarms,
+//	                                  or an EventBridge "CloudWatch Alarm State Change"
+//	GET  /api/v1/alerts[?status=&system=&before=&limit=]
+//	GET  /api/v1/alerts/{id}
+//	POST /api/v1/alerts/{id}/ack
+//	POST /api/v1/alerts/{id}/resolve
+//
+// Every request needs an integration token (Authorization: Bearer, or
+// ?token= for senders that cannot set headers); its name is recorded as
+// the alert's "via". SNS messages are always signature-checked; a topic in
+// alerts.sns_topics needs no token. ?system= names the system of alerts
+// whose payload names none.
+//
+// Intake answers 202 once every alert of the request is committed; 400
+// naming the field, with nothing stored, when any alert of the request is
+// malformed; 503 when storing failed (senders retry; repeats are absorbed).
+type API struct {
+	Svc *Service
+	// CheckToken validates a token and returns its name.
+	CheckToken func(ctx context.Context, token string) (string, error)
+	SNS        *snsverify.Verifier
+	SNSTopics  []string
+	MaxBody    int64
+	// Parse are the parser options: default system, time zone.
+	Parse parse.Options
+	Log   *slog.Logger
+}
+
+// Register adds the routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/alerts", a.intake(func(b []byte, _ string, o parse.Options) ([]parse.Signal, error) {
+		if isSeed(b) {
+			return parse.Seed(b, o)
+		}
+		return parse.Native(b, o)
+	}))
+	mux.HandleFunc("POST /api/v1/alerts/alertmanager", a.intake(func(b []byte, _ string, o parse.Options) ([]parse.Signal, error) {
+		return parse.Alertmanager(b, o)
+	}))
+	mux.HandleFunc("POST /api/v1/alerts/zabbix", a.intake(func(b []byte, _ string, o parse.Options) ([]parse.Signal, error) {
+		return parse.Zabbix(b, o)
+	}))
+	mux.HandleFunc("POST /api/v1/alerts/nagios", a.intake(parse.Nagios))
+	mux.HandleFunc("POST /api/v1/alerts/cloudwatch", a.cloudwatch)
+	mux.HandleFunc("GET /api/v1/alerts", a.authed(a.list))
+	mux.HandleFunc("GET /api/v1/alerts/{id}", a.authed(a.get))
+	mux.HandleFunc("POST /api/v1/alerts/{id}/ack", a.authed(a.change(StatusAcknowledged)))
+	mux.HandleFunc("POST /api/v1/alerts/{id}/resolve", a.authed(a.change(StatusResolved)))
+}
+
+// isSeed tells the seed's format from the native one: it has a top-level
+// "alertinfo".
+func isSeed(body []byte) bool {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return false
+	}
+	_, ok := probe["alertinfo"]
+	return ok
+}
+
+func bearer(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	}
+	return r.URL.Query().Get("token")
+}
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="opsdesk"`)
+	httpx.Error(w, http.StatusUnauthorized, "an integration token is required (opsdesk tokens create --name NAME; send it as Authorization: Bearer TOKEN or ?token=)", "")
+}
+
+// token checks the request's token and returns its name.
+func (a *API) token(w http.ResponseWriter, r *http.Request) (string, bool) {
+	tok := bearer(r)
+	if tok == "" {
+		unauthorized(w)
+		return "", false
+	}
+	name, err := a.CheckToken(r.Context(), tok)
+	if err != nil {
+		unauthorized(w)
+		return "", false
+	}
+	return name, true
+}
+
+func (a *API) authed(fn func(w http.ResponseWriter, r *http.Request, token string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name, ok := a.token(w, r)
+		if !ok {
+			return
+		}
+		fn(w, r, name)
+	}
+}
+
+func (a *API) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, a.MaxBody)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			httpx.Error(w, http.StatusRequestEntityTooLarge, "the body is larger than alerts.max_body_bytes", "")
+			return nil, false
+		}
+		httpx.Error(w, http.StatusBadRequest, "reading the body failed: "+err.Error(), "")
+		return nil, false
+	}
+	return body, true
+}
+
+// options are the parser options of a request: ?system= overrides the
+// default system.
+func (a *API) options(r *http.Request, ignored *[]string) parse.Options {
+	o := a.Parse
+	if s := strings.TrimSpace(r.URL.Query().Get("system")); s != "" {
+		o.DefaultSystem = s
+	}
+	o.OnIgnore = func(reason string) { *ignored = append(*ignored, reason) }
+	return o
+}
+
+type parser func(body []byte, contentType string, o parse.Options) ([]parse.Signal, error)
+
+func (a *API) intake(p parser) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name, ok := a.token(w, r)
+		if !ok {
+			return
+		}
+		body, ok := a.readBody(w, r)
+		if !ok {
+			return
+		}
+		var ignored []string
+		sigs, err := p(body, r.Header.Get("Content-Type"), a.options(r, &ignored))
+		if err != nil {
+			badPayload(w, err, "")
+			return
+		}
+		a.store(w, r, sigs, name, ignored)
+	}
+}
+
+func badPayload(w http.ResponseWriter, err error, prefix string) {
+	var fe *parse.FieldError
+	if errors.As(err, &fe) {
+		field := fe.Field
+		if prefix != "" {
+			field = strings.TrimSuffix(prefix+"."+field, ".")
+		}
+		httpx.Error(w, http.StatusBadRequest, fe.Error(), field)
+		return
+	}
+	httpx.Error(w, http.StatusBadRequest, err.Error(), "")
+}
+
+// IntakeResponse is the answer to an intake request.
+type IntakeResponse struct {
+	Accepted int      `json:"accepted"`
+	Opened   int      `json:"opened"`
+	Repeated int      `json:"repeated"`
+	Resolved int      `json:"resolved"`
+	Acked    int      `json:"acknowledged"`
+	Ignored  int      `json:"ignored"`
+	Reasons  []string `json:"ignored_reasons,omitempty"`
+	Alerts   []Result `json:"alerts"`
+}
+
+func (a *API) store(w http.ResponseWriter, r *http.Request, sigs []parse.Signal, via string, ignored []string) {
+	res, err := a.Svc.Ingest(r.Context(), sigs, via)
+	if err != nil {
+		a.Log.Error("alerts: storing alerts failed", "error", err)
+		httpx.Error(w, http.StatusServiceUnavailable, "storing the alerts failed; retry", "")
+		return
+	}
+	out := IntakeResponse{Accepted: len(res), Alerts: res, Reasons: ignored, Ignored: len(ignored)}
+	if out.Alerts == nil {
+		out.Alerts = []Result{}
+	}
+	for _, x := range res {
+		switch x.Action {
+		case ActionOpened, ActionSuppressed:
+			out.Opened++
+		case ActionRepeated:
+			out.Repeated++
+		case ActionResolved:
+			out.Resolved++
+		case ActionAcknowledged:
+			out.Acked++
+		case ActionIgnored:
+			out.Ignored++
+		}
+	}
+	httpx.WriteJSON(w, http.StatusAccepted, out)
+}
+
+// cloudwatch is POST /api/v1/alerts/cloudwatch: an SNS HTTP/S
+// subscription (SNS sends text/plain), or with a token the alarm message
+// itself or an EventBridge alarm state change event.
+func (a *API) cloudwatch(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readBody(w, r)
+	if !ok {
+		return
+	}
+	name := ""
+	if tok := bearer(r); tok != "" {
+		n, err := a.CheckToken(r.Context(), tok)
+		if err != nil {
+			unauthorized(w)
+			return
+		}
+		name = n
+	}
+	var ignored []string
+	o := a.options(r, &ignored)
+	if !isSNS(r, body) {
+		if name == "" {
+			unauthorized(w)
+			return
+		}
+		var sigs []parse.Signal
+		var err error
+		if isEvent(body) {
+			sigs, err = parse.CloudWatchEvent(body, o)
+		} else {
+			sigs, err = parse.CloudWatch(body, o)
+		}
+		if err != nil {
+			badPayload(w, err, "")
+			return
+		}
+		a.store(w, r, sigs, name, ignored)
+		return
+	}
+	m, err := snsverify.Parse(body)
+	if err != nil {
+		httpx.Error(w, http.StatusBadRequest, "SNS message: "+err.Error(), "")
+		return
+	}
+	if name == "" && !slices.Contains(a.SNSTopics, m.TopicArn) {
+		httpx.Error(w, http.StatusForbidden, "SNS topic "+m.TopicArn+" is not allowed: add ?token=… to the subscription URL, or list the topic under alerts.sns_topics", "TopicArn")
+		return
+	}
+	if err := a.SNS.Verify(r.Context(), m); err != nil {
+		a.Log.Warn("alerts: SNS message refused", "topic", m.TopicArn, "error", err)
+		httpx.Error(w, http.StatusForbidden, "SNS signature check failed: "+err.Error(), "Signature")
+		return
+	}
+	switch m.Type {
+	case snsverify.TypeSubscriptionConfirmation:
+		if _, err := a.SNS.ConfirmSubscription(r.Context(), m); err != nil {
+			a.Log.Warn("alerts: confirming SNS subscription failed", "topic", m.TopicArn, "error", err)
+			httpx.Error(w, http.StatusBadGateway, "confirming the subscription failed: "+err.Error(), "SubscribeURL")
+			return
+		}
+		a.Log.Info("alerts: SNS subscription confirmed", "topic", m.TopicArn)
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "confirmed", "topic": m.TopicArn})
+		return
+	case snsverify.TypeNotification:
+	default:
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ignored", "topic": m.TopicArn})
+		return
+	}
+	sigs, err := parse.CloudWatch([]byte(m.Message), o)
+	if err != nil {
+		badPayload(w, err, "Message")
+		return
+	}
+	if name == "" {
+		name = "sns:" + m.TopicArn
+	}
+	a.store(w, r, sigs, name, ignored)
+}
+
+// isSNS: SNS sets x-amz-sns-message-type; a body forwarded without the
+// header is recognised by its fields.
+func isSNS(r *http.Request, body []byte) bool {
+	if r.Header.Get("X-Amz-Sns-Message-Type") != "" {
+		return true
+	}
+	s := body[:min(len(body), 4096)]
+	return bytes.Contains(s, []byte(`"SigningCertURL"`)) && bytes.Contains(s, []byte(`"Signature"`)) && bytes.Contains(s, []byte(`"TopicArn"`))
+}
+
+func isEvent(body []byte) bool {
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(body, &probe) != nil {
+		return false
+	}
+	_, ok := probe["detail-type"]
+	return ok
+}
+
+// AlertJSON is an alert as the API shows it.
+type AlertJSON struct {
+	ID         int64             `json:"id"`
+	System     string            `json:"system"`
+	Policy     string            `json:"policy"`
+	Source     string            `json:"source"`
+	DedupKey   string            `json:"dedup_key"`
+	Status     string            `json:"status"`
+	Summary    string            `json:"summary"`
+	Details    string            `json:"details,omitempty"`
+	Severity   string            `json:"severity"`
+	Host       string            `json:"host,omitempty"`
+	Service    string            `json:"service,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	StartedAt  *time.Time        `json:"started_at,omitempty"`
+	ReceivedAt time.Time         `json:"received_at"`
+	LastSeenAt time.Time         `json:"last_seen_at"`
+	Repeats    int               `json:"repeats"`
+	Via        string            `json:"via,omitempty"`
+	AckedAt    *time.Time        `json:"acked_at,omitempty"`
+	AckedBy    string            `json:"acked_by,omitempty"`
+	ResolvedAt *time.Time        `json:"resolved_at,omitempty"`
+	ResolvedBy string            `json:"resolved_by,omitempty"`
+	Calls      []CallJSON        `json:"calls,omitempty"`
+}
+
+// CallJSON is a call as the API shows it.
+type CallJSON struct {
+	ID               int64      `json:"id"`
+	Round            int        `json:"round"`
+	Position         int        `json:"position"`
+	Callee           string     `json:"callee"`
+	ContactID        string     `json:"contact_id,omitempty"`
+	State            string     `json:"state"`
+	RequestedAt      time.Time  `json:"requested_at"`
+	AnsweredAt       *time.Time `json:"answered_at,omitempty"`
+	EndedAt          *time.Time `json:"ended_at,omitempty"`
+	DisconnectReason string     `json:"disconnect_reason,omitempty"`
+	Key              string     `json:"key,omitempty"`
+	Outcome          string     `json:"outcome,omitempty"`
+	Error            string     `json:"error,omitempty"`
+}
+
+func opt(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// ToJSON converts an alert for the API.
+func ToJSON(a *Alert, calls []*Call) AlertJSON {
+	j := AlertJSON{ID: a.ID, System: a.System, Policy: a.Policy, Source: a.Source, DedupKey: a.DedupKey, Status: a.Status,
+		Summary: a.Summary, Details: a.Details, Severity: a.Severity, Host: a.Host, Service: a.Service, Labels: a.Labels,
+		StartedAt: opt(a.StartedAt), ReceivedAt: a.ReceivedAt, LastSeenAt: a.LastSeenAt, Repeats: a.Repeats, Via: a.Via,
+		AckedAt: opt(a.AckedAt), AckedBy: a.AckedBy, ResolvedAt: opt(a.ResolvedAt), ResolvedBy: a.ResolvedBy}
+	for _, c := range calls {
+		j.Calls = append(j.Calls, CallJSON{ID: c.ID, Round: c.Round, Position: c.Position, Callee: c.Callee, ContactID: c.ContactID,
+			State: c.State, RequestedAt: c.RequestedAt, AnsweredAt: opt(c.AnsweredAt), EndedAt: opt(c.EndedAt),
+			DisconnectReason: c.DisconnectReason, Key: c.Key, Outcome: c.Outcome, Error: c.Error})
+	}
+	return j
+}
+
+func (a *API) list(w http.ResponseWriter, r *http.Request, _ string) {
+	q := r.URL.Query()
+	f := Filter{Status: q.Get("status"), System: q.Get("system")}
+	if f.Status != "" && f.Status != "active" && !slices.Contains(Statuses, f.Status) {
+		httpx.Error(w, http.StatusBadRequest, "status must be active, "+strings.Join(Statuses, ", "), "status")
+		return
+	}
+	f.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	list, err := a.Svc.List(r.Context(), f)
+	if err != nil {
+		a.Log.Error("alerts: list", "error", err)
+		httpx.Error(w, http.StatusInternalServerError, "listing alerts failed", "")
+		return
+	}
+	out := make([]AlertJSON, 0, len(list))
+	for _, x := range list {
+		out = append(out, ToJSON(x, nil))
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"alerts": out})
+}
+
+func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(r.PathValue("id"), "#"), 10, 64)
+	if err != nil || id <= 0 {
+		httpx.Error(w, http.StatusNotFound, "no such alert", "id")
+		return 0, false
+	}
+	return id, true
+}
+
+func (a *API) get(w http.ResponseWriter, r *http.Request, _ string) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	al, err := a.Svc.Get(r.Context(), id)
+	if errors.Is(err, ErrNotFound) {
+		httpx.Error(w, http.StatusNotFound, "no such alert", "id")
+		return
+	}
+	if err != nil {
+		a.Log.Error("alerts: get", "error", err)
+		httpx.Error(w, http.StatusInternalServerError, "reading the alert failed", "")
+		return
+	}
+	calls, err := a.Svc.Calls(r.Context(), id)
+	if err != nil {
+		a.Log.Error("alerts: calls", "error", err)
+		httpx.Error(w, http.StatusInternalServerError, "reading the alert failed", "")
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, ToJSON(al, calls))
+}
+
+// change is POST /api/v1/alerts/{id}/ack|resolve; the body may name who
+// ({"by": "sato"}), else the token's name is recorded.
+func (a *API) change(to string) func(w http.ResponseWriter, r *http.Request, token string) {
+	return func(w http.ResponseWriter, r *http.Request, token string) {
+		id, ok := pathID(w, r)
+		if !ok {
+			return
+		}
+		by := token
+		if body, ok := a.readBody(w, r); !ok {
+			return
+		} else if len(bytes.TrimSpace(body)) > 0 {
+			if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				_ = r.ParseForm()
+				if v := strings.TrimSpace(r.PostForm.Get("by")); v != "" {
+					by = v
+				}
+			} else {
+				var in struct {
+					By string `json:"by"`
+				}
+				if err := json.Unmarshal(body, &in); err != nil {
+					httpx.Error(w, http.StatusBadRequest, "the body must be JSON such as {\"by\": \"name\"}: "+err.Error(), "")
+					return
+				}
+				if v := strings.TrimSpace(in.By); v != "" {
+					by = v
+				}
+			}
+		}
+		by = clip(by, 100)
+		var al *Alert
+		var changed bool
+		var err error
+		if to == StatusAcknowledged {
+			al, changed, err = a.Svc.Ack(r.Context(), id, by, "api")
+		} else {
+			al, changed, err = a.Svc.Resolve(r.Context(), id, by, "api")
+		}
+		switch {
+		case errors.Is(err, ErrNotFound):
+			httpx.Error(w, http.StatusNotFound, "no such alert", "id")
+			return
+		case errors.Is(err, ErrNotActive):
+			httpx.Error(w, http.StatusConflict, "the alert is resolved", "id")
+			return
+		case err != nil:
+			a.Log.Error("alerts: change", "to", to, "error", err)
+			httpx.Error(w, http.StatusServiceUnavailable, "changing the alert failed; retry", "")
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, map[string]any{"id": al.ID, "status": al.Status, "changed": changed})
+	}
+}
