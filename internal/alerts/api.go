@@ -87,12 +87,7 @@ func isSeed(body []byte) bool {
 	return ok
 }
 
-func bearer(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
-	}
-	return r.URL.Query().Get("token")
-}
+func bearer(r *http.Request) string { return httpx.BearerToken(r) }
 
 func unauthorized(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="opsdesk"`)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/store"
+	"github.com/opsdesk/opsdesk/internal/textutil"
 )
 
 // ErrNotFound is returned for an unknown alert, system or quiet period.
@@ -314,9 +315,4 @@ func (s *Service) logEntry(ctx context.Context, tx querier, alertID int64, at ti
 	return nil
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
-}
+func clip(s string, n int) string { return textutil.Cut(s, n) }

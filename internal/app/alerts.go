@@ -112,22 +112,14 @@ func (a *App) connectClient(ctx context.Context, cc config.AlertsConnect) (*conn
 
 // notifyAlert sends an alert notification to a configured destination.
 func (a *App) notifyAlert(ctx context.Context, dest string, msg notify.Message, key string, attempt int) (string, error) {
-	s, ok := a.senders[dest]
-	if !ok {
-		return "", alerts.Permanent(fmt.Errorf("destination %q is not configured", dest))
-	}
-	cctx, cancel := context.WithTimeout(ctx, a.Cfg.Deliveries.Timeout.D())
-	defer cancel()
-	res, err := s.Send(cctx, notify.Request{DeliveryID: key, Attempt: attempt, Message: &msg})
-	if err != nil {
-		var ne *notify.Error
-		if errors.As(err, &ne) && ne.Permanent {
-			return "", alerts.Permanent(err)
-		}
+	ref, permanent, err := a.sendMessage(ctx, dest, msg, key, attempt)
+	switch {
+	case permanent:
+		return "", alerts.Permanent(err)
+	case err != nil:
 		return "", err
-	}
-	if res.ExternalRef != "" {
-		return "sent (" + res.ExternalRef + ")", nil
+	case ref != "":
+		return "sent (" + ref + ")", nil
 	}
 	return "sent", nil
 }

@@ -107,24 +107,34 @@ func (a *App) snsVerifier() *snsverify.Verifier {
 	return a.sns
 }
 
-// notifyMessage sends a message to a configured destination.
-func (a *App) notifyMessage(ctx context.Context, dest string, msg notify.Message, key string, attempt int) (string, error) {
+// sendMessage sends a message to a configured destination; permanent says
+// that retrying cannot help (an unknown destination, a 4xx the
+// destination explained).
+func (a *App) sendMessage(ctx context.Context, dest string, msg notify.Message, key string, attempt int) (ref string, permanent bool, err error) {
 	s, ok := a.senders[dest]
 	if !ok {
-		return "", events.Permanent(fmt.Errorf("destination %q is not configured", dest))
+		return "", true, fmt.Errorf("destination %q is not configured", dest)
 	}
 	cctx, cancel := context.WithTimeout(ctx, a.Cfg.Deliveries.Timeout.D())
 	defer cancel()
 	res, err := s.Send(cctx, notify.Request{DeliveryID: key, Attempt: attempt, Message: &msg})
 	if err != nil {
 		var ne *notify.Error
-		if errors.As(err, &ne) && ne.Permanent {
-			return "", events.Permanent(err)
-		}
-		return "", err
+		return "", errors.As(err, &ne) && ne.Permanent, err
 	}
-	if res.ExternalRef != "" {
-		return "sent to " + dest + " (" + res.ExternalRef + ")", nil
+	return res.ExternalRef, false, nil
+}
+
+// notifyMessage is an event rule's notify action.
+func (a *App) notifyMessage(ctx context.Context, dest string, msg notify.Message, key string, attempt int) (string, error) {
+	ref, permanent, err := a.sendMessage(ctx, dest, msg, key, attempt)
+	switch {
+	case permanent:
+		return "", events.Permanent(err)
+	case err != nil:
+		return "", err
+	case ref != "":
+		return "sent to " + dest + " (" + ref + ")", nil
 	}
 	return "sent to " + dest, nil
 }
