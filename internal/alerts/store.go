@@ -154,21 +154,11 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Alert, error) {
 
 // Counts returns the number of alerts in each status.
 func (s *Service) Counts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.st.R.QueryContext(ctx, `SELECT status, count(*) FROM alerts GROUP BY status`)
+	out, err := s.st.CountBy(ctx, `SELECT status, count(*) FROM alerts GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: counts: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("alerts: counts: %w", err)
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Calls returns an alert's calls in the order they were placed.

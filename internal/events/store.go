@@ -165,21 +165,11 @@ func (s *Service) Actions(ctx context.Context, ref int64) ([]ActionResult, error
 
 // Counts returns the number of events by status (home page, metrics).
 func (s *Service) Counts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.st.R.QueryContext(ctx, `SELECT status, count(*) FROM events GROUP BY status`)
+	out, err := s.st.CountBy(ctx, `SELECT status, count(*) FROM events GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("events: counts: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, err
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ConsoleRules are the rules kept in the database (edited in the console).

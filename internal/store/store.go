@@ -285,3 +285,23 @@ func (s *Store) Rows(rows, cols int) string {
 	}
 	return b.String()
 }
+
+// CountBy runs a "SELECT key, count(*) … GROUP BY key" query on the read
+// pool and returns the counts by key.
+func (s *Store) CountBy(ctx context.Context, query string, args ...any) (map[string]int, error) {
+	rows, err := s.R.QueryContext(ctx, s.Q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}

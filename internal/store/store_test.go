@@ -97,3 +97,22 @@ func TestOpenErrors(t *testing.T) {
 		t.Error("unreachable postgres opened")
 	}
 }
+
+// TestRowsAndCountBy: multi-row VALUES lists and grouped counts behave the
+// same on both engines.
+func TestRowsAndCountBy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		q := `INSERT INTO questions (ref, project, text, submitted_at) VALUES ` + st.Rows(3, 4)
+		if _, err := st.W.ExecContext(ctx, q, "Q-ROWS0001", "A", "x", 1, "Q-ROWS0002", "A", "y", 2, "Q-ROWS0003", "B", "z", 3); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.CountBy(ctx, `SELECT project, count(*) FROM questions WHERE ref LIKE ? GROUP BY project`, "Q-ROWS%")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got["A"] != 2 || got["B"] != 1 {
+			t.Fatalf("counts %v; want A:2 B:1", got)
+		}
+	})
+}
