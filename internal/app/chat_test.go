@@ -174,7 +174,7 @@ func (e *chatEnv) checkUpdatesNow(reason string) {
 	}
 	st := e.s.App.St
 	poll(e.t, 30*time.Second, "the update check "+reason, func() bool {
-		rows, err := st.R.Query(`SELECT args, state FROM river_job WHERE kind = 'chat_updates'`)
+		rows, err := st.R.Query(`SELECT ` + st.JSONText("args") + `, state FROM river_job WHERE kind = 'chat_updates'`)
 		if err != nil {
 			e.t.Fatal(err)
 		}

@@ -198,7 +198,7 @@ func TestOutboxJobsRateLimit(t *testing.T) {
 // how many completed.
 func jobSnoozes(t *testing.T, st *store.Store) (map[int64]int, int) {
 	t.Helper()
-	rows, err := st.R.Query(`SELECT id, state, metadata FROM river_job WHERE kind = 'chat_send'`)
+	rows, err := st.R.Query(`SELECT id, state, ` + st.JSONText("metadata") + ` FROM river_job WHERE kind = 'chat_send'`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,7 @@ func validate[TTx any](ctx context.Context, d riverdriver.Driver[TTx]) (*rivermi
 	if err != nil {
 		return nil, err
 	}
-	return m.Validate(ctx)
+	return m.Validate(ctx, nil)
 }
 
 type queue[TTx any] struct {

@@ -305,3 +305,13 @@ func (s *Store) CountBy(ctx context.Context, query string, args ...any) (map[str
 	}
 	return out, rows.Err()
 }
+
+// JSONText returns an expression reading a JSON column as text. River
+// stores its JSON columns as JSONB on SQLite, a binary form that
+// encoding/json cannot read; json() turns it back into text.
+func (s *Store) JSONText(col string) string {
+	if s.Engine == SQLite {
+		return "json(" + col + ")"
+	}
+	return col
+}
