@@ -175,11 +175,8 @@ func migrate(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	n, err := st.Migrate(ctx)
+	n, err := app.Migrate(ctx, st)
 	if err != nil {
-		return err
-	}
-	if err := jobs.Migrate(ctx, st); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "migrated %s database: %d schema migrations applied, job queue up to date\n", st.Engine, n)

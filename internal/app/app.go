@@ -113,15 +113,27 @@ func OpenStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := st.Migrate(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
-	if err := jobs.Migrate(ctx, st); err != nil {
+	if _, err := Migrate(ctx, st); err != nil {
 		st.Close()
 		return nil, err
 	}
 	return st, nil
+}
+
+// Migrate applies opsdesk's schema migrations and River's, under the
+// fleet's migration lock: any number of replicas started at once on an
+// empty PostgreSQL database migrate one after the other. It returns how
+// many schema migrations ran.
+func Migrate(ctx context.Context, st *store.Store) (int, error) {
+	var n int
+	err := st.WithMigrationLock(ctx, func(ctx context.Context) error {
+		var err error
+		if n, err = st.Migrate(ctx); err != nil {
+			return err
+		}
+		return jobs.Migrate(ctx, st)
+	})
+	return n, err
 }
 
 // New builds every part of the process without starting anything.

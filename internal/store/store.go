@@ -205,6 +205,39 @@ func (s *Store) migrationProvider() (*goose.Provider, error) {
 	return goose.NewProvider(dialect, s.W, sub)
 }
 
+// migrationLockKey is the PostgreSQL advisory lock held while migrating
+// ("opsdmigr"): replicas started together migrate one after the other,
+// and each later one finds nothing left to do.
+const migrationLockKey int64 = 0x6f7073646d696772
+
+// WithMigrationLock runs fn while holding the fleet's migration lock. On
+// PostgreSQL that is a session advisory lock on a connection of its own,
+// held until fn returns (or the connection drops); other processes wait for
+// it. SQLite's database belongs to one process, and its write transactions
+// serialize migrations anyway: fn just runs.
+func (s *Store) WithMigrationLock(ctx context.Context, fn func(ctx context.Context) error) error {
+	if s.Engine != Postgres {
+		return fn(ctx)
+	}
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, migrationLockKey); err != nil {
+			// Closing the connection ends the session and its lock.
+			_ = conn.Conn().Close(uctx)
+		}
+	}()
+	return fn(ctx)
+}
+
 // Migrate applies every pending schema migration and returns how many ran.
 func (s *Store) Migrate(ctx context.Context) (int, error) {
 	p, err := s.migrationProvider()
