@@ -69,7 +69,11 @@ func casesSync(args []string, stdout, stderr io.Writer) error {
 		}
 		accounts = keep
 	}
-	sy := app.NewSyncer(cfg, st, time.Now, log)
+	blobs, err := app.Blobs(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	sy := app.NewSyncer(cfg, st, blobs, time.Now, log)
 	tty := false
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		tty = true

@@ -47,6 +47,10 @@ Usage:
   opsdesk events sample NAME                        print one (s3-put, support-case-update, …)
   opsdesk events send FILE [--url URL --token T]    post a payload to /api/v1/events
   opsdesk events match PATTERN.json EVENT.json      does the pattern match, and why
+  opsdesk backup FILE [--force] [--with-attachments DIR]   consistent copy of the SQLite database, online
+  opsdesk db copy --to postgres://… [--from sqlite:PATH]  move an SQLite installation to PostgreSQL
+  opsdesk attachments move --to db|s3://BUCKET/PREFIX|local:DIR   copy the case attachments to another store
+  opsdesk attachments check [--verify]              is every stored attachment's file there
   opsdesk version
 
 Every command takes --config FILE. Environment variables override the file:
@@ -91,6 +95,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return casesCmd(rest, stdout, stderr)
 	case "events":
 		return eventsCmd(rest, stdin, stdout)
+	case "backup":
+		return backupCmd(rest, stdout)
+	case "db":
+		return dbCmd(rest, stdout, stderr)
+	case "attachments":
+		return attachmentsCmd(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "opsdesk", app.Version)
 		return nil

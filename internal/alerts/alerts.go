@@ -282,6 +282,9 @@ type Options struct {
 	// Wall is the clock River schedules by (time.Now).
 	Wall func() time.Time
 	Log  *slog.Logger
+	// ReplicaID names this process in the claims it takes, so that its
+	// claims can be released at once if it dies (fleet).
+	ReplicaID string
 	// Parallel is how many escalations one runner moves at once (32).
 	Parallel int
 	// Lease is how long a claimed escalation is left to its runner before
@@ -304,6 +307,7 @@ type Service struct {
 	batch  batcher
 	locks  alertLocks
 	run    runner
+	loop   engineLoop
 	onStep atomic.Pointer[func(state string, late time.Duration)]
 	stmts  stmtCache
 	group  txGroup
@@ -351,6 +355,7 @@ func New(st *store.Store, o Options) *Service {
 		s.onStep.Store(&o.OnStep)
 	}
 	s.locks.init()
+	s.loop.init()
 	return s
 }
 

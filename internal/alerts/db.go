@@ -147,7 +147,15 @@ const maxGroup = 64
 
 // groupTx runs fn in a transaction shared with other steps and returns
 // once that transaction is committed (fn's error, or the commit's).
+//
+// On PostgreSQL each step commits in a transaction of its own instead: the
+// server runs transactions side by side on its own connections and flushes
+// their commits together, while a shared transaction would put every step's
+// statements, round trip after round trip, on one connection.
 func (s *Service) groupTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.st.Engine == store.Postgres {
+		return s.st.Tx(ctx, fn)
+	}
 	r := &txReq{ctx: ctx, fn: fn, done: make(chan bool, 1)}
 	g := &s.group
 	g.mu.Lock()

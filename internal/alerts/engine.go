@@ -176,9 +176,9 @@ func (s *Service) claim(ctx context.Context, limit int) ([]*Escalation, error) {
 			}
 		}
 		take := func(state string, n int) error {
-			rows, err := s.rowsQ(ctx, tx, `UPDATE alert_escalations SET claimed_until = ? WHERE alert_id IN
+			rows, err := s.rowsQ(ctx, tx, `UPDATE alert_escalations SET claimed_until = ?, claimed_by = ? WHERE alert_id IN
 				(SELECT alert_id FROM alert_escalations WHERE state = ? AND next_at <= ? AND claimed_until <= ? ORDER BY next_at LIMIT ?`+lock+`)
-				RETURNING `+escCols, until, state, ms, ms, n)
+				RETURNING `+escCols, until, s.o.ReplicaID, state, ms, ms, n)
 			if err != nil {
 				return fmt.Errorf("alerts: claim escalations: %w", err)
 			}
@@ -261,11 +261,17 @@ func (s *Service) scheduleNext(ctx context.Context) error {
 	return s.wakeAt(ctx, next)
 }
 
-// wakeAt inserts a job that runs the engine at t (engine time). River
-// promotes scheduled jobs every few seconds, so a job is scheduled a
-// little early and snoozes the rest of the way: snoozes that short are
-// fetched on time.
+// wakeAt makes the engine run at t (engine time): the engine loop of this
+// process (Run) if it is running, which is how opsdesk serves; otherwise a
+// River job (commands and tests that run the engine without its loop).
+// River promotes scheduled jobs every few seconds, so such a job is
+// scheduled a little early and snoozes the rest of the way: snoozes that
+// short are fetched on time.
 func (s *Service) wakeAt(ctx context.Context, t time.Time) error {
+	if s.loop.on.Load() {
+		s.loop.wakeAt(t)
+		return nil
+	}
 	if s.queue == nil {
 		return nil
 	}
@@ -887,6 +893,23 @@ func (s *Service) giveUp(ctx context.Context, tx querier, a *Alert, sys *System,
 		ids = append(ids, id)
 	}
 	return ids, nil
+}
+
+// ReleaseReplica frees the escalations claimed by a replica that died
+// (fleet's release hook): their steps run on the others now instead of when
+// the claims run out. The dead replica's intent to place a call is dropped
+// with its claim: the step placing it runs again with the same ClientToken,
+// so Connect places no second call.
+func (s *Service) ReleaseReplica(ctx context.Context, replicaID string) (int, error) {
+	res, err := s.execQ(ctx, s.st.W, `UPDATE alert_escalations SET claimed_until = 0, placing_until = 0 WHERE claimed_by = ? AND claimed_until > 0`, replicaID)
+	if err != nil {
+		return 0, fmt.Errorf("alerts: release claims of %s: %w", replicaID, err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		s.kick(ctx)
+	}
+	return int(n), nil
 }
 
 // ReleaseClaims frees every claimed escalation. On SQLite, whose database

@@ -23,6 +23,9 @@ type EscalateArgs struct {
 // Kind implements river.JobArgs.
 func (EscalateArgs) Kind() string { return "alert_escalate" }
 
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (EscalateArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueAlerts} }
+
 // EscalateWorker runs EscalateArgs.
 type EscalateWorker struct {
 	river.WorkerDefaults[EscalateArgs]
@@ -42,6 +45,13 @@ func (w *EscalateWorker) Work(ctx context.Context, job *river.Job[EscalateArgs])
 			return river.JobSnooze(d)
 		}
 	}
+	if w.Svc.Looping() {
+		// The engine loop of this process runs it (jobs like this one are
+		// queued only by older releases and by processes without the
+		// loop).
+		w.Svc.Kick(ctx)
+		return nil
+	}
 	return w.Svc.RunDue(ctx, false)
 }
 
@@ -52,6 +62,9 @@ type SweepArgs struct{}
 
 // Kind implements river.JobArgs.
 func (SweepArgs) Kind() string { return "alert_sweep" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (SweepArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueMaintenance} }
 
 // SweepInterval is how often SweepArgs runs.
 const SweepInterval = 15 * time.Second
@@ -86,6 +99,10 @@ func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 	}
 	rows.Close()
 	s.enqueueNotify(ctx, ids)
+	if s.Looping() {
+		s.Kick(ctx)
+		return nil
+	}
 	return s.RunDue(ctx, false)
 }
 
@@ -99,7 +116,9 @@ func (NotifyArgs) Kind() string { return "alert_notify" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts: one job per
 // notification while it waits or runs.
-func (NotifyArgs) InsertOpts() river.InsertOpts { return *jobs.UniqueWhileActive() }
+func (NotifyArgs) InsertOpts() river.InsertOpts {
+	return jobs.In(jobs.QueueAlerts, jobs.UniqueWhileActive())
+}
 
 // maxNotifyAttempts bounds the tries of one notification.
 const maxNotifyAttempts = 10

@@ -35,6 +35,9 @@ func (a *App) alertsModule(ctx context.Context) (module, error) {
 		Notify:        a.notifyAlert,
 		Now:           a.now,
 		Log:           a.Log.With("component", "alerts"),
+		ReplicaID:     a.Fleet.ID(),
+		OnStep:        a.Metrics.ObserveEscalationStep,
+		Parallel:      a.Cfg.Jobs.Workers.Escalation,
 	}
 	if base := strings.TrimRight(a.Cfg.BaseURL, "/"); base != "" {
 		o.ConsoleURL = func(id int64) string { return fmt.Sprintf("%s/alerts/%d", base, id) }
@@ -69,6 +72,7 @@ func (a *App) alertsModule(ctx context.Context) (module, error) {
 		}
 	}
 	m := &alertsModule{a: a, svc: svc}
+	a.Fleet.OnRelease("escalations", svc.ReleaseReplica)
 	a.alertFromEvent = m.fromEvent
 	a.callStatusFromEvent = m.callStatus
 	a.ackAlert = m.ack
@@ -98,6 +102,9 @@ func (a *App) connectClient(ctx context.Context, cc config.AlertsConnect) (*conn
 	var opts []connect.Option
 	if id, secret := env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"); cc.Profile == "" && id != "" && secret != "" {
 		opts = append(opts, connect.WithCredentials(aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, env("AWS_SESSION_TOKEN")))))
+	}
+	if limiter := a.connectLimiter(ccfg.InstanceID); limiter != nil {
+		opts = append(opts, connect.WithRateLimiter(limiter))
 	}
 	client, err := connect.New(ctx, ccfg, opts...)
 	if err != nil {
@@ -160,6 +167,24 @@ func (m *alertsModule) workers(ctx context.Context, w *river.Workers) ([]*river.
 }
 
 func (m *alertsModule) queueReady(q jobs.Queue) { m.svc.SetQueue(q) }
+
+// run is the escalation engine of this process, on its own goroutines (see
+// alerts.Service.Run). At a clean stop it hands its claims to the other
+// replicas at once.
+func (m *alertsModule) run(ctx context.Context) {
+	poll := time.Second
+	if m.a.St.Engine == store.SQLite {
+		// Nothing but this process changes the database: every due time
+		// is known here, the poll is only a safety net.
+		poll = 5 * time.Second
+	}
+	m.svc.Run(ctx, poll)
+	rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := m.svc.ReleaseReplica(rctx, m.a.Fleet.ID()); err != nil {
+		m.a.Log.Warn("alerts: handing back claimed escalations failed; they are free when their claims run out", "error", err)
+	}
+}
 
 func (m *alertsModule) routes(mux *http.ServeMux) {
 	a := m.a

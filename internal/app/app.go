@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -24,15 +23,18 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/aws/snsverify"
+	"github.com/opsdesk/opsdesk/internal/blob"
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/events"
+	"github.com/opsdesk/opsdesk/internal/fleet"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/intake"
 	"github.com/opsdesk/opsdesk/internal/jobs"
 	"github.com/opsdesk/opsdesk/internal/metrics"
 	"github.com/opsdesk/opsdesk/internal/notify"
+	"github.com/opsdesk/opsdesk/internal/ratelimit"
 	"github.com/opsdesk/opsdesk/internal/store"
 	"github.com/opsdesk/opsdesk/internal/web"
 )
@@ -50,7 +52,12 @@ type App struct {
 	Intake  *intake.Service
 	Metrics *metrics.Metrics
 	Syncer  *cases.Syncer
+	// Blobs holds the case archive's attachment contents.
+	Blobs   blob.Store
 	Handler http.Handler
+	// Fleet is this process's membership of the replicas sharing the
+	// database.
+	Fleet *fleet.Fleet
 
 	// modules are the later capabilities' workers and routes (modules.go).
 	modules []module
@@ -78,6 +85,9 @@ type App struct {
 	now     func() time.Time
 	lookup  func(string) (string, bool)
 	backoff func(int) time.Duration
+	// testNow is Options.Now as given: nil in production, where fleet-wide
+	// rate limits decide on the database's clock (see rateLimiter).
+	testNow func() time.Time
 	// Stdout receives the one-time admin password on first start.
 	Stdout io.Writer
 }
@@ -138,7 +148,7 @@ func Migrate(ctx context.Context, st *store.Store) (int, error) {
 
 // New builds every part of the process without starting anything.
 func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
-	a := &App{Cfg: cfg, Log: o.Log, now: o.Now, lookup: o.Lookup, Stdout: o.Stdout, backoff: o.Backoff, snsCertAllowed: o.SNSCertAllowed, snsClient: o.SNSClient}
+	a := &App{Cfg: cfg, Log: o.Log, now: o.Now, testNow: o.Now, lookup: o.Lookup, Stdout: o.Stdout, backoff: o.Backoff, snsCertAllowed: o.SNSCertAllowed, snsClient: o.SNSClient}
 	if a.Log == nil {
 		a.Log = slog.New(slog.DiscardHandler)
 	}
@@ -156,6 +166,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		fn   func(context.Context) error
 	}{
 		{"store", a.initStore},
+		{"fleet", a.initFleet},
 		{"auth", a.initAuth},
 		{"jobs", a.initJobs},
 		{"http", a.initHTTP},
@@ -175,6 +186,17 @@ func (a *App) initStore(ctx context.Context) error {
 		return err
 	}
 	a.St = st
+	a.Blobs, err = Blobs(ctx, a.Cfg, st, a.Log)
+	return err
+}
+
+// initFleet makes this process a member of the fleet: its replica id names
+// it in River and in the claims it takes, and the release hooks hand the
+// work of a replica that dies to the others.
+func (a *App) initFleet(ctx context.Context) error {
+	a.Fleet = fleet.New(a.St, fleet.Options{Version: Version, Addr: a.Cfg.Addr, Now: a.now, Log: a.Log.With("component", "fleet")})
+	a.Fleet.OnRelease("jobs", fleet.ReleaseRiverJobs(a.St))
+	a.Fleet.OnRelease("leadership", fleet.DropRiverLeadership(a.St))
 	return nil
 }
 
@@ -224,12 +246,12 @@ func (a *App) sweepGrace() time.Duration {
 	return a.Cfg.Deliveries.Timeout.D() + 15*time.Second
 }
 
-// NewSyncer builds the case archive's syncer; attachments are stored under
-// the data directory.
-func NewSyncer(cfg *config.Config, st *store.Store, now func() time.Time, log *slog.Logger) *cases.Syncer {
+// NewSyncer builds the case archive's syncer; attachments go to blobs
+// (see Blobs).
+func NewSyncer(cfg *config.Config, st *store.Store, blobs blob.Store, now func() time.Time, log *slog.Logger) *cases.Syncer {
 	return &cases.Syncer{
 		Store:          cases.NewStore(st),
-		Dir:            filepath.Join(cfg.DataDir, "attachments"),
+		Blobs:          blobs,
 		Overlap:        24 * time.Hour,
 		ResolvedRepoll: cfg.Cases.ResolvedRepoll.D(),
 		FullCheck:      cfg.Cases.FullCheckInterval.D(),
@@ -268,15 +290,17 @@ func (a *App) initJobs(ctx context.Context) error {
 		return err
 	}
 	a.accounts = accounts
-	a.Syncer = NewSyncer(a.Cfg, a.St, a.now, a.Log.With("component", "cases"))
+	a.Syncer = NewSyncer(a.Cfg, a.St, a.Blobs, a.now, a.Log.With("component", "cases"))
 	workers := river.NewWorkers()
 	deliverer := &delivery.Worker{
 		St: a.St, Senders: senders, RetryFor: a.Cfg.Deliveries.RetryFor.D(), SendTimeout: a.Cfg.Deliveries.Timeout.D(),
 		ConsoleURL: func(ref string) string { return web.QuestionURL(a.Cfg.BaseURL, ref) }, Now: a.now,
 		Log: a.Log.With("component", "delivery"), Observe: a.Metrics.ObserveDelivery, Backoff: a.backoff,
+		Concurrent: a.Cfg.Deliveries.Workers, PerDestination: a.Cfg.Deliveries.PerDestination(),
 	}
 	river.AddWorker(workers, deliverer)
-	questionWorker := &delivery.QuestionWorker{Worker: deliverer}
+	river.AddWorker(workers, &delivery.DestWorker{Worker: deliverer})
+	questionWorker := &delivery.QuestionWorker{St: a.St}
 	river.AddWorker(workers, questionWorker)
 	// The sweeper re-enqueues deliveries whose wake-up job was never
 	// inserted (a crash between commit and enqueue). Unique jobs make a
@@ -321,11 +345,23 @@ func (a *App) initJobs(ctx context.Context) error {
 	deliveryTimeout := a.Cfg.Deliveries.Timeout.D() + 10*time.Second
 	poll := time.Second
 	if a.St.Engine == store.SQLite {
-		poll = 100 * time.Millisecond // no LISTEN/NOTIFY: polling bounds pick-up latency
+		poll = 100 * time.Millisecond // River's SQLite notifications are polled too; this bounds pick-up latency
+	}
+	// A queue and its own workers per kind of work, and per destination.
+	w := a.Cfg.Jobs.Workers
+	queues := map[string]int{
+		jobs.QueueAlerts: w.Alerts, jobs.QueueEvents: w.Events, jobs.QueueChat: w.Chat,
+		jobs.QueueCases: w.Cases, jobs.QueueMaintenance: w.Maintenance,
+	}
+	for _, d := range a.Cfg.Destinations {
+		queues[jobs.DestinationQueue(d.Name)] = a.Cfg.Deliveries.PerDestination()
 	}
 	q, err := jobs.New(a.St, jobs.Options{
-		Workers:     workers,
-		Concurrency: a.Cfg.Deliveries.Workers,
+		ID:      a.Fleet.ID(),
+		Workers: workers,
+		// The default queue only drains jobs queued by older releases.
+		Concurrency: 2,
+		Queues:      queues,
 		JobTimeout:  deliveryTimeout,
 		// A job still "running" this long after the longest job timeout
 		// belongs to a process that died; River makes it available to
@@ -341,15 +377,25 @@ func (a *App) initJobs(ctx context.Context) error {
 	sweeper.Queue = q
 	syncAll.Queue = q
 	questionWorker.Queue = q
+	deliverer.Queue = q
 	a.Queue = q
 	for _, m := range a.modules {
 		m.queueReady(q)
 	}
 	a.Intake = intake.New(a.St, q, intake.Options{
-		Routes: a.Cfg.Routes.Questions, MaxQuestionChars: a.Cfg.Intake.MaxQuestionChars, Now: a.now,
+		Routes: a.Cfg.Routes.Questions, MaxQuestionChars: a.Cfg.Intake.MaxQuestionChars, Now: a.now, Writers: intakeWriters(a.St),
 		Log: a.Log.With("component", "intake"),
 	})
 	return nil
+}
+
+// intakeWriters is the number of group-commit loops of the question
+// intake: one on SQLite (one writer connection), four on PostgreSQL.
+func intakeWriters(st *store.Store) int {
+	if st.Engine == store.Postgres {
+		return 4
+	}
+	return 1
 }
 
 // riverLogger passes River's own warnings and errors through, not its
@@ -394,7 +440,8 @@ func (f levelFilter) WithGroup(n string) slog.Handler {
 
 func (a *App) initHTTP(ctx context.Context) error {
 	mux := http.NewServeMux()
-	askLimiter := httpx.NewLimiter(a.Cfg.Intake.RatePerMinute, a.Cfg.Intake.Burst, a.now)
+	// One budget for both doors (the JSON API and /ask), per client address.
+	askLimiter := a.rateLimiter("intake", ratelimit.PerMinute(a.Cfg.Intake.RatePerMinute, a.Cfg.Intake.Burst))
 	mux.Handle("POST /api/v1/questions", &intake.API{Svc: a.Intake, Limiter: askLimiter, Trusted: a.Cfg.Trusted})
 	(&cases.API{Store: a.Syncer.Store}).Register(mux, a.requireToken)
 	for _, m := range a.modules {
@@ -407,7 +454,8 @@ func (a *App) initHTTP(ctx context.Context) error {
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	deps := web.Deps{
 		Cfg: a.Cfg, St: a.St, Auth: a.Auth, Intake: a.Intake, Queue: a.Queue, Now: a.now,
-		Log: a.Log.With("component", "web"), AskLimiter: askLimiter,
+		Log: a.Log.With("component", "web"), AskLimiter: askLimiter, Blobs: a.Blobs,
+		LoginLimiter: a.rateLimiter("login", ratelimit.PerMinute(a.Cfg.Console.LoginPerMinute, a.Cfg.Console.LoginPerMinute)),
 	}
 	if a.Events != nil {
 		deps.Events = a.Events
@@ -545,10 +593,30 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	} else if n > 0 {
 		a.Log.Info("re-enqueued deliveries interrupted by the last stop", "count", n)
 	}
+	// The fleet row exists before the first job runs; the heartbeat and
+	// the watch for dead replicas run until the queue has stopped.
+	if err := a.Fleet.Join(ctx); err != nil {
+		a.Log.Warn("fleet: joining failed; the heartbeat will retry", "error", err)
+	}
+	fleetCtx, stopFleet := context.WithCancel(context.WithoutCancel(ctx))
+	var fleetWG sync.WaitGroup
+	fleetWG.Add(1)
+	go func() { defer fleetWG.Done(); a.Fleet.Run(fleetCtx) }()
 	if err := a.Queue.Start(context.WithoutCancel(ctx)); err != nil {
 		stopIntake()
 		wg.Wait()
+		stopFleet()
+		fleetWG.Wait()
 		return err
+	}
+	// Modules' own loops (the escalation engine).
+	runCtx, stopRunners := context.WithCancel(context.WithoutCancel(ctx))
+	var runWG sync.WaitGroup
+	for _, m := range a.modules {
+		if r, ok := m.(runner); ok {
+			runWG.Add(1)
+			go func() { defer runWG.Done(); r.run(runCtx) }()
+		}
 	}
 	srv := &http.Server{
 		Handler:           a.Handler,
@@ -585,10 +653,19 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	// 2. Commit whatever the intake writer still holds.
 	stopIntake()
 	wg.Wait()
-	// 3. Let running jobs finish; past the deadline they are cancelled and
+	// 3. Stop the modules' loops; each hands back what it held.
+	stopRunners()
+	runWG.Wait()
+	// 4. Let running jobs finish; past the deadline they are cancelled and
 	// handed back to the queue.
 	if err := a.Queue.Stop(sctx); err != nil {
 		a.Log.Warn("job queue shutdown", "error", err)
+	}
+	// 5. Leave the fleet: a clean stop is not a death.
+	stopFleet()
+	fleetWG.Wait()
+	if err := a.Fleet.Leave(sctx); err != nil {
+		a.Log.Warn("fleet: leaving failed; the others will find this replica gone", "error", err)
 	}
 	a.Log.Info("stopped")
 	return runErr

@@ -212,7 +212,7 @@ func TestQuestionFanOut(t *testing.T) {
 			resp, _ := http.Get(r.URL + "/metrics")
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			for _, want := range []string{`opsdesk_http_requests_total{method="POST",route="POST /api/v1/questions",status="202"} 2`, `opsdesk_jobs{kind="deliver_question",state=`, `opsdesk_delivery_attempts_total{destination="slack",outcome="retry"} 2`} {
+			for _, want := range []string{`opsdesk_http_requests_total{method="POST",route="POST /api/v1/questions",status="202"} 2`, `opsdesk_jobs{kind="deliver_dest",state=`, `opsdesk_delivery_attempts_total{destination="slack",outcome="retry"} 2`} {
 				if !strings.Contains(string(b), want) {
 					t.Errorf("metrics lack %s", want)
 				}

@@ -36,6 +36,12 @@ type module interface {
 	routes(mux *http.ServeMux)
 }
 
+// runner is a module with a loop of its own, run from the start of the job
+// queue until shutdown (the escalation engine).
+type runner interface {
+	run(ctx context.Context)
+}
+
 // buildModules returns the capabilities' modules in dependency order:
 // alerts (escalation) first, then chat-ops (which acknowledges alerts),
 // then events (whose rules open alerts and sync cases).

@@ -24,7 +24,9 @@ func (SyncArgs) Kind() string { return "case_sync" }
 // InsertOpts makes the job unique while it is queued or running, so that a
 // button pressed twice or a period that comes round during a long first
 // sync adds nothing; once it finished, the next request syncs again.
-func (SyncArgs) InsertOpts() river.InsertOpts { return *jobs.UniqueWhileActive() }
+func (SyncArgs) InsertOpts() river.InsertOpts {
+	return jobs.In(jobs.QueueCases, jobs.UniqueWhileActive())
+}
 
 // SyncChunk bounds one run of a sync job; longer syncs continue in the
 // next run, so a job never holds its lease for long (see RescueAfter).
@@ -78,6 +80,9 @@ type SyncAllArgs struct{}
 // Kind implements river.JobArgs.
 func (SyncAllArgs) Kind() string { return "case_sync_all" }
 
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (SyncAllArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueCases} }
+
 // SyncAllWorker queues one SyncArgs per account. One account failing
 // never stops the others: each has its own job.
 type SyncAllWorker struct {
@@ -106,7 +111,9 @@ type SearchRebuildArgs struct{}
 func (SearchRebuildArgs) Kind() string { return "case_search_rebuild" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
-func (SearchRebuildArgs) InsertOpts() river.InsertOpts { return *jobs.UniqueWhileActive() }
+func (SearchRebuildArgs) InsertOpts() river.InsertOpts {
+	return jobs.In(jobs.QueueCases, jobs.UniqueWhileActive())
+}
 
 // SearchRebuildWorker runs SearchRebuildArgs.
 type SearchRebuildWorker struct {

@@ -1,19 +1,18 @@
 package cases
 
 import (
+	"bytes"
+	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/aws/support"
+	"github.com/opsdesk/opsdesk/internal/blob"
 )
 
 // Account is one AWS account to archive.
@@ -58,7 +57,10 @@ type Result struct {
 // Syncer copies cases from the Support API into the archive.
 type Syncer struct {
 	Store *Store
-	// Dir is where attachment contents are stored (content-addressed).
+	// Blobs is where attachment contents are stored (content-addressed).
+	Blobs blob.Store
+	// Dir, when Blobs is nil, is a local directory store (blob.Local) for
+	// them: the layout of data_dir/attachments. Tests use it.
 	Dir string
 	// Overlap is subtracted from the high-water mark so that cases created
 	// around the previous sync are not missed (clock skew, late indexing).
@@ -324,34 +326,24 @@ func (s *Syncer) fetchComms(ctx context.Context, acct Account, p pendingComms, r
 // fullCheckKey is the sync-state row that records the last full listing.
 const fullCheckKey = "*"
 
-// fetchAttachment downloads one attachment into the content-addressed
-// store: DescribeAttachment for small files, GetAttachmentDownloadLink for
-// those DescribeAttachment refuses (over 5 MB).
+// fetchAttachment downloads one attachment into the blob store:
+// DescribeAttachment for small files, GetAttachmentDownloadLink for those
+// DescribeAttachment refuses (over 5 MB), streamed into the store as it
+// arrives. A download that fails part way stores nothing.
 func (s *Syncer) fetchAttachment(ctx context.Context, acct Account, id int64, a support.AttachmentDetails) (int64, error) {
-	tmp, err := os.CreateTemp(s.Dir, ".download-*")
+	blobs, err := s.blobs()
 	if err != nil {
-		if mkErr := os.MkdirAll(s.Dir, 0o750); mkErr != nil {
-			return 0, mkErr
-		}
-		if tmp, err = os.CreateTemp(s.Dir, ".download-*"); err != nil {
-			return 0, err
-		}
+		return 0, err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	h := sha256.New()
-	w := io.MultiWriter(tmp, h)
-	var n int64
+	var info blob.Info
 	name := a.FileName
 	out, err := acct.Client.DescribeAttachment(ctx, &support.DescribeAttachmentInput{AttachmentID: a.AttachmentID})
 	var ae *support.APIError
 	switch {
 	case err == nil && out.Attachment != nil:
-		k, werr := w.Write(out.Attachment.Data)
-		if werr != nil {
-			return 0, werr
+		if info, err = blobs.Put(ctx, bytes.NewReader(out.Attachment.Data)); err != nil {
+			return 0, fmt.Errorf("cases: store attachment: %w", err)
 		}
-		n = int64(k)
 		if out.Attachment.FileName != "" {
 			name = out.Attachment.FileName
 		}
@@ -365,8 +357,12 @@ func (s *Syncer) fetchAttachment(ctx context.Context, acct Account, id int64, a 
 		if link.DownloadURL == nil || link.DownloadURL.URL == "" {
 			return 0, s.fail(ctx, id, "GetAttachmentDownloadLink returned no URL")
 		}
-		if n, err = acct.Client.DownloadAttachment(ctx, link.DownloadURL.URL, w); err != nil {
-			return 0, s.fail(ctx, id, err.Error())
+		var derr error
+		if info, derr, err = s.download(ctx, blobs, acct, link.DownloadURL.URL); derr != nil {
+			return 0, s.fail(ctx, id, derr.Error())
+		}
+		if err != nil {
+			return 0, fmt.Errorf("cases: store attachment: %w", err)
 		}
 		if link.FileName != "" {
 			name = link.FileName
@@ -374,33 +370,50 @@ func (s *Syncer) fetchAttachment(ctx context.Context, acct Account, id int64, a 
 	default:
 		return 0, s.fail(ctx, id, err.Error())
 	}
-	if err := tmp.Close(); err != nil {
-		return 0, err
+	return info.Size, s.Store.attachmentStored(ctx, id, name, info.Size, info.Key, s.now())
+}
+
+// download streams a download link's content into the blob store. derr
+// is the download's failure (recorded on the attachment), err the
+// store's.
+func (s *Syncer) download(ctx context.Context, blobs blob.Store, acct Account, link string) (info blob.Info, derr, err error) {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, derr = acct.Client.DownloadAttachment(ctx, link, pw)
+		// A failed download ends the store's read with its error, so
+		// that nothing partial is kept.
+		pw.CloseWithError(cmp.Or(derr, io.EOF))
+	}()
+	info, err = blobs.Put(ctx, pr)
+	// If the store gave up first, the download's writes fail and it ends.
+	pr.CloseWithError(errStoreStopped)
+	<-done
+	switch {
+	case errors.Is(derr, errStoreStopped):
+		return blob.Info{}, nil, err
+	case derr != nil:
+		return blob.Info{}, derr, nil
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	dst := s.blobPath(sum)
-	if _, err := os.Stat(dst); err != nil {
-		if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-			return 0, err
-		}
-		if err := os.Rename(tmp.Name(), dst); err != nil {
-			return 0, err
-		}
+	return info, nil, err
+}
+
+var errStoreStopped = errors.New("cases: the attachment store stopped reading")
+
+// blobs is where attachment contents go: Blobs, or a local directory
+// store in Dir.
+func (s *Syncer) blobs() (blob.Store, error) {
+	switch {
+	case s.Blobs != nil:
+		return s.Blobs, nil
+	case s.Dir != "":
+		return blob.NewLocal(s.Dir), nil
 	}
-	return n, s.Store.attachmentStored(ctx, id, name, n, sum, s.now())
+	return nil, errors.New("cases: the syncer has no attachment store (Syncer.Blobs)")
 }
 
 func (s *Syncer) fail(ctx context.Context, id int64, reason string) error {
 	_ = s.Store.attachmentFailed(ctx, id, reason, s.now())
 	return errors.New(reason)
-}
-
-// blobPath is where content with this SHA256 lives.
-func (s *Syncer) blobPath(sum string) string {
-	return BlobPath(s.Dir, sum)
-}
-
-// BlobPath is where content with this SHA256 lives under dir.
-func BlobPath(dir, sum string) string {
-	return filepath.Join(dir, sum[:2], sum[2:4], sum)
 }

@@ -2,17 +2,15 @@ package cases_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/opsdesk/opsdesk/internal/aws/support"
+	"github.com/opsdesk/opsdesk/internal/blob"
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/store"
@@ -79,8 +77,13 @@ func TestSyncEndToEnd(t *testing.T) {
 		if len(langs) < 4 {
 			t.Fatalf("generated data has %d languages", len(langs))
 		}
-		dir := t.TempDir()
-		sy := &cases.Syncer{Store: cases.NewStore(st), Dir: dir, Overlap: 24 * time.Hour, ResolvedRepoll: 30 * 24 * time.Hour}
+		// Attachments go into the database, as on PostgreSQL by default:
+		// the large ones stream from their download link into chunks.
+		blobs, err := blob.NewDB(st.W, st.R, st.Engine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sy := &cases.Syncer{Store: cases.NewStore(st), Blobs: blobs, Overlap: 24 * time.Hour, ResolvedRepoll: 30 * 24 * time.Hour}
 		acct := cases.Account{Name: "prod", Languages: []string{"en", "ja", "zh", "ko"}, Client: client(t, f, f.SupportAccount)}
 
 		// A throttling burst in the middle is absorbed by retries.
@@ -99,27 +102,32 @@ func TestSyncEndToEnd(t *testing.T) {
 		if f.Downloads() == 0 {
 			t.Error("no attachment was large enough to need a download link")
 		}
-		// Every attachment's content is on disk under its SHA256.
-		rows, err := st.R.Query(`SELECT sha256, size FROM case_attachments`)
+		// Every attachment's content is stored under its SHA256, large
+		// ones (several chunks) included.
+		rows, err := st.R.Query(`SELECT sha256, size FROM case_attachments ORDER BY size DESC`)
 		if err != nil {
 			t.Fatal(err)
 		}
-		checked := 0
-		for rows.Next() && checked < 50 {
+		var sums []string
+		var sizes []int64
+		for rows.Next() {
 			var sum string
 			var size int64
-			_ = rows.Scan(&sum, &size)
-			b, err := os.ReadFile(cases.BlobPath(dir, sum))
-			if err != nil {
+			if err := rows.Scan(&sum, &size); err != nil {
 				t.Fatal(err)
 			}
-			h := sha256.Sum256(b)
-			if hex.EncodeToString(h[:]) != sum || int64(len(b)) != size {
-				t.Fatalf("attachment %s: content does not match", sum)
-			}
-			checked++
+			sums, sizes = append(sums, sum), append(sizes, size)
 		}
 		rows.Close()
+		if len(sums) != wantAtts || sizes[0] <= blob.ChunkSize {
+			t.Fatalf("%d attachments, the largest %d bytes", len(sums), sizes[0])
+		}
+		for i := range min(len(sums), 50) {
+			info, err := blob.Verify(ctx, blobs, sums[i])
+			if err != nil || info.Size != sizes[i] {
+				t.Fatalf("attachment %s: %v (size %d, want %d)", sums[i], err, info.Size, sizes[i])
+			}
+		}
 
 		// Incremental sync with nothing new: a handful of calls, no
 		// communications fetched.

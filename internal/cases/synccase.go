@@ -154,7 +154,7 @@ func (SyncCaseArgs) Kind() string { return "case_sync_one" }
 func (SyncCaseArgs) InsertOpts() river.InsertOpts {
 	o := jobs.UniqueWhileActive()
 	o.MaxAttempts = 10
-	return *o
+	return jobs.In(jobs.QueueCases, o)
 }
 
 // SyncCaseWorker runs SyncCaseArgs.

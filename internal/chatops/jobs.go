@@ -27,7 +27,7 @@ func (DingTalkArgs) Kind() string { return "chat_dingtalk" }
 func (DingTalkArgs) InsertOpts() river.InsertOpts {
 	o := jobs.UniqueByArgs()
 	o.MaxAttempts = commandAttempts
-	return *o
+	return jobs.In(jobs.QueueChat, o)
 }
 
 // SlackArgs is one slash command to run, unique by its trigger id.
@@ -44,7 +44,7 @@ func (SlackArgs) Kind() string { return "chat_slack" }
 func (SlackArgs) InsertOpts() river.InsertOpts {
 	o := jobs.UniqueByArgs()
 	o.MaxAttempts = commandAttempts
-	return *o
+	return jobs.In(jobs.QueueChat, o)
 }
 
 // commandAttempts bounds the retries of a command whose database work
@@ -96,7 +96,9 @@ type SendArgs struct {
 func (SendArgs) Kind() string { return "chat_send" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
-func (SendArgs) InsertOpts() river.InsertOpts { return *jobs.UniqueWhileActive() }
+func (SendArgs) InsertOpts() river.InsertOpts {
+	return jobs.In(jobs.QueueChat, jobs.UniqueWhileActive())
+}
 
 // SendWorker runs SendArgs.
 type SendWorker struct {
@@ -153,7 +155,9 @@ type UpdatesArgs struct {
 func (UpdatesArgs) Kind() string { return "chat_updates" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
-func (UpdatesArgs) InsertOpts() river.InsertOpts { return *jobs.UniqueWhileActive() }
+func (UpdatesArgs) InsertOpts() river.InsertOpts {
+	return jobs.In(jobs.QueueChat, jobs.UniqueWhileActive())
+}
 
 // UpdatesWorker runs UpdatesArgs.
 type UpdatesWorker struct {
@@ -177,6 +181,9 @@ type SweepArgs struct{}
 
 // Kind implements river.JobArgs.
 func (SweepArgs) Kind() string { return "chat_sweep" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (SweepArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueMaintenance} }
 
 // SweepWorker runs SweepArgs.
 type SweepWorker struct {

@@ -145,7 +145,7 @@ func TestOutboxJobsRateLimit(t *testing.T) {
 			Webhook: func(string) (Webhook, bool) { return Webhook{URL: robot.URL(), Secret: robotSecret}, true }}
 		w := river.NewWorkers()
 		river.AddWorker(w, &SendWorker{Outbox: o})
-		q, err := jobs.New(st, jobs.Options{Workers: w, Concurrency: 4, FetchPollInterval: 20 * time.Millisecond, JobTimeout: time.Minute})
+		q, err := jobs.New(st, jobs.Options{Workers: w, Queues: map[string]int{jobs.QueueChat: 4}, FetchPollInterval: 20 * time.Millisecond, JobTimeout: time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}

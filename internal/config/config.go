@@ -50,6 +50,8 @@ type Config struct {
 	Events       Events        `yaml:"events"`
 	Alerts       Alerts        `yaml:"alerts"`
 	Chat         Chat          `yaml:"chat"`
+	Attachments  Attachments   `yaml:"attachments"`
+	Jobs         Jobs          `yaml:"jobs"`
 
 	// trusted is TrustedProxies parsed by Validate.
 	trusted []netip.Prefix
@@ -75,8 +77,13 @@ type Deliveries struct {
 	RetryFor Duration `yaml:"retry_for"`
 	// Timeout bounds one HTTP call to a destination.
 	Timeout Duration `yaml:"timeout"`
-	// Workers is the number of deliveries sent at once.
+	// Workers is the number of deliveries sent at once by this process,
+	// over all destinations.
 	Workers int `yaml:"workers"`
+	// PerDest caps the deliveries one destination has in flight at once
+	// (per_destination; default a quarter of workers), so a destination
+	// that hangs holds at most that share of the workers.
+	PerDest int `yaml:"per_destination"`
 }
 
 // Console configures the operator console.
@@ -202,6 +209,7 @@ func Default() *Config {
 		},
 	}
 	c.Events.setDefaults()
+	c.Jobs.setDefaults()
 	c.Alerts.setDefaults()
 	c.Chat.setDefaults()
 	return c
@@ -335,6 +343,12 @@ func (c *Config) Validate() error {
 	if c.Deliveries.Workers <= 0 || c.Deliveries.Workers > 1000 {
 		return &Error{"deliveries.workers", "must be between 1 and 1000"}
 	}
+	if c.Deliveries.PerDest < 0 || c.Deliveries.PerDest > c.Deliveries.Workers {
+		return &Error{"deliveries.per_destination", fmt.Sprintf("must be between 1 and deliveries.workers (%d)", c.Deliveries.Workers)}
+	}
+	if err := c.Jobs.validate(); err != nil {
+		return err
+	}
 	if c.Console.SessionTTL.D() < time.Minute {
 		return &Error{"console.session_ttl", "must be at least 1m"}
 	}
@@ -404,6 +418,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Alerts.validate(c); err != nil {
+		return err
+	}
+	if err := c.Attachments.validate(); err != nil {
 		return err
 	}
 	return c.Chat.validate(c)

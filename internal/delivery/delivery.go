@@ -49,13 +49,22 @@ type Delivery struct {
 type Args struct {
 	DeliveryID int64 `json:"delivery_id"`
 	Generation int   `json:"generation"`
+	// Destination puts the job in the destination's queue (empty in jobs
+	// queued by older releases: they run in the default queue).
+	Destination string `json:"destination,omitempty"`
 }
 
 // Kind implements river.JobArgs.
 func (Args) Kind() string { return "deliver" }
 
-// InsertOpts makes delivery jobs unique per (delivery, generation).
-func (Args) InsertOpts() river.InsertOpts { return *jobs.UniqueByArgs() }
+// InsertOpts makes delivery jobs unique per (delivery, generation), in
+// their destination's queue.
+func (a Args) InsertOpts() river.InsertOpts {
+	if a.Destination == "" {
+		return *jobs.UniqueByArgs()
+	}
+	return jobs.In(jobs.DestinationQueue(a.Destination), jobs.UniqueByArgs())
+}
 
 // InsertPending creates a pending delivery for each destination inside tx
 // and returns their ids in the same order.
@@ -109,18 +118,20 @@ func InsertPendingMany(ctx context.Context, st *store.Store, tx *sql.Tx, questio
 // QuestionsPerJob bounds the questions one wake-up job carries. Under load a
 // group commit stores hundreds of questions; one job per question would make
 // the queue's own bookkeeping (insert, fetch, complete: three writes each)
-// the bottleneck of a single SQLite writer. A job sends all its deliveries
-// at once, so this also bounds the requests one job has in flight.
+// the bottleneck of a single SQLite writer.
 const QuestionsPerJob = 32
 
-// JobParams returns the insert parameters that wake the worker for the
-// deliveries of these questions.
-func JobParams(questionIDs []int64) []river.InsertManyParams {
+// JobParams returns the insert parameters that wake the workers for the
+// deliveries of these questions: per destination, one job per group of
+// QuestionsPerJob questions, in the destination's queue.
+func JobParams(questionIDs []int64, destinations []string) []river.InsertManyParams {
 	var out []river.InsertManyParams
-	for len(questionIDs) > 0 {
-		n := min(len(questionIDs), QuestionsPerJob)
-		out = append(out, river.InsertManyParams{Args: QuestionArgs{QuestionIDs: append([]int64(nil), questionIDs[:n]...)}})
-		questionIDs = questionIDs[n:]
+	for _, dest := range destinations {
+		for ids := questionIDs; len(ids) > 0; {
+			n := min(len(ids), QuestionsPerJob)
+			out = append(out, river.InsertManyParams{Args: DestArgs{Destination: dest, QuestionIDs: append([]int64(nil), ids[:n]...)}})
+			ids = ids[n:]
+		}
 	}
 	return out
 }
@@ -307,8 +318,9 @@ func Counts(ctx context.Context, st *store.Store) (map[[2]string]int64, error) {
 // was retried.
 func Retry(ctx context.Context, st *store.Store, q jobs.Queue, id int64, now time.Time) (bool, error) {
 	var gen int
+	var dest string
 	ms := store.Millis(now)
-	err := st.W.QueryRowContext(ctx, st.Q(`UPDATE deliveries SET status = 'pending', generation = generation + 1, attempts = 0, created_at = ?, updated_at = ?, next_attempt_at = ? WHERE id = ? AND status = 'failed' RETURNING generation`), ms, ms, ms, id).Scan(&gen)
+	err := st.W.QueryRowContext(ctx, st.Q(`UPDATE deliveries SET status = 'pending', generation = generation + 1, attempts = 0, created_at = ?, updated_at = ?, next_attempt_at = ? WHERE id = ? AND status = 'failed' RETURNING generation, destination`), ms, ms, ms, id).Scan(&gen, &dest)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, gerr := Get(ctx, st, st.W, id); gerr != nil {
 			return false, gerr
@@ -318,7 +330,7 @@ func Retry(ctx context.Context, st *store.Store, q jobs.Queue, id int64, now tim
 	if err != nil {
 		return false, fmt.Errorf("delivery: retry %d: %w", id, err)
 	}
-	if _, err := q.Insert(ctx, Args{DeliveryID: id, Generation: gen}, nil); err != nil {
+	if _, err := q.Insert(ctx, Args{DeliveryID: id, Generation: gen, Destination: dest}, nil); err != nil {
 		// The row is pending: the sweeper will enqueue it.
 		return true, fmt.Errorf("delivery: retry %d: enqueue (the sweeper will pick it up): %w", id, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,7 @@ func setup(t *testing.T, st *store.Store) *bundle {
 		St: st, Senders: map[string]notify.Sender{"hook": sender}, RetryFor: 24 * time.Hour, SendTimeout: 2 * time.Second,
 		Now: func() time.Time { return b.now }, Log: slog.New(slog.DiscardHandler),
 		Backoff: func(n int) time.Duration { return time.Duration(n) * time.Minute },
+		Queue:   q,
 	}
 	return b
 }
@@ -76,6 +78,29 @@ func (b *bundle) question(t *testing.T, dests ...string) []int64 {
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// questions stores questions with these refs, each with deliveries to
+// dests, and returns their ids.
+func (b *bundle) questions(t *testing.T, refs []string, dests ...string) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	var qids []int64
+	err := b.st.Tx(ctx, func(tx *sql.Tx) error {
+		qids = qids[:0]
+		for _, ref := range refs {
+			var id int64
+			if err := tx.QueryRowContext(ctx, b.st.Q(`INSERT INTO questions (ref, text, submitted_at) VALUES (?, ?, ?) RETURNING id`), ref, "text of "+ref, store.Millis(b.now)).Scan(&id); err != nil {
+				return err
+			}
+			qids = append(qids, id)
+		}
+		return delivery.InsertPendingMany(ctx, b.st, tx, qids, dests, b.now)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return qids
 }
 
 func (b *bundle) work(t *testing.T, id int64, gen int) error {
@@ -220,40 +245,35 @@ func TestSweep(t *testing.T) {
 	})
 }
 
-// TestQuestionWorkerBatch runs one question job carrying several questions:
-// every due delivery is sent once, a retryable failure gets its own
-// scheduled job, an unknown destination fails, and running the same job
-// again sends nothing.
-func TestQuestionWorkerBatch(t *testing.T) {
+// TestDestWorkerBatch runs the jobs of a group of questions: one per
+// destination. Every due delivery is sent once and recorded, a retryable
+// failure gets its own scheduled job in the destination's queue, an unknown
+// destination fails, and running the same job again sends nothing.
+func TestDestWorkerBatch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st)
 		ctx := context.Background()
-		var qids []int64
-		err := st.Tx(ctx, func(tx *sql.Tx) error {
-			for _, ref := range []string{"Q-BATCH001", "Q-BATCH002", "Q-BATCH003"} {
-				var id int64
-				if err := tx.QueryRowContext(ctx, st.Q(`INSERT INTO questions (ref, text, submitted_at) VALUES (?, ?, ?) RETURNING id`), ref, "text of "+ref, store.Millis(b.now)).Scan(&id); err != nil {
-					return err
-				}
-				qids = append(qids, id)
+		qids := b.questions(t, []string{"Q-BATCH001", "Q-BATCH002", "Q-BATCH003"}, "hook", "gone")
+		params := delivery.JobParams(qids, []string{"hook", "gone"})
+		if len(params) != 2 {
+			t.Fatalf("3 questions to 2 destinations make %d jobs, want 2", len(params))
+		}
+		if n := len(delivery.JobParams(make([]int64, delivery.QuestionsPerJob+1), []string{"a", "b", "c"})); n != 6 {
+			t.Fatalf("%d questions to 3 destinations make %d jobs, want 6", delivery.QuestionsPerJob+1, n)
+		}
+		for _, p := range params {
+			a := p.Args.(delivery.DestArgs)
+			if got, want := a.InsertOpts().Queue, jobs.DestinationQueue(a.Destination); got != want {
+				t.Fatalf("job for %s in queue %q, want %q", a.Destination, got, want)
 			}
-			return delivery.InsertPendingMany(ctx, st, tx, qids, []string{"hook", "gone"}, b.now)
-		})
-		if err != nil {
-			t.Fatal(err)
 		}
-		params := delivery.JobParams(qids)
-		if len(params) != 1 {
-			t.Fatalf("3 questions make %d jobs, want 1", len(params))
-		}
-		if n := len(delivery.JobParams(make([]int64, delivery.QuestionsPerJob+1))); n != 2 {
-			t.Fatalf("%d questions make %d jobs, want 2", delivery.QuestionsPerJob+1, n)
-		}
-		qw := &delivery.QuestionWorker{Worker: b.w, Queue: b.q}
+		dw := &delivery.DestWorker{Worker: b.w}
 		b.hook.FailNext(1, fake.Failure{Status: 503})
-		job := &river.Job[delivery.QuestionArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: params[0].Args.(delivery.QuestionArgs)}
-		if err := qw.Work(ctx, job); err != nil {
-			t.Fatal(err)
+		for _, p := range params {
+			job := &river.Job[delivery.DestArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: p.Args.(delivery.DestArgs)}
+			if err := dw.Work(ctx, job); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if got := b.hook.UniqueCount(); got != 2 {
 			t.Fatalf("hook received %d questions, want 2 (one got a 503)", got)
@@ -270,8 +290,8 @@ func TestQuestionWorkerBatch(t *testing.T) {
 			for _, d := range ds {
 				switch {
 				case d.Destination == "gone":
-					if d.Status != delivery.StatusFailed || !strings.Contains(d.LastError, "no longer configured") {
-						t.Errorf("gone: %s %q", d.Status, d.LastError)
+					if d.Status != delivery.StatusFailed || !strings.Contains(d.LastError, "no longer configured") || d.Attempts != 0 {
+						t.Errorf("gone: %s %q after %d attempts", d.Status, d.LastError, d.Attempts)
 					}
 					failed++
 				case d.Status == delivery.StatusDelivered:
@@ -285,11 +305,12 @@ func TestQuestionWorkerBatch(t *testing.T) {
 					}
 					pending++
 					var n int
-					if err := st.R.QueryRowContext(ctx, st.Q(`SELECT count(*) FROM river_job WHERE kind = 'deliver' AND state = 'scheduled'`)).Scan(&n); err != nil {
+					var queue string
+					if err := st.R.QueryRowContext(ctx, st.Q(`SELECT count(*), max(queue) FROM river_job WHERE kind = 'deliver' AND state = 'scheduled'`)).Scan(&n, &queue); err != nil {
 						t.Fatal(err)
 					}
-					if n != 1 {
-						t.Errorf("%d scheduled retry jobs, want 1", n)
+					if n != 1 || queue != jobs.DestinationQueue("hook") {
+						t.Errorf("%d scheduled retry jobs in %q, want 1 in the destination's queue", n, queue)
 					}
 				}
 			}
@@ -297,29 +318,122 @@ func TestQuestionWorkerBatch(t *testing.T) {
 		if delivered != 2 || pending != 1 || failed != 3 {
 			t.Fatalf("delivered %d pending %d failed %d, want 2 1 3", delivered, pending, failed)
 		}
-		// The same job again (a River retry, a duplicate): nothing is due.
+		// The same jobs again (a River retry, a duplicate): nothing is due.
 		before := b.hook.RequestCount()
-		if err := qw.Work(ctx, job); err != nil {
-			t.Fatal(err)
+		for _, p := range params {
+			job := &river.Job[delivery.DestArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: p.Args.(delivery.DestArgs)}
+			if err := dw.Work(ctx, job); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if got := b.hook.RequestCount(); got != before {
-			t.Fatalf("re-running the job sent %d more requests", got-before)
+			t.Fatalf("re-running the jobs sent %d more requests", got-before)
 		}
 	})
 }
 
-// TestQuestionArgsCompat: jobs queued before jobs carried several questions
-// still name their one question.
+// TestDestWorkerBudget: a job that has used its time budget starts no more
+// sends and queues the rest as a new job, so a slow destination never
+// holds a worker for long; what it already sent stays recorded.
+func TestDestWorkerBudget(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		ctx := context.Background()
+		qids := b.questions(t, []string{"Q-SLOW0001", "Q-SLOW0002", "Q-SLOW0003"}, "hook")
+		b.hook.SetDelay(30 * time.Millisecond)
+		dw := &delivery.DestWorker{Worker: b.w, Budget: time.Millisecond}
+		job := &river.Job[delivery.DestArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: delivery.DestArgs{Destination: "hook", QuestionIDs: qids}}
+		if err := dw.Work(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.hook.UniqueCount(); got != 1 {
+			t.Fatalf("one job over its budget sent %d, want 1", got)
+		}
+		var args string
+		if err := st.R.QueryRowContext(ctx, st.Q(`SELECT `+st.JSONText("args")+` FROM river_job WHERE kind = 'deliver_dest'`)).Scan(&args); err != nil {
+			t.Fatal(err)
+		}
+		var rest delivery.DestArgs
+		if err := json.Unmarshal([]byte(args), &rest); err != nil {
+			t.Fatal(err)
+		}
+		if rest.Destination != "hook" || len(rest.QuestionIDs) != 2 || rest.QuestionIDs[0] != qids[1] || rest.QuestionIDs[1] != qids[2] {
+			t.Fatalf("follow-up job %+v, want the two questions not sent", rest)
+		}
+		ds, err := delivery.ForQuestion(ctx, st, qids[0])
+		if err != nil || ds[0].Status != delivery.StatusDelivered {
+			t.Fatalf("first delivery: %+v %v", ds, err)
+		}
+		for _, qid := range qids[1:] {
+			ds, err := delivery.ForQuestion(ctx, st, qid)
+			if err != nil || ds[0].Status != delivery.StatusPending || ds[0].Attempts != 0 {
+				t.Fatalf("a delivery not sent was touched: %+v %v", ds[0], err)
+			}
+		}
+	})
+}
+
+// TestQuestionArgsCompat: jobs queued by older releases (one job for every
+// destination of some questions, or of one question) become one job per
+// destination with pending deliveries.
 func TestQuestionArgsCompat(t *testing.T) {
 	var a delivery.QuestionArgs
 	if err := json.Unmarshal([]byte(`{"question_id":42}`), &a); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(delivery.QuestionArgs{QuestionIDs: []int64{1, 2}})
-	if string(b) != `{"question_ids":[1,2]}` {
-		t.Fatalf("encoded %s", b)
-	}
 	if a.QuestionID != 42 {
 		t.Fatalf("decoded %+v", a)
+	}
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		ctx := context.Background()
+		qids := b.questions(t, []string{"Q-OLDJOB01", "Q-OLDJOB02"}, "hook", "other")
+		qw := &delivery.QuestionWorker{St: st, Queue: b.q}
+		job := &river.Job[delivery.QuestionArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: delivery.QuestionArgs{QuestionID: qids[0], QuestionIDs: qids[1:]}}
+		if err := qw.Work(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := st.R.QueryContext(ctx, `SELECT queue, `+st.JSONText("args")+` FROM river_job WHERE kind = 'deliver_dest' ORDER BY queue`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		got := map[string][]int64{}
+		for rows.Next() {
+			var queue, args string
+			if err := rows.Scan(&queue, &args); err != nil {
+				t.Fatal(err)
+			}
+			var d delivery.DestArgs
+			if err := json.Unmarshal([]byte(args), &d); err != nil {
+				t.Fatal(err)
+			}
+			if queue != jobs.DestinationQueue(d.Destination) {
+				t.Errorf("job for %s in queue %s", d.Destination, queue)
+			}
+			got[d.Destination] = d.QuestionIDs
+		}
+		if len(got) != 2 || len(got["hook"]) != 2 || len(got["other"]) != 2 {
+			t.Fatalf("jobs made %v, want both questions for hook and other", got)
+		}
+	})
+}
+
+// TestDestinationQueue: queue names are valid for River, stable, and
+// distinct for names that read alike.
+func TestDestinationQueue(t *testing.T) {
+	seen := map[string]string{}
+	for _, name := range []string{"ops-slack", "ops_slack", "Ops Slack", "チーム", strings.Repeat("x", 200), "a"} {
+		q := jobs.DestinationQueue(name)
+		if len(q) > 64 || !regexp.MustCompile(`^(?:[a-z0-9])+(?:[_|\-]?[a-z0-9]+)*$`).MatchString(q) {
+			t.Errorf("%q → %q: not a valid River queue name", name, q)
+		}
+		if q != jobs.DestinationQueue(name) {
+			t.Errorf("%q: not stable", name)
+		}
+		if other, ok := seen[q]; ok {
+			t.Errorf("%q and %q share queue %q", name, other, q)
+		}
+		seen[q] = name
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -21,7 +21,21 @@ import (
 // Observer is told the outcome of every attempt (metrics).
 type Observer func(destination, outcome string, took time.Duration)
 
-// Worker delivers one delivery per job.
+// Worker sends deliveries. It works Args (one delivery: a retry, an
+// operator's retry, the sweeper's wake-up); DestWorker and QuestionWorker
+// use it for groups of questions.
+//
+// Deliveries to one destination have a River queue of their own
+// (jobs.DestinationQueue), and at most PerDestination requests in flight
+// from this process (deliveries.per_destination), so a hanging destination
+// holds only its own workers. Concurrent bounds the requests in flight over
+// every destination at once (deliveries.workers).
+//
+// Every send is recorded as soon as it returns, and its attempt is counted
+// (committed) before it is made: after a crash exactly the sends that were
+// in flight are repeated, with the same idempotency key, and the next
+// attempt knows an earlier one may have reached the destination (Backlog
+// then looks for the issue before creating one).
 type Worker struct {
 	river.WorkerDefaults[Args]
 
@@ -37,11 +51,55 @@ type Worker struct {
 	// Backoff returns the wait before retry n (1-based); nil uses
 	// notify.Backoff with jitter. Tests shorten it.
 	Backoff func(attempt int) time.Duration
+	// Concurrent bounds the sends in flight at once in this process, over
+	// all destinations (0: no bound).
+	Concurrent int
+	// PerDestination bounds the sends in flight to one destination
+	// (default 1).
+	PerDestination int
+	// Queue receives retry and follow-up jobs (DestWorker, QuestionWorker).
+	Queue jobs.Queue
+
+	once    sync.Once
+	sem     chan struct{}
+	rec     *recorder
+	destMu  sync.Mutex
+	destSem map[string]chan struct{}
+}
+
+// destSlot takes one of the destination's places for a send in flight,
+// waiting for one; release gives it back.
+func (w *Worker) destSlot(ctx context.Context, dest string) (release func(), err error) {
+	w.destMu.Lock()
+	if w.destSem == nil {
+		w.destSem = map[string]chan struct{}{}
+	}
+	sem := w.destSem[dest]
+	if sem == nil {
+		sem = make(chan struct{}, max(w.PerDestination, 1))
+		w.destSem[dest] = sem
+	}
+	w.destMu.Unlock()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, errInterrupted
+	}
+}
+
+func (w *Worker) init() {
+	w.once.Do(func() {
+		if w.Concurrent > 0 {
+			w.sem = make(chan struct{}, w.Concurrent)
+		}
+		w.rec = newRecorder(w.St)
+	})
 }
 
 // Timeout gives River's job timeout a margin over the HTTP timeout so the
 // worker, not River, decides what a timeout means.
-func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.SendTimeout + 10*time.Second }
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.SendTimeout + 15*time.Second }
 
 type loaded struct {
 	d *Delivery
@@ -71,6 +129,7 @@ var errInterrupted = errors.New("delivery: interrupted by shutdown")
 
 // Work implements river.Worker.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	w.init()
 	l, err := w.load(ctx, job.Args.DeliveryID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // deleted with its question
@@ -86,58 +145,85 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		// Woken early (sweeper, duplicate wake-up): keep the schedule.
 		return river.JobSnooze(wait)
 	}
-	wait, err := w.attempt(ctx, d, l.q)
+	release, err := w.destSlot(ctx, d.Destination)
+	if err != nil {
+		return river.JobSnooze(0)
+	}
+	o, err := w.sendOne(ctx, d, l.q)
+	release()
 	switch {
 	case errors.Is(err, errInterrupted):
 		return river.JobSnooze(0)
 	case err != nil:
 		return err
-	case wait > 0:
-		return river.JobSnooze(wait)
+	case o.status == StatusPending && o.wait > 0:
+		return river.JobSnooze(o.wait)
 	}
 	return nil
 }
 
-// attempt sends one delivery once and records the outcome. It returns how
-// long to wait before the next attempt, or 0 when the delivery is final.
-func (w *Worker) attempt(ctx context.Context, d *Delivery, q notify.Question) (time.Duration, error) {
-	// Count the attempt before making it: if the process dies mid-call,
-	// the next run knows an earlier attempt may have reached the
-	// destination (Backlog then looks for the issue before creating one).
-	if _, err := w.St.W.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET attempts = ?, updated_at = ? WHERE id = ? AND status = 'pending' AND generation = ?`),
-		d.Attempts+1, store.Millis(w.Now()), d.ID, d.Generation); err != nil {
-		return 0, fmt.Errorf("delivery %d: record attempt: %w", d.ID, err)
+// sendOne makes one attempt at d (the caller holds one of its
+// destination's places): it takes a place among all the sends in flight,
+// commits the attempt, sends, and commits the outcome. A delivery
+// that is no longer this pending generation when the attempt is counted
+// (another worker finished it meanwhile) is not sent: its outcome has an
+// empty status.
+func (w *Worker) sendOne(ctx context.Context, d *Delivery, q notify.Question) (outcome, error) {
+	w.init()
+	if _, ok := w.Senders[d.Destination]; !ok {
+		o := outcome{d: d, at: w.Now(), status: StatusFailed, reason: fmt.Sprintf("destination %q is no longer configured", d.Destination)}
+		return o, w.rec.outcome(ctx, w, o)
 	}
-	o, err := w.send(ctx, d, q)
+	if w.sem != nil {
+		select {
+		case w.sem <- struct{}{}:
+		case <-ctx.Done():
+			return outcome{}, errInterrupted
+		}
+		defer func() { <-w.sem }()
+	}
+	counted, err := w.rec.start(ctx, d, w.Now())
 	if err != nil {
-		return 0, err
+		if ctx.Err() != nil {
+			return outcome{}, errInterrupted
+		}
+		return outcome{}, fmt.Errorf("delivery %d: record attempt: %w", d.ID, err)
 	}
-	return o.wait, w.record(ctx, w.St.W, o)
+	if !counted {
+		return outcome{d: d}, nil
+	}
+	o := w.send(ctx, d, q)
+	if o.interrupted {
+		// The request may have reached the destination: the attempt stays
+		// counted, and the next run sends again with the same key.
+		return o, errInterrupted
+	}
+	if err := w.rec.outcome(ctx, w, o); err != nil {
+		return o, err
+	}
+	return o, nil
 }
 
 // outcome is the result of one attempt, to be written to the row.
 type outcome struct {
-	d       *Delivery
-	status  string // StatusDelivered, StatusFailed, or StatusPending for a retry
-	attempt int
-	ref     string
-	reason  string
-	code    int
-	at      time.Time
-	wait    time.Duration
+	d           *Delivery
+	status      string // StatusDelivered, StatusFailed, or StatusPending for a retry; "" when nothing was sent
+	attempt     int
+	ref         string
+	reason      string
+	code        int
+	at          time.Time
+	wait        time.Duration
+	interrupted bool
 }
 
 // send makes attempt d.Attempts+1 of d (already counted in the row) and
 // decides what it means, without writing anything.
-func (w *Worker) send(ctx context.Context, d *Delivery, q notify.Question) (outcome, error) {
+func (w *Worker) send(ctx context.Context, d *Delivery, q notify.Question) outcome {
 	now := w.Now()
 	attempt := d.Attempts + 1
 	o := outcome{d: d, attempt: attempt, at: now}
-	sender, ok := w.Senders[d.Destination]
-	if !ok {
-		o.status, o.attempt, o.reason = StatusFailed, 0, fmt.Sprintf("destination %q is no longer configured", d.Destination)
-		return o, nil
-	}
+	sender := w.Senders[d.Destination]
 	consoleURL := ""
 	if w.ConsoleURL != nil {
 		consoleURL = w.ConsoleURL(q.ID)
@@ -150,11 +236,12 @@ func (w *Worker) send(ctx context.Context, d *Delivery, q notify.Question) (outc
 	if sendErr == nil {
 		w.observe(d.Destination, StatusDelivered, took)
 		o.status, o.ref = StatusDelivered, res.ExternalRef
-		return o, nil
+		return o
 	}
 	if ctx.Err() != nil {
 		w.observe(d.Destination, "interrupted", took)
-		return o, errInterrupted
+		o.interrupted = true
+		return o
 	}
 	var ne *notify.Error
 	if !errors.As(sendErr, &ne) {
@@ -165,7 +252,7 @@ func (w *Worker) send(ctx context.Context, d *Delivery, q notify.Question) (outc
 		w.observe(d.Destination, StatusFailed, took)
 		w.Log.Warn("delivery failed permanently", "delivery", d.ID, "question", d.QuestionRef, "destination", d.Destination, "status", ne.StatusCode, "error", o.reason)
 		o.status = StatusFailed
-		return o, nil
+		return o
 	}
 	var wait time.Duration
 	if w.Backoff != nil {
@@ -182,12 +269,12 @@ func (w *Worker) send(ctx context.Context, d *Delivery, q notify.Question) (outc
 		o.reason = fmt.Sprintf("gave up after %d attempts over %s: %s", attempt, w.RetryFor, o.reason)
 		w.Log.Warn("delivery failed", "delivery", d.ID, "question", d.QuestionRef, "destination", d.Destination, "error", o.reason)
 		o.status = StatusFailed
-		return o, nil
+		return o
 	}
 	w.observe(d.Destination, "retry", took)
 	w.Log.Info("delivery will be retried", "delivery", d.ID, "destination", d.Destination, "attempt", attempt, "in", wait.Round(time.Millisecond), "error", o.reason)
 	o.status, o.wait = StatusPending, wait
-	return o, nil
+	return o
 }
 
 type execer interface {
@@ -217,10 +304,188 @@ func (w *Worker) record(ctx context.Context, db execer, o outcome) error {
 	return nil
 }
 
-// QuestionArgs wakes the worker for every delivery of new questions: one
-// job per group of questions instead of one per delivery keeps the queue's
-// work (and, on SQLite, the single writer's) a small fraction of what it
-// would be.
+// DestArgs sends the deliveries of some questions to one destination. The
+// intake queues one per destination for each group of questions it
+// commits, in the destination's own queue.
+type DestArgs struct {
+	Destination string  `json:"destination"`
+	QuestionIDs []int64 `json:"question_ids"`
+}
+
+// Kind implements river.JobArgs.
+func (DestArgs) Kind() string { return "deliver_dest" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts: the destination's
+// queue. Nothing else inserts these jobs and the rows decide what is still
+// to send, so they need not be unique.
+func (a DestArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.DestinationQueue(a.Destination)}
+}
+
+// DestWorker works DestArgs: the due deliveries, as many at once as the
+// destination has places, each recorded as it returns. After Budget it
+// stops starting sends and queues the rest as a new job behind the others
+// of the destination's queue, so a destination that hangs takes its turn
+// like any other and no job runs for long.
+type DestWorker struct {
+	river.WorkerDefaults[DestArgs]
+	*Worker
+	// Budget is how long a job starts new sends (default SendTimeout).
+	Budget time.Duration
+}
+
+func (w *DestWorker) budget() time.Duration {
+	if w.Budget > 0 {
+		return w.Budget
+	}
+	return max(w.SendTimeout, time.Second)
+}
+
+// Timeout implements river.Worker: the budget, and the last send started
+// within it.
+func (w *DestWorker) Timeout(*river.Job[DestArgs]) time.Duration {
+	return w.budget() + w.SendTimeout + 15*time.Second
+}
+
+// Work implements river.Worker.
+func (w *DestWorker) Work(ctx context.Context, job *river.Job[DestArgs]) error {
+	w.init()
+	ids := job.Args.QuestionIDs
+	if len(ids) == 0 {
+		return nil
+	}
+	started := time.Now()
+	idArgs := make([]any, 0, len(ids)+1)
+	for _, id := range ids {
+		idArgs = append(idArgs, id)
+	}
+	in := w.St.Rows(1, len(ids))
+	// By question id (the unique index on (question_id, destination)),
+	// then destination.
+	all, err := list(ctx, w.St, `WHERE d.question_id IN `+in+` AND d.destination = `+placeholder(w.St, len(ids)+1)+` ORDER BY d.id`,
+		append(idArgs, job.Args.Destination)...)
+	if err != nil {
+		return fmt.Errorf("delivery: %s: questions %v: %w", job.Args.Destination, ids, err)
+	}
+	now := w.Now()
+	var due []*Delivery
+	for _, d := range all {
+		// A delivery that is not due yet has its own scheduled job.
+		if d.Status == StatusPending && d.NextAttemptAt.Sub(now) <= time.Second {
+			due = append(due, d)
+		}
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	questions, err := loadQuestions(ctx, w.St, ids)
+	if err != nil {
+		return fmt.Errorf("delivery: %s: %w", job.Args.Destination, err)
+	}
+	type result struct {
+		o   outcome
+		err error
+	}
+	results := make(chan result, len(due))
+	launched := 0
+	var stop error
+	for i, d := range due {
+		release, err := w.destSlot(ctx, d.Destination)
+		if err != nil {
+			stop = err
+			break
+		}
+		if i > 0 && time.Since(started) > w.budget() {
+			release()
+			rest := make([]int64, 0, len(due)-i)
+			for _, r := range due[i:] {
+				rest = append(rest, r.QuestionID)
+			}
+			if err := w.Queue.InsertMany(ctx, []river.InsertManyParams{{Args: DestArgs{Destination: job.Args.Destination, QuestionIDs: rest}}}); err != nil {
+				stop = fmt.Errorf("delivery: %s: queue the rest: %w", job.Args.Destination, err)
+			}
+			break
+		}
+		launched++
+		go func() {
+			defer release()
+			o, err := w.sendOne(ctx, d, questions[d.QuestionID])
+			results <- result{o, err}
+		}()
+	}
+	var retries []river.InsertManyParams
+	var errs []error
+	interrupted := errors.Is(stop, errInterrupted)
+	if stop != nil && !interrupted {
+		errs = append(errs, stop)
+	}
+	for range launched {
+		r := <-results
+		switch {
+		case errors.Is(r.err, errInterrupted):
+			interrupted = true
+		case r.err != nil:
+			errs = append(errs, r.err)
+		case r.o.status == StatusPending:
+			retries = append(retries, retryParams(r.o))
+		}
+	}
+	if len(retries) > 0 {
+		if err := w.Queue.InsertMany(context.WithoutCancel(ctx), retries); err != nil {
+			// The rows record the retry times: the sweeper wakes them.
+			w.Log.Warn("schedule delivery retries failed; the sweeper will pick them up", "deliveries", len(retries), "error", err)
+		}
+	}
+	if interrupted {
+		return river.JobSnooze(0)
+	}
+	return errors.Join(errs...)
+}
+
+func retryParams(o outcome) river.InsertManyParams {
+	opts := jobs.In(jobs.DestinationQueue(o.d.Destination), jobs.UniqueByArgs())
+	opts.ScheduledAt = o.at.Add(o.wait)
+	return river.InsertManyParams{Args: Args{DeliveryID: o.d.ID, Generation: o.d.Generation, Destination: o.d.Destination}, InsertOpts: &opts}
+}
+
+// placeholder is the n-th (1-based) placeholder of a statement.
+func placeholder(st *store.Store, n int) string {
+	if st.Engine == store.Postgres {
+		return fmt.Sprintf("$%d", n)
+	}
+	return "?"
+}
+
+func loadQuestions(ctx context.Context, st *store.Store, ids []int64) (map[int64]notify.Question, error) {
+	idArgs := make([]any, len(ids))
+	for i, id := range ids {
+		idArgs[i] = id
+	}
+	questions := map[int64]notify.Question{}
+	rows, err := st.R.QueryContext(ctx, `SELECT id, ref, project, name, text, submitted_at, source_ip FROM questions WHERE id IN `+st.Rows(1, len(ids)), idArgs...)
+	if err != nil {
+		return nil, fmt.Errorf("questions %v: %w", ids, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, submitted int64
+		var q notify.Question
+		if err := rows.Scan(&id, &q.ID, &q.Project, &q.Name, &q.Text, &submitted, &q.SourceIP); err != nil {
+			return nil, fmt.Errorf("questions %v: %w", ids, err)
+		}
+		q.SubmittedAt = store.Time(submitted)
+		questions[id] = q
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("questions %v: %w", ids, err)
+	}
+	return questions, nil
+}
+
+// QuestionArgs is the wake-up job of releases before deliveries had a queue
+// per destination (one job for every destination of a group of questions).
+// Jobs of that kind still queued are honoured: QuestionWorker turns each
+// into DestArgs jobs.
 type QuestionArgs struct {
 	QuestionIDs []int64 `json:"question_ids,omitempty"`
 	// QuestionID is the single question of jobs queued by opsdesk before
@@ -238,20 +503,13 @@ func (a QuestionArgs) ids() []int64 {
 	return a.QuestionIDs
 }
 
-// QuestionWorker sends questions to all their destinations at once. A
-// delivery that must be retried gets its own job (Args) scheduled for the
-// retry; the question job itself completes. Nothing else inserts question
-// jobs, and the rows decide what is still to send, so they need not be
-// unique.
+// QuestionWorker works QuestionArgs queued by older releases: it queues a
+// DestArgs job for every destination the questions have pending deliveries
+// to.
 type QuestionWorker struct {
 	river.WorkerDefaults[QuestionArgs]
-	*Worker
+	St    *store.Store
 	Queue jobs.Queue
-}
-
-// Timeout implements river.Worker: every send of the job runs at once.
-func (w *QuestionWorker) Timeout(*river.Job[QuestionArgs]) time.Duration {
-	return w.SendTimeout + 10*time.Second
 }
 
 // Work implements river.Worker.
@@ -264,110 +522,24 @@ func (w *QuestionWorker) Work(ctx context.Context, job *river.Job[QuestionArgs])
 	for i, id := range ids {
 		idArgs[i] = id
 	}
-	in := w.St.Rows(1, len(ids))
-	// By question id alone (the unique index on (question_id,
-	// destination)); filtering on status in SQL lets SQLite pick the
-	// status index and walk every pending row.
-	all, err := list(ctx, w.St, `WHERE d.question_id IN `+in+` ORDER BY d.id`, idArgs...)
+	rows, err := w.St.R.QueryContext(ctx, `SELECT DISTINCT destination FROM deliveries WHERE status = 'pending' AND question_id IN `+w.St.Rows(1, len(ids)), idArgs...)
 	if err != nil {
 		return fmt.Errorf("delivery: questions %v: %w", ids, err)
 	}
-	now := w.Now()
-	var due []*Delivery
-	var dueIDs []any
-	for _, d := range all {
-		// A delivery that is not due yet has its own scheduled job.
-		if d.Status == StatusPending && d.NextAttemptAt.Sub(now) <= time.Second {
-			due = append(due, d)
-			dueIDs = append(dueIDs, d.ID)
-		}
-	}
-	if len(due) == 0 {
-		return nil
-	}
-	questions := map[int64]notify.Question{}
-	rows, err := w.St.W.QueryContext(ctx, `SELECT id, ref, project, name, text, submitted_at, source_ip FROM questions WHERE id IN `+in, idArgs...)
-	if err != nil {
-		return fmt.Errorf("delivery: questions %v: %w", ids, err)
-	}
+	var dests []string
 	for rows.Next() {
-		var id, submitted int64
-		var q notify.Question
-		if err := rows.Scan(&id, &q.ID, &q.Project, &q.Name, &q.Text, &submitted, &q.SourceIP); err != nil {
+		var d string
+		if err := rows.Scan(&d); err != nil {
 			rows.Close()
 			return fmt.Errorf("delivery: questions %v: %w", ids, err)
 		}
-		q.SubmittedAt = store.Time(submitted)
-		questions[id] = q
+		dests = append(dests, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("delivery: questions %v: %w", ids, err)
 	}
-	// Count every attempt before making it, in one statement (see
-	// Worker.attempt).
-	if _, err := w.St.W.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, updated_at = `+strconv.FormatInt(store.Millis(now), 10)+
-		` WHERE status = 'pending' AND id IN `+w.St.Rows(1, len(dueIDs)), dueIDs...); err != nil {
-		return fmt.Errorf("delivery: questions %v: record attempts: %w", ids, err)
-	}
-	type result struct {
-		o   outcome
-		err error
-	}
-	out := make(chan result, len(due))
-	for _, d := range due {
-		go func() {
-			o, err := w.send(ctx, d, questions[d.QuestionID])
-			out <- result{o, err}
-		}()
-	}
-	var errs []error
-	var done []outcome
-	interrupted := false
-	for range due {
-		r := <-out
-		switch {
-		case errors.Is(r.err, errInterrupted):
-			interrupted = true
-		case r.err != nil:
-			errs = append(errs, r.err)
-		default:
-			done = append(done, r.o)
-		}
-	}
-	// Every outcome in one transaction: one commit instead of one per
-	// delivery.
-	if len(done) > 0 {
-		if err := w.St.Tx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
-			for _, o := range done {
-				if err := w.record(ctx, tx, o); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			return errors.Join(append(errs, err)...)
-		}
-	}
-	var retries []river.InsertManyParams
-	for _, o := range done {
-		if o.status != StatusPending {
-			continue
-		}
-		opts := jobs.UniqueByArgs()
-		opts.ScheduledAt = o.at.Add(o.wait)
-		retries = append(retries, river.InsertManyParams{Args: Args{DeliveryID: o.d.ID, Generation: o.d.Generation}, InsertOpts: opts})
-	}
-	if len(retries) > 0 {
-		if err := w.Queue.InsertMany(ctx, retries); err != nil {
-			// The rows record the retry times: the sweeper wakes them.
-			w.Log.Warn("schedule delivery retries failed; the sweeper will pick them up", "deliveries", len(retries), "error", err)
-		}
-	}
-	if interrupted {
-		return river.JobSnooze(0)
-	}
-	return errors.Join(errs...)
+	return w.Queue.InsertMany(ctx, JobParams(ids, dests))
 }
 
 func (w *Worker) observe(dest, outcome string, took time.Duration) {
@@ -395,6 +567,9 @@ type SweepArgs struct{}
 // Kind implements river.JobArgs.
 func (SweepArgs) Kind() string { return "delivery_sweep" }
 
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (SweepArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueMaintenance} }
+
 // Sweeper re-enqueues pending deliveries that are overdue.
 type Sweeper struct {
 	river.WorkerDefaults[SweepArgs]
@@ -421,32 +596,32 @@ func (s *Sweeper) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 // Sweep enqueues a wake-up for every pending delivery due before cutoff and
 // untouched since. Unique jobs make it harmless for deliveries that still
 // have their own job; cutoff must lie further back than the longest job
-// timeout so that a delivery whose question job is running elsewhere is
-// left alone.
+// timeout so that a delivery whose group job is running elsewhere is left
+// alone.
 func Sweep(ctx context.Context, st *store.Store, q jobs.Queue, cutoff time.Time) (int, error) {
 	// updated_at is written when an attempt starts, so a delivery being
-	// sent right now (by a question job of this or another replica) is
-	// not woken a second time.
-	rows, err := st.W.QueryContext(ctx, st.Q(`SELECT id, generation FROM deliveries WHERE status = 'pending' AND next_attempt_at < ? AND updated_at < ? ORDER BY next_attempt_at LIMIT 1000`), store.Millis(cutoff), store.Millis(cutoff))
+	// sent right now (by a job of this or another replica) is not woken a
+	// second time.
+	rows, err := st.W.QueryContext(ctx, st.Q(`SELECT id, generation, destination FROM deliveries WHERE status = 'pending' AND next_attempt_at < ? AND updated_at < ? ORDER BY next_attempt_at LIMIT 1000`), store.Millis(cutoff), store.Millis(cutoff))
 	if err != nil {
 		return 0, fmt.Errorf("delivery: sweep: %w", err)
 	}
-	var params []river.InsertManyParams
+	var all []Args
 	for rows.Next() {
 		var a Args
-		if err := rows.Scan(&a.DeliveryID, &a.Generation); err != nil {
+		if err := rows.Scan(&a.DeliveryID, &a.Generation, &a.Destination); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("delivery: sweep: %w", err)
 		}
-		params = append(params, river.InsertManyParams{Args: a})
+		all = append(all, a)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, p := range params {
-		ok, err := q.Insert(ctx, p.Args, nil)
+	for _, a := range all {
+		ok, err := q.Insert(ctx, a, nil)
 		if err != nil {
 			return n, fmt.Errorf("delivery: sweep: %w", err)
 		}

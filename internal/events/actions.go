@@ -29,7 +29,9 @@ func (ActionsArgs) Kind() string { return "event_actions" }
 
 // InsertOpts: one job per (event, run); the sweeper's re-enqueue of an
 // event whose job exists adds nothing.
-func (ActionsArgs) InsertOpts() river.InsertOpts { return *jobs.UniqueWhileActive() }
+func (ActionsArgs) InsertOpts() river.InsertOpts {
+	return jobs.In(jobs.QueueEvents, jobs.UniqueWhileActive())
+}
 
 // MaxActionAttempts bounds how often a failing action is tried before it
 // is marked failed.
@@ -210,6 +212,9 @@ type SweepArgs struct{}
 
 // Kind implements river.JobArgs.
 func (SweepArgs) Kind() string { return "event_sweep" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (SweepArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueMaintenance} }
 
 // SweepWorker runs SweepArgs.
 type SweepWorker struct {

@@ -1,6 +1,6 @@
 // Package httpx holds the small HTTP helpers every handler shares: JSON
-// answers and errors, the client address behind trusted proxies, and a
-// per-key rate limiter.
+// answers and errors, the client address behind trusted proxies, bearer
+// tokens. (Rate limits are in internal/ratelimit.)
 package httpx
 
 import (
@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
-	"time"
 )
 
 // ErrorBody is the JSON shape of every API error.
@@ -74,67 +72,6 @@ func remoteAddr(r *http.Request) netip.Addr {
 		return netip.Addr{}
 	}
 	return a.Unmap()
-}
-
-// Limiter is a token-bucket rate limiter per key (an IP address). Keys idle
-// long enough to have a full bucket are forgotten.
-type Limiter struct {
-	mu      sync.Mutex
-	rate    float64 // tokens per second
-	burst   float64
-	buckets map[string]*bucket
-	now     func() time.Time
-	lastGC  time.Time
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// NewLimiter allows perMinute events per key with the given burst. A
-// perMinute of 0 disables limiting (Allow always true).
-func NewLimiter(perMinute, burst int, now func() time.Time) *Limiter {
-	if now == nil {
-		now = time.Now
-	}
-	if burst < 1 {
-		burst = 1
-	}
-	return &Limiter{rate: float64(perMinute) / 60, burst: float64(burst), buckets: map[string]*bucket{}, now: now}
-}
-
-// Allow takes one token for key and reports whether it was there; when not,
-// it also returns how long until one is.
-func (l *Limiter) Allow(key string) (bool, time.Duration) {
-	if l == nil || l.rate == 0 {
-		return true, 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if now.Sub(l.lastGC) > time.Minute {
-		full := time.Duration(l.burst / l.rate * float64(time.Second))
-		for k, b := range l.buckets {
-			if now.Sub(b.last) > full {
-				delete(l.buckets, k)
-			}
-		}
-		l.lastGC = now
-	}
-	b, ok := l.buckets[key]
-	if !ok {
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
-	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
-	return false, wait
 }
 
 // BearerToken returns the token of "Authorization: Bearer …", or else the

@@ -4,7 +4,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"testing"
-	"time"
 )
 
 func trustedFn(prefixes ...string) func(netip.Addr) bool {
@@ -69,43 +68,6 @@ func FuzzClientIP(f *testing.F) {
 			}
 		}
 	})
-}
-
-func TestLimiter(t *testing.T) {
-	t.Parallel()
-	now := time.Unix(1000, 0)
-	l := NewLimiter(60, 3, func() time.Time { return now }) // 1/s, burst 3
-	for i := range 3 {
-		if ok, _ := l.Allow("a"); !ok {
-			t.Fatalf("burst request %d refused", i)
-		}
-	}
-	ok, wait := l.Allow("a")
-	if ok || wait <= 0 || wait > time.Second {
-		t.Fatalf("4th: ok=%v wait=%v", ok, wait)
-	}
-	if ok, _ := l.Allow("b"); !ok {
-		t.Error("other key limited")
-	}
-	now = now.Add(time.Second)
-	if ok, _ := l.Allow("a"); !ok {
-		t.Error("token not refilled after 1s")
-	}
-	if ok, _ := l.Allow("a"); ok {
-		t.Error("more than the rate allowed")
-	}
-	// Idle keys are forgotten.
-	now = now.Add(time.Hour)
-	l.Allow("c")
-	l.mu.Lock()
-	n := len(l.buckets)
-	l.mu.Unlock()
-	if n != 1 {
-		t.Errorf("%d buckets kept after an hour idle", n)
-	}
-	if ok, _ := NewLimiter(0, 0, nil).Allow("x"); !ok {
-		t.Error("disabled limiter refused")
-	}
 }
 
 func TestBearerToken(t *testing.T) {

@@ -2,26 +2,38 @@ package intake
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/netip"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/opsdesk/opsdesk/internal/httpx"
+	"github.com/opsdesk/opsdesk/internal/ratelimit"
 )
 
 // MaxBody is the largest request body the question API reads.
 const MaxBody = 64 << 10
 
+// Limiter bounds the questions one client address may submit
+// (ratelimit.Limiter: fleet-wide on PostgreSQL).
+type Limiter interface {
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
+}
+
 // API serves POST /api/v1/questions.
 type API struct {
-	Svc     *Service
-	Limiter *httpx.Limiter
+	Svc *Service
+	// Limiter is asked once per request, keyed by the client's address
+	// (ratelimit.AddrKey: an IPv6 client's /64); nil: no limit.
+	Limiter Limiter
 	Trusted func(netip.Addr) bool
 }
 
@@ -33,10 +45,17 @@ type Response struct {
 // ServeHTTP accepts one question as JSON or as a form.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ip := httpx.ClientIP(r, a.Trusted)
-	if ok, wait := a.Limiter.Allow(ip); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		httpx.Error(w, http.StatusTooManyRequests, "too many questions from this address; try again later", "")
-		return
+	if a.Limiter != nil {
+		ok, wait, err := a.Limiter.Allow(r.Context(), ratelimit.AddrKey(ip))
+		if err != nil {
+			httpx.Error(w, http.StatusServiceUnavailable, "the request was cancelled", "")
+			return
+		}
+		if !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+			httpx.Error(w, http.StatusTooManyRequests, "too many questions from this address; try again later", "")
+			return
+		}
 	}
 	in, field, err := DecodeInput(w, r)
 	if err != nil {

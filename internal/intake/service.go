@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/delivery"
@@ -36,6 +37,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	maxChar int
+	writers int
 
 	reqs    chan *submitReq
 	stopped chan struct{}
@@ -52,8 +54,13 @@ type Options struct {
 	Routes []string
 	// MaxQuestionChars bounds the question text.
 	MaxQuestionChars int
-	Now              func() time.Time
-	Log              *slog.Logger
+	// Writers is the number of group-commit loops (1). SQLite has one
+	// writer connection, so one loop is all it can use; PostgreSQL commits
+	// several transactions at once and flushes their WAL together, so
+	// several loops multiply what it accepts.
+	Writers int
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // New returns a service; call Run to start its writer.
@@ -67,7 +74,7 @@ func New(st *store.Store, q jobs.Queue, o Options) *Service {
 	if o.MaxQuestionChars == 0 {
 		o.MaxQuestionChars = 8000
 	}
-	return &Service{st: st, queue: q, routes: o.Routes, now: o.Now, log: o.Log, maxChar: o.MaxQuestionChars,
+	return &Service{st: st, queue: q, routes: o.Routes, now: o.Now, log: o.Log, maxChar: o.MaxQuestionChars, writers: max(o.Writers, 1),
 		reqs: make(chan *submitReq, 1024), stopped: make(chan struct{})}
 }
 
@@ -121,10 +128,20 @@ func (s *Service) Submit(ctx context.Context, in Input, meta Meta) (*Question, e
 
 const maxBatch = 256
 
-// Run is the writer loop; it returns when ctx ends, after committing what
-// was already queued.
+// Run runs the writer loops; it returns when ctx ends, after committing
+// what was already queued.
 func (s *Service) Run(ctx context.Context) {
 	defer close(s.stopped)
+	var wg sync.WaitGroup
+	for range s.writers {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.write(ctx) }()
+	}
+	wg.Wait()
+}
+
+// write is one group-commit loop.
+func (s *Service) write(ctx context.Context) {
 	batch := make([]*submitReq, 0, maxBatch)
 	for {
 		select {
@@ -207,7 +224,7 @@ func (s *Service) commit(ctx context.Context, batch []*submitReq) {
 	}
 	// Committed: now wake the workers. A failure here loses nothing; the
 	// sweeper finds the pending deliveries.
-	if err := s.queue.InsertMany(ctx, delivery.JobParams(questionIDs)); err != nil {
+	if err := s.queue.InsertMany(ctx, delivery.JobParams(questionIDs, s.routes)); err != nil {
 		s.log.Warn("enqueue deliveries failed; the sweeper will retry", "questions", len(questionIDs), "error", err)
 	}
 }

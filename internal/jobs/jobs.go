@@ -6,10 +6,13 @@ package jobs
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,8 +49,61 @@ type Stat struct {
 	Count int64
 }
 
+// Queues by kind of work. Each has its own workers, so that no kind can
+// take another's: a question to a hanging Teams URL never delays a case
+// sync, and nothing delays a phone call (the escalation engine runs apart
+// from River, see internal/alerts). Deliveries have one queue per
+// destination (DestinationQueue).
+const (
+	// QueueAlerts: alert notifications to destinations, and wake-ups of
+	// the escalation engine queued by older releases.
+	QueueAlerts = "alerts"
+	// QueueEvents: the actions of matched event rules.
+	QueueEvents = "events"
+	// QueueChat: chat commands and the chat outbox.
+	QueueChat = "chat"
+	// QueueCases: Support case sync and the search index rebuild.
+	QueueCases = "cases"
+	// QueueMaintenance: periodic sweeps and clean-ups.
+	QueueMaintenance = "maintenance"
+	// QueueDefault holds jobs queued by releases before queues were split;
+	// they are still worked.
+	QueueDefault = river.QueueDefault
+)
+
+// DestinationQueue is the queue of deliveries to one destination: its
+// name, made safe for River (letters, digits, '_' and '-', at most 64
+// characters) and kept distinct by a hash of the original name.
+func DestinationQueue(dest string) string {
+	var b strings.Builder
+	b.WriteString("dest")
+	sep := true // a separator is due before the next letter or digit
+	for _, r := range strings.ToLower(dest) {
+		if b.Len() >= 45 {
+			break
+		}
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if sep {
+				b.WriteByte('_')
+				sep = false
+			}
+			b.WriteRune(r)
+		} else {
+			sep = true
+		}
+	}
+	sum := sha256.Sum256([]byte(dest))
+	b.WriteByte('_')
+	b.WriteString(hex.EncodeToString(sum[:4]))
+	return b.String()
+}
+
 // Options configures a Queue.
 type Options struct {
+	// ID names this process in River (its client id): the id this replica
+	// heartbeats under, so that the jobs of a replica that died can be
+	// found and handed to the others. Empty: River makes one up.
+	ID string
 	// Workers are the registered workers; nil builds an insert-only queue
 	// (used by CLI commands).
 	Workers *river.Workers
@@ -55,6 +111,8 @@ type Options struct {
 	Periodic []*river.PeriodicJob
 	// Concurrency is the number of jobs worked at once in the default queue.
 	Concurrency int
+	// Queues are the other queues worked, with their number of workers.
+	Queues map[string]int
 	// JobTimeout bounds one job run.
 	JobTimeout time.Duration
 	// RescueAfter is how long a job may stay "running" before it is
@@ -69,11 +127,15 @@ type Options struct {
 // New builds the queue on the store's engine.
 func New(st *store.Store, o Options) (Queue, error) {
 	cfg := &river.Config{
-		Logger:                      o.Logger,
-		JobTimeout:                  o.JobTimeout,
-		RescueStuckJobsAfter:        o.RescueAfter,
-		FetchPollInterval:           o.FetchPollInterval,
-		FetchCooldown:               min(o.FetchPollInterval, 50*time.Millisecond),
+		Logger:               o.Logger,
+		JobTimeout:           o.JobTimeout,
+		RescueStuckJobsAfter: o.RescueAfter,
+		FetchPollInterval:    o.FetchPollInterval,
+		// Queues have few workers (a destination's queue has a handful):
+		// with River's default cooldown a queue would fetch a few jobs only
+		// every 100 ms however fast its jobs finish. A short cooldown lets a
+		// worker that finishes take the next job at once.
+		FetchCooldown:               min(o.FetchPollInterval, 5*time.Millisecond),
 		PeriodicJobs:                o.Periodic,
 		CompletedJobRetentionPeriod: 24 * time.Hour,
 		MaxAttempts:                 25,
@@ -84,10 +146,14 @@ func New(st *store.Store, o Options) (Queue, error) {
 	if o.Workers != nil {
 		cfg.Workers = o.Workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(o.Concurrency, 1)}}
+		for name, n := range o.Queues {
+			cfg.Queues[name] = river.QueueConfig{MaxWorkers: max(n, 1)}
+		}
 	}
+	cfg.ID = o.ID
 	if cfg.FetchPollInterval == 0 {
 		cfg.FetchPollInterval = time.Second
-		cfg.FetchCooldown = 50 * time.Millisecond
+		cfg.FetchCooldown = 5 * time.Millisecond
 	}
 	switch st.Engine {
 	case store.SQLite:
@@ -223,6 +289,16 @@ func (q *queue[TTx]) Stats(ctx context.Context) ([]Stat, error) {
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// In returns opts (nil: none) with the queue set.
+func In(queue string, opts *river.InsertOpts) river.InsertOpts {
+	var o river.InsertOpts
+	if opts != nil {
+		o = *opts
+	}
+	o.Queue = queue
+	return o
 }
 
 // UniqueByArgs is the insert option for jobs that must exist at most once

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,11 @@ type Metrics struct {
 	httpDuration     *prometheus.HistogramVec
 	deliveryAttempts *prometheus.CounterVec
 	deliveryDuration *prometheus.HistogramVec
+	stepLateness     *prometheus.HistogramVec
+	stepLatenessMax  *prometheus.GaugeVec
+
+	mu      sync.Mutex
+	lateMax map[string]time.Duration
 }
 
 // Source reads shared counts at scrape time.
@@ -50,7 +56,15 @@ func New(src Source, log *slog.Logger) *Metrics {
 		Name: "opsdesk_delivery_attempt_duration_seconds", Help: "Time of one call to a destination.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"destination"})
-	m.Reg.MustRegister(m.httpRequests, m.httpDuration, m.deliveryAttempts, m.deliveryDuration,
+	m.stepLateness = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "opsdesk_escalation_step_lateness_seconds", Help: "How late escalation steps ran against their due time, by step (call, place, poll), in this process.",
+		Buckets: []float64{.01, .025, .05, .1, .25, .5, .75, 1, 1.5, 2, 3, 5, 10, 30},
+	}, []string{"step"})
+	m.stepLatenessMax = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "opsdesk_escalation_step_lateness_max_seconds", Help: "The latest an escalation step has run against its due time since this process started, by step.",
+	}, []string{"step"})
+	m.lateMax = map[string]time.Duration{}
+	m.Reg.MustRegister(m.httpRequests, m.httpDuration, m.deliveryAttempts, m.deliveryDuration, m.stepLateness, m.stepLatenessMax,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if src != nil {
 		m.Reg.MustRegister(&dbCollector{src: src, log: log})
@@ -76,6 +90,18 @@ func (m *Metrics) ObserveHTTP(route, method string, status int, took time.Durati
 func (m *Metrics) ObserveDelivery(destination, outcome string, took time.Duration) {
 	m.deliveryAttempts.WithLabelValues(destination, outcome).Inc()
 	m.deliveryDuration.WithLabelValues(destination).Observe(took.Seconds())
+}
+
+// ObserveEscalationStep records how late an escalation step ran.
+func (m *Metrics) ObserveEscalationStep(state string, late time.Duration) {
+	late = max(late, 0)
+	m.stepLateness.WithLabelValues(state).Observe(late.Seconds())
+	m.mu.Lock()
+	if late > m.lateMax[state] {
+		m.lateMax[state] = late
+		m.stepLatenessMax.WithLabelValues(state).Set(late.Seconds())
+	}
+	m.mu.Unlock()
 }
 
 var (

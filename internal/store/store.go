@@ -106,8 +106,12 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres config: %w", err)
 	}
-	if pcfg.MaxConns < 10 {
-		pcfg.MaxConns = 10
+	// The escalation engine alone runs up to jobs.workers.escalation (32)
+	// steps at once, each in a transaction of its own; the queues, the
+	// intake's writers and the console need theirs. pool_max_conns in the
+	// URL sets another number.
+	if !strings.Contains(dsn, "pool_max_conns") && pcfg.MaxConns < 40 {
+		pcfg.MaxConns = 40
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/intake"
+	"github.com/opsdesk/opsdesk/internal/ratelimit"
 )
 
 // askData is the question form: what the person typed, and what is wrong
@@ -87,7 +88,13 @@ func (h *Handler) askSubmit(w http.ResponseWriter, r *http.Request, p *page) {
 		show(http.StatusBadRequest)
 		return
 	}
-	if ok, wait := h.askLimit.Allow(ip); !ok {
+	ok, wait, err := h.askLimit.Allow(r.Context(), ratelimit.AddrKey(ip))
+	if err != nil {
+		d.FormError = p.T("err.server")
+		show(http.StatusServiceUnavailable)
+		return
+	}
+	if !ok {
 		secs := max(1, int(math.Ceil(wait.Seconds())))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		d.FormError = p.T("err.rate_limited", secs)

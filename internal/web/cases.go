@@ -1,13 +1,14 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/opsdesk/opsdesk/internal/blob"
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/search"
 )
@@ -443,9 +445,14 @@ func (h *Handler) caseAttachment(w http.ResponseWriter, r *http.Request, p *page
 		h.renderError(w, r, p, http.StatusNotFound, "notfound.attachment")
 		return
 	}
-	f, err := os.Open(cases.BlobPath(h.caseDir, att.SHA256))
-	if errors.Is(err, os.ErrNotExist) {
-		h.log.Warn("web: attachment content missing", "case", c.CaseID, "attachment", att.ID, "sha256", att.SHA256)
+	blobs, err := h.caseBlobs()
+	if err != nil {
+		h.serverError(w, r, p, err)
+		return
+	}
+	f, _, err := blobs.Open(r.Context(), att.SHA256)
+	if errors.Is(err, blob.ErrNotFound) {
+		h.log.Warn("web: attachment content missing", "case", c.CaseID, "attachment", att.ID, "sha256", att.SHA256, "store", blobs.String())
 		h.renderError(w, r, p, http.StatusNotFound, "notfound.attachment")
 		return
 	}
@@ -455,8 +462,12 @@ func (h *Handler) caseAttachment(w http.ResponseWriter, r *http.Request, p *page
 	}
 	defer f.Close()
 	var head [512]byte
-	n, _ := f.Read(head[:])
-	if _, err := f.Seek(0, 0); err != nil {
+	n, err := io.ReadFull(f, head[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		h.serverError(w, r, p, err)
+		return
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		h.serverError(w, r, p, err)
 		return
 	}
@@ -468,6 +479,23 @@ func (h *Handler) caseAttachment(w http.ResponseWriter, r *http.Request, p *page
 	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	hd.Set("Cache-Control", "private, no-store")
 	http.ServeContent(w, r, "", time.Time{}, f)
+}
+
+// caseBlobs is the attachment store: Deps.Blobs, or the configured local
+// or db store (attachments.store). Building either reads nothing.
+func (h *Handler) caseBlobs() (blob.Store, error) {
+	if h.blobs != nil {
+		return h.blobs, nil
+	}
+	spec := h.cfg.AttachmentsStore()
+	if strings.HasPrefix(spec, "s3:") {
+		return nil, errors.New("web: an s3 attachments store must be given in Deps.Blobs")
+	}
+	s, err := blob.Open(context.Background(), spec, blob.Options{W: h.st.W, R: h.st.R, Engine: h.st.Engine})
+	if err != nil {
+		return nil, fmt.Errorf("web: attachments store: %w", err)
+	}
+	return s, nil
 }
 
 // downloadType is text/plain or a raster image type when both the file

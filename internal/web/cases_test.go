@@ -11,8 +11,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -140,7 +138,7 @@ func handCases(t *testing.T) []fake.SupportCase {
 }
 
 // loadCases syncs the hand-written and 60 generated cases from the fake
-// Support API into the env's store and attachment directory, then has AWS
+// Support API into the env's store and attachment store, then has AWS
 // drop the old case (the archive keeps it).
 func loadCases(t *testing.T, e *env) []fake.SupportCase {
 	t.Helper()
@@ -148,7 +146,11 @@ func loadCases(t *testing.T, e *env) []fake.SupportCase {
 	f := fake.NewSupport(t)
 	data := append(handCases(t), fake.SupportGen{Cases: 60, Seed: 1}.Generate()...)
 	f.Load(data)
-	sy := &cases.Syncer{Store: cases.NewStore(e.st), Dir: filepath.Join(e.cfg.DataDir, "attachments"), Overlap: time.Hour, ResolvedRepoll: 5 * 365 * 24 * time.Hour}
+	blobs, err := e.h.caseBlobs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sy := &cases.Syncer{Store: cases.NewStore(e.st), Blobs: blobs, Overlap: time.Hour, ResolvedRepoll: 5 * 365 * 24 * time.Hour}
 	acct := cases.Account{Name: "prod", Languages: []string{"en", "ja", "zh", "ko"}, Client: supportClient(t, f)}
 	if res, err := sy.Sync(ctx, acct, time.Time{}); err != nil || res.CasesNew != len(data) || len(res.Failures) > 0 {
 		t.Fatalf("sync: %+v %v", res, err)
@@ -165,7 +167,17 @@ var segRE = regexp.MustCompile(`<rect class="seg ([a-z0-9-]+)"`)
 func TestCasePages(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st, casesConfig(t.TempDir()))
+		// Attachments in data_dir/attachments (the default) on SQLite,
+		// in the database on PostgreSQL.
+		var opts []func(*Handler)
+		if st.Engine == store.Postgres {
+			opts = append(opts, func(h *Handler) { h.blobs = dbBlobs(t, st) })
+		}
+		e := newEnv(t, st, casesConfig(t.TempDir()), opts...)
+		blobs, err := e.h.caseBlobs()
+		if err != nil {
+			t.Fatal(err)
+		}
 		// The stats page covers the 24 months up to the fake's newest case.
 		e.clock.t = time.Date(2025, 12, 31, 12, 0, 0, 0, time.UTC)
 		e.addUser("alice", auth.RoleAdmin)
@@ -309,9 +321,8 @@ func TestCasePages(t *testing.T) {
 					t.Errorf("%s: %d bytes differ from the attachment", attURLs[i], len(r.body))
 				}
 				sum := sha256.Sum256(tc.content)
-				onDisk, err := os.ReadFile(cases.BlobPath(filepath.Join(e.cfg.DataDir, "attachments"), hex.EncodeToString(sum[:])))
-				if err != nil || !bytes.Equal(onDisk, []byte(r.body)) {
-					t.Errorf("%s: download differs from the stored file (%v)", attURLs[i], err)
+				if stored := readBlob(t, blobs, hex.EncodeToString(sum[:])); !bytes.Equal(stored, []byte(r.body)) {
+					t.Errorf("%s: download differs from the stored file", attURLs[i])
 				}
 				for k, want := range map[string]string{
 					"Content-Type": tc.contentType, "Content-Disposition": tc.disposition, "X-Content-Type-Options": "nosniff",
@@ -341,7 +352,7 @@ func TestCasePages(t *testing.T) {
 			viewer.get("/cases/"+jpCaseID).want(t, http.StatusOK, "not downloaded yet")
 			e.exec(`UPDATE case_attachments SET status = 'stored' WHERE id = ?`, idNum)
 			sum := sha256.Sum256([]byte(logContent))
-			if err := os.Remove(cases.BlobPath(filepath.Join(e.cfg.DataDir, "attachments"), hex.EncodeToString(sum[:]))); err != nil {
+			if err := blobs.Delete(context.Background(), hex.EncodeToString(sum[:])); err != nil {
 				t.Fatal(err)
 			}
 			viewer.get(attURLs[0]).want(t, http.StatusNotFound)

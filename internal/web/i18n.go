@@ -141,10 +141,10 @@ var catalog = map[string][4]string{
 		"사용자 이름 또는 비밀번호가 올바르지 않습니다.",
 	},
 	"login.rate_limited": {
-		"Too many login attempts from your address. Please try again in %d seconds.",
-		"このアドレスからのログイン試行が多すぎます。%d 秒後にもう一度お試しください。",
-		"来自您地址的登录尝试次数过多，请在 %d 秒后重试。",
-		"이 주소에서 로그인 시도가 너무 많습니다. %d초 후에 다시 시도해 주세요.",
+		"Too many login attempts from your address or for this account. Please try again in %d seconds.",
+		"このアドレスから、またはこのアカウントへのログイン試行が多すぎます。%d 秒後にもう一度お試しください。",
+		"来自您地址或针对此账户的登录尝试次数过多，请在 %d 秒后重试。",
+		"이 주소에서 또는 이 계정에 대한 로그인 시도가 너무 많습니다. %d초 후에 다시 시도해 주세요.",
 	},
 
 	// One-shot notices after a redirect.

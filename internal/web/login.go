@@ -8,6 +8,7 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/httpx"
+	"github.com/opsdesk/opsdesk/internal/ratelimit"
 )
 
 type loginData struct {
@@ -28,19 +29,33 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, p *page) {
 	h.render(w, r, p, http.StatusOK, "login", loginData{Next: next})
 }
 
-// loginSubmit is POST /login. Every attempt takes a token from the
-// per-address login limiter before the password is checked, so guessing is
-// bounded by console.login_per_minute however the guesses turn out.
+// loginSubmit is POST /login. Every attempt takes a token from the login
+// limiter for its client address and one for the account it names before
+// the password is checked, so guessing is bounded by
+// console.login_per_minute however the guesses turn out: from one address
+// (an IPv6 client's /64) at any accounts, and at one account from any
+// number of addresses. A login that succeeds gives the account's token
+// back: only failures count against an account, so its owner logging in
+// from several browsers is never held up (someone guessing at it can slow
+// its owner down to that rate, but not lock it).
 func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, p *page) {
 	p.Title = p.T("login.title")
 	d := loginData{Name: redisplay(r.PostFormValue("name")), Next: localPath(r.PostFormValue("next"))}
 	ip := httpx.ClientIP(r, h.cfg.Trusted)
-	if ok, wait := h.loginLimit.Allow(ip); !ok {
-		secs := max(1, int(math.Ceil(wait.Seconds())))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		d.Error = p.T("login.rate_limited", secs)
-		h.render(w, r, p, http.StatusTooManyRequests, "login", d)
-		return
+	account := "user:" + r.PostFormValue("name")
+	for _, key := range []string{"addr:" + ratelimit.AddrKey(ip), account} {
+		ok, wait, err := h.loginLimit.Allow(r.Context(), key)
+		if err != nil {
+			h.serverError(w, r, p, err)
+			return
+		}
+		if !ok {
+			secs := max(1, int(math.Ceil(wait.Seconds())))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			d.Error = p.T("login.rate_limited", secs)
+			h.render(w, r, p, http.StatusTooManyRequests, "login", d)
+			return
+		}
 	}
 	token, u, err := h.auth.Login(r.Context(), r.PostFormValue("name"), r.PostFormValue("password"), h.cfg.Console.SessionTTL.D())
 	if errors.Is(err, auth.ErrBadCredentials) {
@@ -53,6 +68,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, p *page) {
 		h.serverError(w, r, p, err)
 		return
 	}
+	_ = h.loginLimit.Refund(r.Context(), account)
 	h.log.Info("web: login", "user", u.Name, "ip", ip)
 	h.setSessionCookie(w, r, token)
 	http.Redirect(w, r, orHome(d.Next), http.StatusSeeOther)

@@ -21,7 +21,7 @@
 //     ambient authority, so a cross-site post can do nothing a visitor could
 //     not do on the form itself, and a training team may legitimately put
 //     the form on its own course site (as the seed did, on S3) and post it
-//     here. It is protected by the per-IP rate limit and the honeypot.
+//     here. It is protected by the per-address rate limit and the honeypot.
 //   - Every HTML answer sets a Content-Security-Policy of 'self' only
 //     (no inline script or style), X-Frame-Options DENY,
 //     Referrer-Policy same-origin and nosniff.
@@ -48,17 +48,18 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/blob"
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/intake"
 	"github.com/opsdesk/opsdesk/internal/jobs"
+	"github.com/opsdesk/opsdesk/internal/ratelimit"
 	"github.com/opsdesk/opsdesk/internal/store"
 )
 
@@ -88,18 +89,32 @@ type Deps struct {
 	Queue  jobs.Queue
 	// AskLimiter limits POST /ask per client address. Pass the same limiter
 	// the JSON API uses so that both doors share one budget; nil builds one
-	// from cfg.Intake (rate_per_minute, burst).
-	AskLimiter *httpx.Limiter
+	// in memory from cfg.Intake (rate_per_minute, burst).
+	AskLimiter Limiter
+	// LoginLimiter limits login attempts per client address and per
+	// account name, console.login_per_minute each (keys "addr:…" and
+	// "user:…"); nil builds one in memory.
+	LoginLimiter Limiter
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 	// Log receives server errors (nil: discarded).
 	Log *slog.Logger
+	// Blobs holds the case archive's attachment contents (nil: the
+	// configured local or db store, attachments.store).
+	Blobs blob.Store
 
 	// The later capabilities' services; nil leaves their pages out (see
 	// events.go, alerts.go, chat.go for the interfaces).
 	Events EventsService
 	Alerts AlertsService
 	Chat   ChatService
+}
+
+// Limiter is a rate limit per key: ratelimit.Limiter, shared by the
+// replicas on PostgreSQL.
+type Limiter interface {
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
+	Refund(ctx context.Context, key string) error
 }
 
 // Handler serves the form and the console.
@@ -112,14 +127,13 @@ type Handler struct {
 	now    func() time.Time
 	log    *slog.Logger
 
-	// cases reads the Support case archive; caseDir holds its attachment
-	// contents (the data directory's "attachments", where the syncer
-	// stores them).
-	cases   *cases.Store
-	caseDir string
+	// cases reads the Support case archive; blobs holds its attachment
+	// contents (where the syncer stores them; see caseBlobs).
+	cases *cases.Store
+	blobs blob.Store
 
-	askLimit   *httpx.Limiter
-	loginLimit *httpx.Limiter
+	askLimit   Limiter
+	loginLimit Limiter
 	cop        *http.CrossOriginProtection
 	pages      map[string]*template.Template
 	partials   *template.Template
@@ -162,14 +176,17 @@ func New(d Deps) (*Handler, error) {
 		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log,
 		events: d.Events, alerts: d.Alerts, chat: d.Chat,
 		cases:      cases.NewStore(d.St),
-		caseDir:    filepath.Join(d.Cfg.DataDir, "attachments"),
+		blobs:      d.Blobs,
 		askLimit:   d.AskLimiter,
-		loginLimit: httpx.NewLimiter(d.Cfg.Console.LoginPerMinute, d.Cfg.Console.LoginPerMinute, d.Now),
+		loginLimit: d.LoginLimiter,
 		pageSize:   50,
 		baseHTTPS:  strings.HasPrefix(strings.ToLower(d.Cfg.BaseURL), "https://"),
 	}
 	if h.askLimit == nil {
-		h.askLimit = httpx.NewLimiter(d.Cfg.Intake.RatePerMinute, d.Cfg.Intake.Burst, d.Now)
+		h.askLimit = ratelimit.NewMemory(ratelimit.PerMinute(d.Cfg.Intake.RatePerMinute, d.Cfg.Intake.Burst), ratelimit.Options{Now: d.Now})
+	}
+	if h.loginLimit == nil {
+		h.loginLimit = ratelimit.NewMemory(ratelimit.PerMinute(d.Cfg.Console.LoginPerMinute, d.Cfg.Console.LoginPerMinute), ratelimit.Options{Now: d.Now})
 	}
 	h.cop = http.NewCrossOriginProtection()
 	if o := origin(d.Cfg.BaseURL); o != "" {

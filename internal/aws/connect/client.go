@@ -6,7 +6,8 @@
 // Every API request, retries included, first takes a token from a token
 // bucket (Config.RatePerSecond, default 2 per second: Connect's documented
 // API rate), so a burst of alerts queues up in opsdesk instead of being
-// throttled by Connect. Errors keep the SDK's typed errors (errors.As with
+// throttled by Connect. The bucket is in this process unless
+// WithRateLimiter gives one shared by the replicas (through the database). Errors keep the SDK's typed errors (errors.As with
 // service/connect/types) and IsRetryable tells a job whether trying again
 // later can help.
 //
@@ -107,6 +108,7 @@ type options struct {
 	now        func() time.Time
 	sleep      func(context.Context, time.Duration) error
 	backoff    func(attempt int) time.Duration
+	limiter    func(ratePerSecond float64, burst int) RateLimiter
 }
 
 // WithCredentials replaces the default credential chain.
@@ -125,6 +127,14 @@ func WithClock(now func() time.Time, sleep func(context.Context, time.Duration) 
 	return func(o *options) { o.now, o.sleep = now, sleep }
 }
 
+// WithRateLimiter replaces the client's token bucket: New calls newLimiter
+// with the configured rate and burst (defaults filled in) and every API
+// request waits on what it returns. opsdesk passes a limiter kept in
+// PostgreSQL, so that all replicas together keep to Connect's rate.
+func WithRateLimiter(newLimiter func(ratePerSecond float64, burst int) RateLimiter) Option {
+	return func(o *options) { o.limiter = newLimiter }
+}
+
 // WithRetryBackoff replaces the SDK's jittered backoff between attempts
 // (tests: no wait).
 func WithRetryBackoff(f func(attempt int) time.Duration) Option {
@@ -135,7 +145,7 @@ func WithRetryBackoff(f func(attempt int) time.Duration) Option {
 type Client struct {
 	api     *sdk.Client
 	cfg     Config
-	limiter *Limiter
+	limiter RateLimiter
 }
 
 var (
@@ -227,7 +237,12 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 			a.RoleSessionName = "opsdesk-connect"
 		}))
 	}
-	limiter := NewLimiter(cfg.RatePerSecond, cfg.Burst, o.now, o.sleep)
+	var limiter RateLimiter
+	if o.limiter != nil {
+		limiter = o.limiter(cfg.RatePerSecond, cfg.Burst)
+	} else {
+		limiter = NewLimiter(cfg.RatePerSecond, cfg.Burst, o.now, o.sleep)
+	}
 	api := sdk.NewFromConfig(awsCfg, func(so *sdk.Options) {
 		if cfg.Endpoint != "" {
 			so.BaseEndpoint = aws.String(cfg.Endpoint)
@@ -239,7 +254,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 			}
 		})
 		so.RetryMaxAttempts = cfg.MaxAttempts
-		so.APIOptions = append(so.APIOptions, limiter.addToStack)
+		so.APIOptions = append(so.APIOptions, addLimiter(limiter))
 	})
 	return &Client{api: api, cfg: cfg, limiter: limiter}, nil
 }

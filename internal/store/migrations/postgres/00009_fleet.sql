@@ -1,0 +1,25 @@
+-- +goose Up
+-- Replicas of one installation and how they hand work to each other.
+-- Times are Unix milliseconds (UTC). Additive: a replica of the previous
+-- release keeps working beside it.
+
+-- Every running opsdesk process, heartbeating every second. A replica not
+-- seen for a few seconds is declared dead by the others, which release
+-- what it held (its running jobs, its claimed escalation steps) at once
+-- instead of waiting for leases to run out.
+CREATE TABLE replicas (
+    id         TEXT PRIMARY KEY,
+    host       TEXT NOT NULL DEFAULT '',
+    pid        BIGINT NOT NULL DEFAULT 0,
+    version    TEXT NOT NULL DEFAULT '',
+    addr       TEXT NOT NULL DEFAULT '',
+    started_at BIGINT NOT NULL,
+    seen_at    BIGINT NOT NULL
+);
+
+-- Which replica holds an escalation's claim.
+ALTER TABLE alert_escalations ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+
+-- +goose Down
+ALTER TABLE alert_escalations DROP COLUMN claimed_by;
+DROP TABLE replicas;
