@@ -113,6 +113,13 @@ type server struct {
 // ready and creates an integration token.
 func startServer(b *testing.B, engine, yaml string, cn *fake.Connect) *server {
 	b.Helper()
+	return startServerOn(b, storetest.DatabaseURL(b, engine), yaml, cn)
+}
+
+// startServerOn is startServer on a given database (several replicas on
+// one).
+func startServerOn(b *testing.B, db, yaml string, cn *fake.Connect) *server {
+	b.Helper()
 	bin := os.Getenv("OPSDESK_BIN")
 	if bin == "" {
 		b.Fatal("OPSDESK_BIN must name an opsdesk binary (bench/alerts/run.sh builds one)")
@@ -124,7 +131,6 @@ func startServer(b *testing.B, engine, yaml string, cn *fake.Connect) *server {
 	addr := ln.Addr().String()
 	ln.Close()
 	dir := b.TempDir()
-	db := storetest.DatabaseURL(b, engine)
 	cfgFile := filepath.Join(dir, "opsdesk.yaml")
 	full := "database: " + db + "\ndata_dir: " + dir + "\nlog_level: warn\nintake: {rate_per_minute: 0}\n" + yaml
 	if err := os.WriteFile(cfgFile, []byte(full), 0o600); err != nil {
@@ -151,6 +157,9 @@ func startServer(b *testing.B, engine, yaml string, cn *fake.Connect) *server {
 		if b.Failed() {
 			b.Logf("opsdesk output:\n%s", out.String())
 		}
+		if dir := os.Getenv("BENCH_LOGS"); dir != "" {
+			_ = os.WriteFile(filepath.Join(dir, "opsdesk-"+strings.ReplaceAll(addr, ":", "-")+".log"), out.Bytes(), 0o644)
+		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -171,7 +180,7 @@ func startServer(b *testing.B, engine, yaml string, cn *fake.Connect) *server {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	tok, err := auth.New(st, time.Now).CreateToken(context.Background(), "bench")
+	tok, err := auth.New(st, time.Now).CreateToken(context.Background(), "bench-"+strings.ReplaceAll(addr, ":", "-"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -460,4 +469,159 @@ func BenchmarkThousandAtOnce(b *testing.B) {
 				ms(percentile(all, 0.99)), ms(all[len(all)-1]), over, report, cpu/total.Seconds(), load0, loadavg())
 		})
 	}
+}
+
+// BenchmarkThousandAtOnceFleet is BenchmarkThousandAtOnce on PostgreSQL
+// with BENCH_REPLICAS (default 3) opsdesk processes on one database, the
+// alerts posted to all of them at once (a third each, as a load balancer
+// would spread them). Lateness is read from every replica's /metrics
+// (opsdesk_escalation_step_lateness_seconds and its _max_seconds gauge),
+// and from the fake Connect's side: when each alert's first call arrived.
+func BenchmarkThousandAtOnceFleet(b *testing.B) {
+	nAlerts := envInt("BENCH_ALERTS", 1000)
+	nReplicas := envInt("BENCH_REPLICAS", 3)
+	poll := envDuration("BENCH_POLL", 5*time.Second)
+	cn := fake.NewConnect(b)
+	cn.SetMaxConcurrent(0)
+	cn.SetDefault(fake.NoAnswer().Ring(12 * time.Second))
+	firstAt := map[string]time.Time{}
+	var mu sync.Mutex
+	cn.OnCall(func(c fake.ConnectCall) {
+		mu.Lock()
+		if _, ok := firstAt[c.Attributes["host"]]; !ok {
+			firstAt[c.Attributes["host"]] = time.Now()
+		}
+		mu.Unlock()
+	})
+	db := storetest.DatabaseURL(b, store.Postgres)
+	yaml := connectYAML(cn, 10000, 10000, poll.String(), 0)
+	servers := make([]*server, nReplicas)
+	var wg sync.WaitGroup
+	for i := range servers {
+		wg.Add(1)
+		go func() { defer wg.Done(); servers[i] = startServerOn(b, db, yaml, cn) }()
+	}
+	wg.Wait()
+	for _, s := range servers {
+		if s == nil {
+			b.Fatal("a replica did not start")
+		}
+	}
+	bodies := make([]bytes.Buffer, nReplicas)
+	for i := range nAlerts {
+		w := &bodies[i%nReplicas]
+		if w.Len() == 0 {
+			w.WriteString(`[`)
+		} else {
+			w.WriteByte(',')
+		}
+		fmt.Fprintf(w, `{"system":"XYZ","dedup_key":"storm-%d","summary":"host %d down","host":"h%d"}`, i, i, i)
+	}
+	load0 := loadavg()
+	begin := time.Now()
+	answered := make([]time.Time, nReplicas)
+	for i, s := range servers {
+		bodies[i].WriteString(`]`)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			at, err := post(&http.Client{Timeout: time.Minute}, s, bodies[i].Bytes())
+			if err != nil {
+				b.Error(err)
+			}
+			answered[i] = at
+		}()
+	}
+	wg.Wait()
+	accepted := time.Since(begin)
+	cn.WaitForCalls(b, nAlerts, 2*time.Minute)
+	firstCalls := time.Since(begin)
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		var open int
+		_ = servers[0].st.R.QueryRow(`SELECT count(*) FROM alerts WHERE status = 'open'`).Scan(&open)
+		if open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d alerts still open", open)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	total := time.Since(begin)
+	// Every first call against the 202 of the request that carried its
+	// alert (its due time is the commit just before).
+	var first []time.Duration
+	mu.Lock()
+	for i := range nAlerts {
+		at, ok := firstAt[fmt.Sprintf("h%d", i)]
+		if !ok {
+			b.Fatalf("alert h%d was never called", i)
+		}
+		first = append(first, at.Sub(answered[i%nReplicas]))
+	}
+	mu.Unlock()
+	sort.Slice(first, func(i, j int) bool { return first[i] < first[j] })
+	var steps, within, perReplica []float64
+	var maxLate float64
+	for _, s := range servers {
+		m := scrapeLateness(b, s)
+		steps = append(steps, m.count)
+		within = append(within, m.within1s)
+		perReplica = append(perReplica, m.count)
+		maxLate = max(maxLate, m.max)
+		b.Logf("replica %s: %.0f steps, %.0f later than 1 s; latest:%s", s.url, m.count, m.count-m.within1s, m.detail)
+	}
+	var nSteps, nWithin float64
+	for i := range steps {
+		nSteps += steps[i]
+		nWithin += within[i]
+	}
+	b.ReportMetric(nSteps, "steps")
+	b.ReportMetric(nSteps-nWithin, "steps-late-over-1s")
+	b.ReportMetric(maxLate*1000, "late-max-ms")
+	b.ReportMetric(ms(percentile(first, 0.99)), "first-call-p99-ms")
+	b.ReportMetric(ms(first[len(first)-1]), "first-call-max-ms")
+	b.Logf("%d at once, %d replicas (poll %s): accepted in %.0f ms, every first call placed after %.0f ms, all gave up after %.1f s; %d calls; %.0f steps (per replica %v), %.0f later than 1 s, max %.0f ms; first call after the 202: p50 %.0f ms, p99 %.0f ms, max %.0f ms; load %s → %s",
+		nAlerts, nReplicas, poll, ms(accepted), ms(firstCalls), total.Seconds(), len(cn.Calls()), nSteps, perReplica, nSteps-nWithin, maxLate*1000,
+		ms(percentile(first, 0.5)), ms(percentile(first, 0.99)), ms(first[len(first)-1]), load0, loadavg())
+}
+
+type lateness struct {
+	count, within1s, max float64
+	detail               string // the latest step of each kind
+}
+
+// scrapeLateness reads a replica's escalation step lateness from /metrics:
+// the steps it ran, those within 1 s of their due time, and the latest.
+func scrapeLateness(b *testing.B, s *server) lateness {
+	b.Helper()
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var l lateness
+	for _, line := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(f[0], "opsdesk_escalation_step_lateness_seconds_count{"):
+			l.count += v
+		case strings.HasPrefix(f[0], "opsdesk_escalation_step_lateness_seconds_bucket{") && strings.Contains(f[0], `le="1"`):
+			l.within1s += v
+		case strings.HasPrefix(f[0], "opsdesk_escalation_step_lateness_max_seconds{"):
+			l.max = max(l.max, v)
+			l.detail += fmt.Sprintf(" %s=%.0fms", strings.TrimSuffix(strings.TrimPrefix(f[0], `opsdesk_escalation_step_lateness_max_seconds{step="`), `"}`), v*1000)
+		case strings.HasPrefix(f[0], "opsdesk_escalation_step_lateness_seconds_count{"):
+		}
+	}
+	return l
 }

@@ -88,6 +88,15 @@ func (s *syncBuffer) String() string {
 // is ready.
 func startProc(t *testing.T, cfgFile, addr string, env ...string) *proc {
 	t.Helper()
+	p := spawnProc(t, cfgFile, addr, env...)
+	p.waitReady(t, 30*time.Second)
+	return p
+}
+
+// spawnProc runs "opsdesk serve" with the config file without waiting for
+// it (several replicas started at once); waitReady waits.
+func spawnProc(t *testing.T, cfgFile, addr string, env ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(binary(t), "serve", "--config", cfgFile, "--addr", addr)
 	cmd.Env = append(os.Environ(), env...)
 	p := &proc{cmd: cmd, addr: addr, output: &syncBuffer{}, exited: make(chan struct{})}
@@ -103,13 +112,20 @@ func startProc(t *testing.T, cfgFile, addr string, env ...string) *proc {
 			t.Logf("opsdesk output:\n%s", p.output.String())
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	return p
+}
+
+// waitReady waits until the process answers /readyz with 200, failing the
+// test if it exits first or is not ready within timeout.
+func (p *proc) waitReady(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := http.Get("http://" + p.addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return p
+				return
 			}
 		}
 		select {
@@ -118,7 +134,7 @@ func startProc(t *testing.T, cfgFile, addr string, env ...string) *proc {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("opsdesk not ready after 30s:\n%s", p.output.String())
+			t.Fatalf("opsdesk not ready after %s:\n%s", timeout, p.output.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -38,6 +38,7 @@ package alerts
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -304,10 +305,16 @@ type Service struct {
 	queue jobs.Queue
 	o     Options
 
-	batch  batcher
-	locks  alertLocks
-	run    runner
-	loop   engineLoop
+	batch batcher
+	locks alertLocks
+	run   runner
+	loop  engineLoop
+	// dueGen counts the events that may have made an escalation due now
+	// (see runOnce).
+	dueGen atomic.Int64
+	// dueNow holds the alerts whose step left them due at once, until the
+	// step's transaction is over.
+	dueNow sync.Map
 	onStep atomic.Pointer[func(state string, late time.Duration)]
 	stmts  stmtCache
 	group  txGroup

@@ -86,6 +86,7 @@ func (s *Service) RunDue(ctx context.Context, wait bool) error {
 // kick makes sure escalations that just became due are looked at soon:
 // by the pass running in this process, or by a new job.
 func (s *Service) kick(ctx context.Context) {
+	s.dueGen.Add(1)
 	r := &s.run
 	r.mu.Lock()
 	running := r.running
@@ -105,13 +106,19 @@ func (s *Service) runOnce(ctx context.Context, deadline time.Time) error {
 	par := s.o.Parallel
 	// A pipeline: up to par escalations in flight; as they finish, more
 	// are claimed (in batches, to keep the claims few), until none is due.
-	finished := make(chan struct{}, par)
+	// Once a claim finds fewer due rows than it asked for, the runner
+	// claims again only when something may have fallen due since: a step
+	// moved an escalation on to a step due at once, or work was kicked in
+	// (dueGen) — or when nothing is in flight any more (the last look).
+	finished := make(chan struct{}, 2*par)
 	inflight := 0
 	defer func() {
 		for ; inflight > 0; inflight-- {
 			<-finished
 		}
 	}()
+	drained := false
+	var drainedAt int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -120,15 +127,30 @@ func (s *Service) runOnce(ctx context.Context, deadline time.Time) error {
 			// Hand over to a new job rather than run past the job's timeout.
 			return s.wakeAt(ctx, s.now())
 		}
+		if drained && s.dueGen.Load() != drainedAt {
+			drained = false
+		}
 		free := par - inflight
-		if inflight > 0 && free < max(1, par/4) {
+		if inflight > 0 && (drained || free < max(1, par/4)) {
 			<-finished
 			inflight--
 			continue
 		}
-		rows, err := s.claim(ctx, free)
+		gen := s.dueGen.Load()
+		// A unit of the runner's parallelism is a placement, or a batch of
+		// up to callBatch call or poll steps.
+		rows, err := s.claim(ctx, free*callBatch, free*callBatch)
 		if err != nil {
 			return err
+		}
+		calls := 0
+		for _, e := range rows {
+			if e.State == stateCall {
+				calls++
+			}
+		}
+		if len(rows)-calls < free*callBatch && calls < free*callBatch {
+			drained, drainedAt = true, gen
 		}
 		if len(rows) == 0 {
 			if inflight == 0 {
@@ -138,13 +160,40 @@ func (s *Service) runOnce(ctx context.Context, deadline time.Time) error {
 			inflight--
 			continue
 		}
+		// Call and poll steps claimed together run together, callBatch at
+		// a time (advanceCalls, advancePolls); placements one by one.
+		batches := map[string][]*Escalation{}
+		flush := func(state string) {
+			b := batches[state]
+			if len(b) == 0 {
+				return
+			}
+			inflight++
+			go func() {
+				defer func() { finished <- struct{}{} }()
+				if state == stateCall {
+					s.advanceCalls(ctx, b)
+				} else {
+					s.advancePolls(ctx, b)
+				}
+			}()
+			batches[state] = nil
+		}
 		for _, e := range rows {
+			if e.State == stateCall || e.State == statePoll {
+				if batches[e.State] = append(batches[e.State], e); len(batches[e.State]) == callBatch {
+					flush(e.State)
+				}
+				continue
+			}
 			inflight++
 			go func() {
 				defer func() { finished <- struct{}{} }()
 				s.advance(ctx, e)
 			}()
 		}
+		flush(stateCall)
+		flush(statePoll)
 	}
 	return s.scheduleNext(ctx)
 }
@@ -160,7 +209,13 @@ func (s *Service) countActive(ctx context.Context, q querier) (int, error) {
 
 // claim takes the due escalations for this runner: every due poll and
 // placement, and as many due calls as there are free lines.
-func (s *Service) claim(ctx context.Context, limit int) ([]*Escalation, error) {
+// callBatch is the most call steps one goroutine runs together
+// (advanceCalls).
+const callBatch = 64
+
+// claim takes due escalations for this runner: up to others polls and
+// placements, and up to calls call steps, as many as there are free lines.
+func (s *Service) claim(ctx context.Context, others, calls int) ([]*Escalation, error) {
 	now := s.now()
 	ms, until := store.Millis(now), store.Millis(now.Add(s.o.Lease))
 	var out []*Escalation
@@ -175,10 +230,10 @@ func (s *Service) claim(ctx context.Context, limit int) ([]*Escalation, error) {
 				return fmt.Errorf("alerts: claim lock: %w", err)
 			}
 		}
-		take := func(state string, n int) error {
+		take := func(states string, n int) error {
 			rows, err := s.rowsQ(ctx, tx, `UPDATE alert_escalations SET claimed_until = ?, claimed_by = ? WHERE alert_id IN
-				(SELECT alert_id FROM alert_escalations WHERE state = ? AND next_at <= ? AND claimed_until <= ? ORDER BY next_at LIMIT ?`+lock+`)
-				RETURNING `+escCols, until, s.o.ReplicaID, state, ms, ms, n)
+				(SELECT alert_id FROM alert_escalations WHERE state IN (`+states+`) AND next_at <= ? AND claimed_until <= ? ORDER BY next_at LIMIT ?`+lock+`)
+				RETURNING `+escCols, until, s.o.ReplicaID, ms, ms, n)
 			if err != nil {
 				return fmt.Errorf("alerts: claim escalations: %w", err)
 			}
@@ -192,12 +247,14 @@ func (s *Service) claim(ctx context.Context, limit int) ([]*Escalation, error) {
 			}
 			return rows.Err()
 		}
-		for _, st := range []string{statePoll, statePlace} {
-			if err := take(st, limit-len(out)); err != nil {
+		// Polls and placements first (calls already claimed), in one
+		// statement.
+		if others > 0 {
+			if err := take(`'`+statePoll+`', '`+statePlace+`'`, others); err != nil {
 				return err
 			}
 		}
-		if len(out) >= limit {
+		if calls <= 0 {
 			return nil
 		}
 		// A claimed call takes a line until it ends: the lines in use are
@@ -210,7 +267,7 @@ func (s *Service) claim(ctx context.Context, limit int) ([]*Escalation, error) {
 			return fmt.Errorf("alerts: count lines in use: %w", err)
 		}
 		if free := s.o.MaxConcurrentCalls - lines; free > 0 {
-			return take(stateCall, min(free, limit-len(out)))
+			return take(`'`+stateCall+`'`, min(free, calls))
 		}
 		return nil
 	})
@@ -293,9 +350,24 @@ func (s *Service) wakeAt(ctx context.Context, t time.Time) error {
 func (s *Service) advance(ctx context.Context, e *Escalation) {
 	ctx, cancel := context.WithTimeout(ctx, s.o.Lease-s.o.Lease/6)
 	defer cancel()
+	s.observe(e)
+	s.advanceFrom(ctx, e)
+}
+
+// observe tells OnStep that a claimed escalation's step starts.
+func (s *Service) observe(e *Escalation) { s.observeAs(e.State, e.NextAt) }
+
+// observeAs tells OnStep that a step of state due at due starts now (for
+// a call: the call is being placed).
+func (s *Service) observeAs(state string, due time.Time) {
 	if f := s.onStep.Load(); f != nil {
-		(*f)(e.State, s.now().Sub(e.NextAt))
+		(*f)(state, s.now().Sub(due))
 	}
+}
+
+// advanceFrom runs e's steps one after the other while they follow at
+// once (a call claimed is placed at once).
+func (s *Service) advanceFrom(ctx context.Context, e *Escalation) {
 	cur := e
 	for cur != nil {
 		var next *Escalation
@@ -309,6 +381,9 @@ func (s *Service) advance(ctx context.Context, e *Escalation) {
 			next, err = s.stepPoll(ctx, cur)
 		default:
 			err = fmt.Errorf("unknown state %q", cur.State)
+		}
+		if _, due := s.dueNow.LoadAndDelete(cur.AlertID); due {
+			s.dueGen.Add(1)
 		}
 		if err != nil {
 			s.o.Log.Error("alerts: escalation step failed; retrying", "alert", cur.AlertID, "state", cur.State, "error", err)
@@ -382,6 +457,11 @@ func (s *Service) transition(ctx context.Context, tx *sql.Tx, cur *Escalation, s
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("alerts: escalation of %d moved on meanwhile", cur.AlertID)
+	}
+	if !keep && !next.After(now) {
+		// Due at once and left for the runner to claim: advance tells the
+		// runner once the step's transaction is over (see runOnce).
+		s.dueNow.Store(cur.AlertID, true)
 	}
 	return nil
 }
@@ -493,8 +573,8 @@ func (s *Service) stepCall(ctx context.Context, e *Escalation) (*Escalation, err
 
 // skipReason says why a contact is not called now ("" if they are).
 func (s *Service) skipReason(ctx context.Context, q querier, c Contact, now time.Time) (string, error) {
-	if h, err := hours.Parse(c.Hours); err == nil && !h.Contains(now, s.o.Location) {
-		return fmt.Sprintf("outside their hours (%s, %s)", c.Hours, s.o.Location), nil
+	if why := s.outsideHours(c, now); why != "" {
+		return why, nil
 	}
 	if s.o.PerNumberPerHour > 0 {
 		var n int
@@ -507,6 +587,15 @@ func (s *Service) skipReason(ctx context.Context, q querier, c Contact, now time
 		}
 	}
 	return "", nil
+}
+
+// outsideHours says why a contact is not called now because of their hours
+// ("" if they may be called).
+func (s *Service) outsideHours(c Contact, now time.Time) string {
+	if h, err := hours.Parse(c.Hours); err == nil && !h.Contains(now, s.o.Location) {
+		return fmt.Sprintf("outside their hours (%s, %s)", c.Hours, s.o.Location)
+	}
+	return ""
 }
 
 // ClientToken is the Connect ClientToken of the call to phone at position
@@ -580,9 +669,16 @@ func (s *Service) stepPlace(ctx context.Context, e *Escalation) (*Escalation, er
 		// with the same ClientToken.
 		return nil, fmt.Errorf("alerts: placing call %d interrupted: %w", call.ID, callErr)
 	}
+	return nil, s.recordPlacement(wctx, e, &a, &call, contactID, callErr)
+}
+
+// recordPlacement writes what StartOutboundVoiceContact answered for the
+// call of e: ringing (poll it next), an error that may pass (place again
+// after a backoff), or a failure (the next person).
+func (s *Service) recordPlacement(wctx context.Context, e *Escalation, a *Alert, call *Call, contactID string, callErr error) error {
 	now := s.now()
 	var notifyIDs []int64
-	err = s.groupTx(wctx, func(tx *sql.Tx) error {
+	err := s.groupTx(wctx, func(tx *sql.Tx) error {
 		notifyIDs = nil
 		cur, ok, err := s.lockedStep(wctx, tx, e)
 		if err != nil || !ok {
@@ -595,7 +691,7 @@ func (s *Service) stepPlace(ctx context.Context, e *Escalation) (*Escalation, er
 				contactID, ms, ms, call.ID); err != nil {
 				return fmt.Errorf("alerts: record call %d: %w", call.ID, err)
 			}
-			if err := s.logEntry(wctx, tx, a.ID, now, KindCall, call.Callee, fmt.Sprintf("round %d, #%d on the list: %s", call.Round, call.Position+1, maskPhone(call.Phone)), call.ID); err != nil {
+			if err := s.logEntry(wctx, tx, a.ID, now, KindCall, call.Callee, callDetail(call), call.ID); err != nil {
 				return err
 			}
 			return s.transition(wctx, tx, cur, statePoll, cur.Round, cur.Position, cur.CallID, 0, now.Add(s.o.PollInterval), false, now)
@@ -613,12 +709,17 @@ func (s *Service) stepPlace(ctx context.Context, e *Escalation) (*Escalation, er
 			if err := s.logEntry(wctx, tx, a.ID, now, KindCallEnded, call.Callee, OutcomeFailed+": "+clip(callErr.Error(), 500), call.ID); err != nil {
 				return err
 			}
-			notifyIDs, err = s.nextCallee(wctx, tx, cur, &a, now, 0)
+			notifyIDs, err = s.nextCallee(wctx, tx, cur, a, now, 0)
 			return err
 		}
 	})
 	s.enqueueNotify(wctx, notifyIDs)
-	return nil, err
+	return err
+}
+
+// callDetail is the timeline's line for a call placed.
+func callDetail(call *Call) string {
+	return fmt.Sprintf("round %d, #%d on the list: %s", call.Round, call.Position+1, maskPhone(call.Phone))
 }
 
 // intendCall marks the escalation as placing its call until the step's
@@ -692,6 +793,16 @@ func (s *Service) stepPoll(ctx context.Context, e *Escalation) (*Escalation, err
 	if err != nil {
 		return nil, fmt.Errorf("alerts: call %d: %w", e.CallID, err)
 	}
+	st, pollErr := s.callStatus(ctx, call)
+	if pollErr != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("alerts: polling call %d interrupted: %w", call.ID, pollErr) // runs again later
+	}
+	return nil, s.recordPoll(ctx, e, call, st, pollErr)
+}
+
+// callStatus asks Connect how a call is going; a call still going past
+// max_call_duration is hung up here.
+func (s *Service) callStatus(ctx context.Context, call *Call) (connect.Status, error) {
 	var st connect.Status
 	var pollErr error
 	switch {
@@ -703,7 +814,7 @@ func (s *Service) stepPoll(ctx context.Context, e *Escalation) (*Escalation, err
 		st, pollErr = s.o.Caller.CallStatus(ctx, call.ContactID)
 	}
 	if pollErr != nil && ctx.Err() != nil {
-		return nil, fmt.Errorf("alerts: polling call %d interrupted: %w", call.ID, pollErr) // runs again later
+		return st, pollErr
 	}
 	now := s.now()
 	if pollErr == nil && st.State != connect.StateEnded && now.Sub(call.RequestedAt) >= s.o.MaxCallDuration {
@@ -718,10 +829,18 @@ func (s *Service) stepPoll(ctx context.Context, e *Escalation) (*Escalation, err
 			st.State, st.EndedAt = connect.StateEnded, now
 		}
 	}
+	return st, pollErr
+}
+
+// recordPoll writes what a poll of e's call found and acts on it: polled
+// again later while the call goes on; once it ended, key 1 acknowledges,
+// key 2 silences the system, anything else moves to the next person.
+func (s *Service) recordPoll(ctx context.Context, e *Escalation, call *Call, st connect.Status, pollErr error) error {
+	now := s.now()
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var notifyIDs []int64
-	err = s.groupTx(wctx, func(tx *sql.Tx) error {
+	err := s.groupTx(wctx, func(tx *sql.Tx) error {
 		notifyIDs = nil
 		cur, a, ok, err := s.lockStep(wctx, tx, e)
 		if err != nil || !ok {
@@ -812,7 +931,7 @@ func (s *Service) stepPoll(ctx context.Context, e *Escalation) (*Escalation, err
 		return err
 	})
 	s.enqueueNotify(wctx, notifyIDs)
-	return nil, err
+	return err
 }
 
 // classify reads what a call that ended means for the escalation.

@@ -151,26 +151,21 @@ func (s *Service) SaveSystem(ctx context.Context, sys System, by, origin string,
 
 func (s *Service) saveSystemTx(ctx context.Context, tx *sql.Tx, sys *System, by, origin string) error {
 	now := store.Millis(s.now())
+	// One statement creates or replaces the row, so replicas seeding the
+	// same system at once (started together) both succeed: the second
+	// waits for the first's row and replaces it with the same values.
 	var id int64
-	err := s.rowQ(ctx, tx, `SELECT id FROM alert_systems WHERE name = ?`, sys.Name).Scan(&id)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		err = s.rowQ(ctx, tx, `INSERT INTO alert_systems (name, rounds, wait_ms, quiet_ms, notify, origin, created_at, updated_at, updated_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			sys.Name, sys.Rounds, sys.Wait.Milliseconds(), sys.Quiet.Milliseconds(), strings.Join(sys.Notify, ","), origin, now, now, by).Scan(&id)
-		if err != nil {
-			return fmt.Errorf("alerts: create system %q: %w", sys.Name, err)
-		}
-	case err != nil:
+	err := s.rowQ(ctx, tx, `INSERT INTO alert_systems (name, rounds, wait_ms, quiet_ms, notify, origin, created_at, updated_at, updated_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET rounds = excluded.rounds, wait_ms = excluded.wait_ms, quiet_ms = excluded.quiet_ms,
+			notify = excluded.notify, origin = excluded.origin, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+		RETURNING id`,
+		sys.Name, sys.Rounds, sys.Wait.Milliseconds(), sys.Quiet.Milliseconds(), strings.Join(sys.Notify, ","), origin, now, now, by).Scan(&id)
+	if err != nil {
 		return fmt.Errorf("alerts: save system %q: %w", sys.Name, err)
-	default:
-		if _, err := s.execQ(ctx, tx, `UPDATE alert_systems SET rounds = ?, wait_ms = ?, quiet_ms = ?, notify = ?, origin = ?, updated_at = ?, updated_by = ? WHERE id = ?`,
-			sys.Rounds, sys.Wait.Milliseconds(), sys.Quiet.Milliseconds(), strings.Join(sys.Notify, ","), origin, now, by, id); err != nil {
-			return fmt.Errorf("alerts: save system %q: %w", sys.Name, err)
-		}
-		if _, err := s.execQ(ctx, tx, `DELETE FROM alert_contacts WHERE system_id = ?`, id); err != nil {
-			return fmt.Errorf("alerts: save system %q: %w", sys.Name, err)
-		}
+	}
+	if _, err := s.execQ(ctx, tx, `DELETE FROM alert_contacts WHERE system_id = ?`, id); err != nil {
+		return fmt.Errorf("alerts: save system %q: %w", sys.Name, err)
 	}
 	if len(sys.Contacts) == 0 {
 		return nil
@@ -208,6 +203,13 @@ func (s *Service) SeedSystems(ctx context.Context, systems []config.AlertSystem,
 	defer s.forgetPolicies()
 	err = s.st.Tx(ctx, func(tx *sql.Tx) error {
 		kept = kept[:0]
+		if s.st.Engine == store.Postgres {
+			// Replicas started together seed one after the other: each
+			// sees what the one before wrote (origins, systems gone).
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, advisoryClass, -2); err != nil {
+				return fmt.Errorf("alerts: seed lock: %w", err)
+			}
+		}
 		names := map[string]bool{}
 		for _, cs := range systems {
 			names[cs.Name] = true

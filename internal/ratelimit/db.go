@@ -55,13 +55,25 @@ ON CONFLICT (key) DO UPDATE SET
 	granted = least(excluded.granted, greatest(0, ($3 * $2 - greatest(r.tat - excluded.seen, 0)) / $2))
 RETURNING key, tat, seen, granted`
 
-// reserveSQL takes the next event for key $4 whether or not it is due
-// yet, and returns how many microseconds until it is (≤ 0: now).
+// reserveSQL takes the next $5 events for key $4 whether or not they are
+// due yet, and returns how many microseconds until the last of them is
+// (≤ 0: now); each one before it is due an interval earlier.
 const reserveSQL = `WITH c AS (SELECT ` + nowUS + ` AS now)
 INSERT INTO rate_limits AS r (key, tat, seen, granted)
-SELECT $4::text, c.now + $2::bigint, c.now, 1 FROM c
-ON CONFLICT (key) DO UPDATE SET tat = greatest(r.tat, excluded.seen) + $2, seen = excluded.seen, granted = 1
+SELECT $4::text, c.now + $2::bigint * $5::bigint, c.now, $5::int FROM c
+ON CONFLICT (key) DO UPDATE SET tat = greatest(r.tat, excluded.seen) + $2 * $5::bigint, seen = excluded.seen, granted = $5::int
 RETURNING tat - seen - $3::bigint * $2`
+
+// Leases: at a fast rate (Connect's quota raised far above its default) a
+// statement per event would cost more than the events. Wait then reserves
+// the events due in the next leaseSpan together and hands them out in
+// this process; one not taken within leaseTTL of its due time is dropped
+// (the fleet's limit is never exceeded, only left unused for a moment).
+const (
+	leaseSpan = 10 * time.Millisecond
+	leaseMax  = 256
+	leaseTTL  = 100 * time.Millisecond
+)
 
 // giveBackSQL returns an event that did not happen (a waiter gave up, a
 // login succeeded).
@@ -94,6 +106,11 @@ type DB struct {
 	denied    map[string]time.Time // key → refused until (local clock)
 	lastClean time.Time
 	lastWarn  time.Time
+
+	leaseMu   sync.Mutex
+	leases    map[string][]time.Time   // key → due times (local clock) of events reserved and not yet taken
+	reserving map[string]chan struct{} // key → closed when the reservation under way is in
+	waiting   map[string]int           // key → callers waiting for a reservation
 }
 
 // group is the requests for one key that go to the database together.
@@ -325,9 +342,43 @@ func (d *DB) allowOne(ctx context.Context, key string, start time.Time) (bool, t
 	return false, res[0].retry, nil
 }
 
+// leaseSize is how many events one reservation takes: those due within
+// leaseSpan at the limit's rate, or as many as callers are waiting, at
+// least one, at most the burst (and leaseMax).
+func (d *DB) leaseSize(waiting int) int64 {
+	n := max(int64(leaseSpan/d.lim.Interval), int64(waiting))
+	return max(1, min(n, int64(d.lim.burst()), leaseMax))
+}
+
+// takeLease hands out the earliest event this process reserved for key
+// and has not used; ok is false when there is none (left). When there is
+// none and no reservation is under way, the caller must make one (reserve
+// is true); otherwise wait is closed once the one under way is in. Call
+// with leaseMu held.
+func (d *DB) takeLease(key string, now time.Time) (at time.Time, ok, reserve bool, wait chan struct{}) {
+	l := d.leases[key]
+	for len(l) > 0 && now.Sub(l[0]) > leaseTTL {
+		l = l[1:]
+	}
+	if len(l) > 0 {
+		d.leases[key] = l[1:]
+		return l[0], true, false, nil
+	}
+	delete(d.leases, key)
+	if ch := d.reserving[key]; ch != nil {
+		return time.Time{}, false, false, ch
+	}
+	ch := make(chan struct{})
+	d.reserving[key] = ch
+	return time.Time{}, false, true, ch
+}
+
 // Wait reserves the next event for key in the database and sleeps until it
-// is due (rounded up to the millisecond). Waits are not batched: they are
-// for slow rates (Connect's few requests a second).
+// is due (rounded up to the millisecond). One caller at a time reserves
+// for this process, and takes as many events as callers are waiting (or
+// as are due in the next few milliseconds at the limit's rate): the others
+// take theirs from that reservation (leases). At Connect's usual few
+// requests a second, that is one event per statement.
 func (d *DB) Wait(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -335,26 +386,90 @@ func (d *DB) Wait(ctx context.Context, key string) error {
 	if d.lim.Unlimited() {
 		return nil
 	}
-	interval := d.lim.Interval.Microseconds()
-	qctx, cancel := context.WithTimeout(ctx, d.timeout)
-	var waitUS int64
-	err := d.pool.QueryRow(qctx, reserveSQL, d.clockArg(), interval, int64(d.lim.burst()), d.dbKey(key)).Scan(&waitUS)
-	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	dbKey := d.dbKey(key)
+	for {
+		now := d.local()
+		d.leaseMu.Lock()
+		if d.leases == nil {
+			d.leases, d.reserving, d.waiting = map[string][]time.Time{}, map[string]chan struct{}{}, map[string]int{}
 		}
-		d.warn(fmt.Errorf("ratelimit: reserve: %w", err))
-		return d.fallback.Wait(ctx, d.dbKey(key))
-	}
-	if waitUS <= 0 {
+		at, ok, reserve, ch := d.takeLease(dbKey, now)
+		if ok {
+			d.leaseMu.Unlock()
+			if wait := at.Sub(now); wait > 0 {
+				return d.sleep(ctx, ceilMillis(wait))
+			}
+			return nil
+		}
+		if !reserve {
+			d.waiting[dbKey]++
+			d.leaseMu.Unlock()
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				d.leaseMu.Lock()
+				d.waiting[dbKey]--
+				d.leaseMu.Unlock()
+				return ctx.Err()
+			}
+			d.leaseMu.Lock()
+			d.waiting[dbKey]--
+			d.leaseMu.Unlock()
+			continue
+		}
+		n := d.leaseSize(d.waiting[dbKey] + 1)
+		d.leaseMu.Unlock()
+		first, err := d.reserve(ctx, dbKey, n, now)
+		d.leaseMu.Lock()
+		delete(d.reserving, dbKey)
+		close(ch)
+		d.leaseMu.Unlock()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			d.warn(fmt.Errorf("ratelimit: reserve: %w", err))
+			return d.fallback.Wait(ctx, dbKey)
+		}
+		if wait := first.Sub(now); wait > 0 {
+			if err := d.sleep(ctx, ceilMillis(wait)); err != nil {
+				_ = d.Refund(ctx, key)
+				return err
+			}
+		}
 		return nil
 	}
-	if err := d.sleep(ctx, ceilMillis(time.Duration(waitUS)*time.Microsecond)); err != nil {
-		_ = d.Refund(ctx, key)
-		return err
+}
+
+// reserve takes n events for key in the database: the first is the
+// caller's, due at the time returned (local clock); the others become
+// leases.
+func (d *DB) reserve(ctx context.Context, dbKey string, n int64, now time.Time) (time.Time, error) {
+	interval := d.lim.Interval.Microseconds()
+	qctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	var waitUS int64
+	d.statements.Add(1)
+	if err := d.pool.QueryRow(qctx, reserveSQL, d.clockArg(), interval, int64(d.lim.burst()), dbKey, n).Scan(&waitUS); err != nil {
+		return time.Time{}, err
 	}
-	return nil
+	// The last event reserved is due waitUS after the database decided,
+	// which was before now (taken again): never early; each event before
+	// it an interval earlier.
+	if d.clock == nil {
+		now = d.local()
+	}
+	first := now.Add(time.Duration(waitUS-(n-1)*interval) * time.Microsecond)
+	if n > 1 {
+		due := make([]time.Time, 0, n-1)
+		for i := int64(1); i < n; i++ {
+			due = append(due, first.Add(time.Duration(i*interval)*time.Microsecond))
+		}
+		d.leaseMu.Lock()
+		d.leases[dbKey] = append(d.leases[dbKey], due...)
+		d.leaseMu.Unlock()
+	}
+	return first, nil
 }
 
 // Refund gives back one event taken for key. A refund the database does

@@ -444,3 +444,80 @@ func TestRefund(t *testing.T) {
 		}
 	}
 }
+
+// TestDBWaitLeases: at a fast rate one statement reserves several events,
+// which the replica hands out itself; two replicas together still never
+// go faster than the limit, and a few statements serve many events.
+func TestDBWaitLeases(t *testing.T) {
+	t.Parallel()
+	sts := replicas(t, 2)
+	clk := newClock()
+	start := clk.Now()
+	lim := PerSecond(1000, 20) // a lease is 10 events (10 ms at 1/ms)
+	a := NewDB(sts[0].Pool, "connect", lim, Options{Now: clk.Now, Sleep: clk.Sleep})
+	b := NewDB(sts[1].Pool, "connect", lim, Options{Now: clk.Now, Sleep: clk.Sleep})
+	const n = 200
+	var at []time.Duration
+	for i := range n {
+		l := []*DB{a, b}[i%2]
+		if err := l.Wait(context.Background(), "instance"); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, clk.Now().Sub(start))
+	}
+	slices.Sort(at)
+	for k, got := range at {
+		// The k-th event (0-based) may come no sooner than the rate
+		// allows after the burst: (k+1-burst) intervals.
+		if earliest := time.Duration(k+1-lim.Burst) * lim.Interval; got < earliest {
+			t.Fatalf("event %d at %v, earlier than the limit allows (%v)", k, got, earliest)
+		}
+	}
+	if last := at[n-1]; last > time.Duration(n)*lim.Interval+20*time.Millisecond {
+		t.Fatalf("%d events took %v: leases lost too much of the rate", n, last)
+	}
+	if got := a.statements.Load() + b.statements.Load(); got > n/10+4 {
+		t.Fatalf("%d statements for %d events at 1,000/s: the leases were not used", got, n)
+	}
+}
+
+// TestDBWaitConcurrent: many callers on two replicas at once. Each replica
+// reserves for all its waiting callers in one statement at a time, and
+// together they still keep to the limit (on the real clock).
+func TestDBWaitConcurrent(t *testing.T) {
+	t.Parallel()
+	sts := replicas(t, 2)
+	lim := PerSecond(2000, 50)
+	ls := []*DB{NewDB(sts[0].Pool, "connect", lim, Options{}), NewDB(sts[1].Pool, "connect", lim, Options{})}
+	const n = 600
+	start := time.Now()
+	at := make([]time.Duration, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := ls[i%2].Wait(context.Background(), "instance"); err != nil {
+				t.Error(err)
+			}
+			at[i] = time.Since(start)
+		}()
+	}
+	wg.Wait()
+	slices.Sort(at)
+	for k, got := range at {
+		// The k-th event may come no sooner than the rate allows after
+		// the burst (the first reservation starts after start: no
+		// tolerance needed on that side).
+		if earliest := time.Duration(k+1-lim.Burst) * lim.Interval; got < earliest {
+			t.Fatalf("event %d at %v, earlier than the limit allows (%v)", k, got, earliest)
+		}
+	}
+	if last := at[n-1]; last > 2*time.Duration(n)*lim.Interval+time.Second {
+		t.Fatalf("%d events at 2,000/s took %v", n, last)
+	}
+	if got := ls[0].statements.Load() + ls[1].statements.Load(); got > n/4 {
+		t.Fatalf("%d statements for %d events: reservations were not shared", got, n)
+	}
+	t.Logf("%d events in %v with %d statements", n, at[n-1], ls[0].statements.Load()+ls[1].statements.Load())
+}

@@ -55,6 +55,10 @@ type Store struct {
 	rebound sync.Map // query text → rebound text (PostgreSQL)
 }
 
+// DefaultPoolSize is the connections one process opens to PostgreSQL at
+// most, unless the URL's pool_max_conns says otherwise.
+const DefaultPoolSize = 20
+
 // Open connects to the configured database. It does not migrate; call
 // Migrate.
 func Open(ctx context.Context, database string) (*Store, error) {
@@ -106,12 +110,13 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres config: %w", err)
 	}
-	// The escalation engine alone runs up to jobs.workers.escalation (32)
-	// steps at once, each in a transaction of its own; the queues, the
-	// intake's writers and the console need theirs. pool_max_conns in the
-	// URL sets another number.
-	if !strings.Contains(dsn, "pool_max_conns") && pcfg.MaxConns < 40 {
-		pcfg.MaxConns = 40
+	// Each replica holds up to this many connections: the escalation
+	// engine's steps (in batches), the job queues, the intake's writers,
+	// the limits and the console. Three replicas fit PostgreSQL's default
+	// max_connections (100) with room for administration; pool_max_conns
+	// in the URL sets another number (docs/fleet.md).
+	if !strings.Contains(dsn, "pool_max_conns") && pcfg.MaxConns < DefaultPoolSize {
+		pcfg.MaxConns = DefaultPoolSize
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -31,6 +32,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	sdk "github.com/aws/aws-sdk-go-v2/service/connect"
@@ -115,6 +117,10 @@ type options struct {
 func WithCredentials(p aws.CredentialsProvider) Option {
 	return func(o *options) { o.creds = p }
 }
+
+// maxConns bounds the connections to Connect's endpoint; requests beyond
+// it wait for one.
+const maxConns = 32
 
 // WithHTTPClient sets the HTTP client of the SDK (STS included). It
 // carries its own TLS settings: AWS_CA_BUNDLE applies only to the SDK's
@@ -228,6 +234,14 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 		// Set after loading: the loader can only apply AWS_CA_BUNDLE to the
 		// SDK's own client, and a custom client brings its own TLS settings.
 		awsCfg.HTTPClient = o.httpClient
+	} else if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		// Many calls at once (a burst of alerts) share a bounded set of
+		// kept-alive connections instead of dialling one each and closing
+		// all but ten of them afterwards.
+		awsCfg.HTTPClient = bc.WithTransportOptions(func(t *http.Transport) {
+			t.MaxConnsPerHost = maxConns
+			t.MaxIdleConnsPerHost = maxConns
+		})
 	}
 	if awsCfg.Region == "" {
 		return nil, fmt.Errorf("connect: %w", &ValidationError{Field: "region", Reason: "is required (config, AWS_REGION or the profile)"})
