@@ -157,6 +157,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	log := app.NewLogger(cfg, stderr)
+	if pp := os.Getenv("OPSDESK_PPROF_ADDR"); pp != "" {
+		// Go's profiler on a separate listener (never on the console's
+		// address): for diagnosing a running process, on loopback.
+		startPprof(pp, log)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	a, err := app.New(ctx, cfg, app.Options{Log: log, Stdout: stdout})

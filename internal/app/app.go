@@ -393,7 +393,7 @@ func (a *App) initJobs(ctx context.Context) error {
 // intake: one on SQLite (one writer connection), four on PostgreSQL.
 func intakeWriters(st *store.Store) int {
 	if st.Engine == store.Postgres {
-		return 4
+		return 2
 	}
 	return 1
 }

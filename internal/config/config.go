@@ -196,7 +196,7 @@ func Default() *Config {
 		Deliveries: Deliveries{
 			RetryFor: Duration(24 * time.Hour),
 			Timeout:  Duration(15 * time.Second),
-			Workers:  20,
+			Workers:  64,
 		},
 		Console: Console{
 			SessionTTL:     Duration(7 * 24 * time.Hour),

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,16 +70,26 @@ func (a Args) InsertOpts() river.InsertOpts {
 // InsertPending creates a pending delivery for each destination inside tx
 // and returns their ids in the same order.
 func InsertPending(ctx context.Context, st *store.Store, tx *sql.Tx, questionID int64, destinations []string, now time.Time) ([]int64, error) {
-	if err := InsertPendingMany(ctx, st, tx, []int64{questionID}, destinations, now); err != nil {
+	ps, err := InsertPendingMany(ctx, st, tx, []int64{questionID}, destinations, now)
+	if err != nil {
 		return nil, err
 	}
 	ids := make([]int64, len(destinations))
 	for i, d := range destinations {
-		if err := tx.QueryRowContext(ctx, st.Q(`SELECT id FROM deliveries WHERE question_id = ? AND destination = ?`), questionID, d).Scan(&ids[i]); err != nil {
-			return nil, fmt.Errorf("delivery: insert %s: %w", d, err)
+		for _, p := range ps {
+			if p.Destination == d {
+				ids[i] = p.ID
+			}
 		}
 	}
 	return ids, nil
+}
+
+// Pending names a delivery just created: what its wake-up job needs.
+type Pending struct {
+	ID          int64
+	QuestionID  int64
+	Destination string
 }
 
 // insertChunk bounds the rows of one multi-row INSERT (6 parameters each,
@@ -88,15 +99,29 @@ const insertChunk = 400
 // InsertPendingMany creates a pending delivery for every (question,
 // destination) pair inside tx, a few hundred rows per statement: the group
 // commit of many questions costs a handful of statements, not one per row.
-func InsertPendingMany(ctx context.Context, st *store.Store, tx *sql.Tx, questionIDs []int64, destinations []string, now time.Time) error {
+func InsertPendingMany(ctx context.Context, st *store.Store, tx *sql.Tx, questionIDs []int64, destinations []string, now time.Time) ([]Pending, error) {
 	ms := store.Millis(now)
+	out := make([]Pending, 0, len(questionIDs)*len(destinations))
 	args := make([]any, 0, 6*min(insertChunk, len(questionIDs)*len(destinations)))
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
 		}
-		q := `INSERT INTO deliveries (question_id, destination, status, created_at, updated_at, next_attempt_at) VALUES ` + st.Rows(len(args)/6, 6)
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		q := `INSERT INTO deliveries (question_id, destination, status, created_at, updated_at, next_attempt_at) VALUES ` + st.Rows(len(args)/6, 6) +
+			` RETURNING id, question_id, destination`
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("delivery: insert pending: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p Pending
+			if err := rows.Scan(&p.ID, &p.QuestionID, &p.Destination); err != nil {
+				return fmt.Errorf("delivery: insert pending: %w", err)
+			}
+			out = append(out, p)
+		}
+		if err := rows.Err(); err != nil {
 			return fmt.Errorf("delivery: insert pending: %w", err)
 		}
 		args = args[:0]
@@ -107,29 +132,41 @@ func InsertPendingMany(ctx context.Context, st *store.Store, tx *sql.Tx, questio
 			args = append(args, qid, d, StatusPending, ms, ms, ms)
 			if len(args) == 6*insertChunk {
 				if err := flush(); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Pending) int { return int(a.ID - b.ID) })
+	return out, nil
 }
 
-// QuestionsPerJob bounds the questions one wake-up job carries. Under load a
-// group commit stores hundreds of questions; one job per question would make
-// the queue's own bookkeeping (insert, fetch, complete: three writes each)
-// the bottleneck of a single SQLite writer.
-const QuestionsPerJob = 32
+// QuestionsPerJob bounds the deliveries one wake-up job carries. Under
+// load a group commit stores hundreds of questions; one job per delivery
+// would make the queue's own bookkeeping (insert, fetch, complete: three
+// writes each) the bottleneck.
+const QuestionsPerJob = 64
 
-// JobParams returns the insert parameters that wake the workers for the
-// deliveries of these questions: per destination, one job per group of
-// QuestionsPerJob questions, in the destination's queue.
-func JobParams(questionIDs []int64, destinations []string) []river.InsertManyParams {
+// JobParams returns the insert parameters that wake the workers for these
+// deliveries: per destination, one job per QuestionsPerJob deliveries, in
+// the destination's queue.
+func JobParams(ps []Pending) []river.InsertManyParams {
+	byDest := map[string][]int64{}
+	var dests []string
+	for _, p := range ps {
+		if _, ok := byDest[p.Destination]; !ok {
+			dests = append(dests, p.Destination)
+		}
+		byDest[p.Destination] = append(byDest[p.Destination], p.ID)
+	}
 	var out []river.InsertManyParams
-	for _, dest := range destinations {
-		for ids := questionIDs; len(ids) > 0; {
+	for _, dest := range dests {
+		for ids := byDest[dest]; len(ids) > 0; {
 			n := min(len(ids), QuestionsPerJob)
-			out = append(out, river.InsertManyParams{Args: DestArgs{Destination: dest, QuestionIDs: append([]int64(nil), ids[:n]...)}})
+			out = append(out, river.InsertManyParams{Args: DestArgs{Destination: dest, DeliveryIDs: append([]int64(nil), ids[:n]...)}})
 			ids = ids[n:]
 		}
 	}

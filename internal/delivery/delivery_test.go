@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,11 +83,12 @@ func (b *bundle) question(t *testing.T, dests ...string) []int64 {
 }
 
 // questions stores questions with these refs, each with deliveries to
-// dests, and returns their ids.
-func (b *bundle) questions(t *testing.T, refs []string, dests ...string) []int64 {
+// dests, and returns their ids and their deliveries.
+func (b *bundle) questions(t *testing.T, refs []string, dests ...string) ([]int64, []delivery.Pending) {
 	t.Helper()
 	ctx := context.Background()
 	var qids []int64
+	var ps []delivery.Pending
 	err := b.st.Tx(ctx, func(tx *sql.Tx) error {
 		qids = qids[:0]
 		for _, ref := range refs {
@@ -95,12 +98,14 @@ func (b *bundle) questions(t *testing.T, refs []string, dests ...string) []int64
 			}
 			qids = append(qids, id)
 		}
-		return delivery.InsertPendingMany(ctx, b.st, tx, qids, dests, b.now)
+		var err error
+		ps, err = delivery.InsertPendingMany(ctx, b.st, tx, qids, dests, b.now)
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return qids
+	return qids, ps
 }
 
 func (b *bundle) work(t *testing.T, id int64, gen int) error {
@@ -224,8 +229,30 @@ func TestWorkerOutcomes(t *testing.T) {
 func TestSweep(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st)
-		ids := b.question(t, "hook", "other")
 		ctx := context.Background()
+		// A delivery its destination's job is waiting to send (a slow
+		// destination's backlog) is not woken a second time.
+		_, queued := b.questions(t, []string{"Q-QUEUED01"}, "hook")
+		if err := b.q.InsertMany(ctx, delivery.JobParams(queued)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := delivery.Sweep(ctx, st, b.q, b.now.Add(time.Second)); err != nil || n != 0 {
+			t.Fatalf("sweep of a delivery with a job: %d %v", n, err)
+		}
+		// Once that job is done (here: deleted), it is.
+		if _, err := st.W.ExecContext(ctx, `DELETE FROM river_job`); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := delivery.Sweep(ctx, st, b.q, b.now.Add(time.Second)); err != nil || n != 1 {
+			t.Fatalf("sweep of a delivery without a job: %d %v", n, err)
+		}
+		if _, err := st.W.ExecContext(ctx, `DELETE FROM river_job`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.W.ExecContext(ctx, `DELETE FROM deliveries`); err != nil {
+			t.Fatal(err)
+		}
+		ids := b.question(t, "hook", "other")
 		// Not yet overdue: nothing.
 		if n, err := delivery.Sweep(ctx, st, b.q, b.now.Add(-time.Second)); err != nil || n != 0 {
 			t.Fatalf("sweep before due: %d %v", n, err)
@@ -253,12 +280,18 @@ func TestDestWorkerBatch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st)
 		ctx := context.Background()
-		qids := b.questions(t, []string{"Q-BATCH001", "Q-BATCH002", "Q-BATCH003"}, "hook", "gone")
-		params := delivery.JobParams(qids, []string{"hook", "gone"})
+		qids, ps := b.questions(t, []string{"Q-BATCH001", "Q-BATCH002", "Q-BATCH003"}, "hook", "gone")
+		params := delivery.JobParams(ps)
 		if len(params) != 2 {
 			t.Fatalf("3 questions to 2 destinations make %d jobs, want 2", len(params))
 		}
-		if n := len(delivery.JobParams(make([]int64, delivery.QuestionsPerJob+1), []string{"a", "b", "c"})); n != 6 {
+		var many []delivery.Pending
+		for i := range delivery.QuestionsPerJob + 1 {
+			for _, d := range []string{"a", "b", "c"} {
+				many = append(many, delivery.Pending{ID: int64(len(many) + 1), QuestionID: int64(i + 1), Destination: d})
+			}
+		}
+		if n := len(delivery.JobParams(many)); n != 6 {
 			t.Fatalf("%d questions to 3 destinations make %d jobs, want 6", delivery.QuestionsPerJob+1, n)
 		}
 		for _, p := range params {
@@ -339,10 +372,10 @@ func TestDestWorkerBudget(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st)
 		ctx := context.Background()
-		qids := b.questions(t, []string{"Q-SLOW0001", "Q-SLOW0002", "Q-SLOW0003"}, "hook")
+		qids, ps := b.questions(t, []string{"Q-SLOW0001", "Q-SLOW0002", "Q-SLOW0003"}, "hook")
 		b.hook.SetDelay(30 * time.Millisecond)
 		dw := &delivery.DestWorker{Worker: b.w, Budget: time.Millisecond}
-		job := &river.Job[delivery.DestArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: delivery.DestArgs{Destination: "hook", QuestionIDs: qids}}
+		job := &river.Job[delivery.DestArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: delivery.DestArgs{Destination: "hook", DeliveryIDs: []int64{ps[0].ID, ps[1].ID, ps[2].ID}}}
 		if err := dw.Work(ctx, job); err != nil {
 			t.Fatal(err)
 		}
@@ -357,7 +390,7 @@ func TestDestWorkerBudget(t *testing.T) {
 		if err := json.Unmarshal([]byte(args), &rest); err != nil {
 			t.Fatal(err)
 		}
-		if rest.Destination != "hook" || len(rest.QuestionIDs) != 2 || rest.QuestionIDs[0] != qids[1] || rest.QuestionIDs[1] != qids[2] {
+		if rest.Destination != "hook" || len(rest.DeliveryIDs) != 2 || rest.DeliveryIDs[0] != ps[1].ID || rest.DeliveryIDs[1] != ps[2].ID {
 			t.Fatalf("follow-up job %+v, want the two questions not sent", rest)
 		}
 		ds, err := delivery.ForQuestion(ctx, st, qids[0])
@@ -387,7 +420,7 @@ func TestQuestionArgsCompat(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		b := setup(t, st)
 		ctx := context.Background()
-		qids := b.questions(t, []string{"Q-OLDJOB01", "Q-OLDJOB02"}, "hook", "other")
+		qids, _ := b.questions(t, []string{"Q-OLDJOB01", "Q-OLDJOB02"}, "hook", "other")
 		qw := &delivery.QuestionWorker{St: st, Queue: b.q}
 		job := &river.Job[delivery.QuestionArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: delivery.QuestionArgs{QuestionID: qids[0], QuestionIDs: qids[1:]}}
 		if err := qw.Work(ctx, job); err != nil {
@@ -411,7 +444,7 @@ func TestQuestionArgsCompat(t *testing.T) {
 			if queue != jobs.DestinationQueue(d.Destination) {
 				t.Errorf("job for %s in queue %s", d.Destination, queue)
 			}
-			got[d.Destination] = d.QuestionIDs
+			got[d.Destination] = d.DeliveryIDs
 		}
 		if len(got) != 2 || len(got["hook"]) != 2 || len(got["other"]) != 2 {
 			t.Fatalf("jobs made %v, want both questions for hook and other", got)
@@ -436,4 +469,69 @@ func TestDestinationQueue(t *testing.T) {
 		}
 		seen[q] = name
 	}
+}
+
+// recordingSender records every request; its first request hangs until the
+// context ends (a process stopping mid-send). sensitive makes it
+// AttemptSensitive, as Backlog is.
+type recordingSender struct {
+	mu        sync.Mutex
+	reqs      []notify.Request
+	sensitive bool
+	hang      chan struct{}
+}
+
+func (s *recordingSender) Send(ctx context.Context, r notify.Request) (notify.Result, error) {
+	s.mu.Lock()
+	s.reqs = append(s.reqs, r)
+	first := len(s.reqs) == 1
+	s.mu.Unlock()
+	if first {
+		close(s.hang)
+		<-ctx.Done()
+		return notify.Result{}, ctx.Err()
+	}
+	return notify.Result{ExternalRef: "ok"}, nil
+}
+
+func (s *recordingSender) AttemptSensitive() bool { return s.sensitive }
+
+// TestAttemptAfterInterruption: a send cut off mid-request is made again
+// with the same idempotency key. A destination that behaves differently
+// on a retry (AttemptSensitive: Backlog) is told it is attempt 2, because
+// its attempt was committed before the request; others are not told about
+// an attempt whose outcome nobody saw.
+func TestAttemptAfterInterruption(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		for _, sensitive := range []bool{true, false} {
+			b := setup(t, st)
+			rs := &recordingSender{sensitive: sensitive, hang: make(chan struct{})}
+			b.w.Senders = map[string]notify.Sender{"rec": rs}
+			_, ps := b.questions(t, []string{fmt.Sprintf("Q-INTR%04d", map[bool]int{true: 1, false: 2}[sensitive])}, "rec")
+			dw := &delivery.DestWorker{Worker: b.w}
+			job := &river.Job[delivery.DestArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: delivery.DestArgs{Destination: "rec", DeliveryIDs: []int64{ps[0].ID}}}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- dw.Work(ctx, job) }()
+			<-rs.hang
+			cancel()
+			if _, ok := snoozed(<-done); !ok {
+				t.Fatal("an interrupted job is not handed back")
+			}
+			if err := dw.Work(context.Background(), job); err != nil {
+				t.Fatal(err)
+			}
+			d := b.get(t, ps[0].ID)
+			if len(rs.reqs) != 2 || rs.reqs[0].DeliveryID != rs.reqs[1].DeliveryID {
+				t.Fatalf("sensitive %v: requests %+v, want the same key twice", sensitive, rs.reqs)
+			}
+			wantAttempt := 1
+			if sensitive {
+				wantAttempt = 2
+			}
+			if rs.reqs[1].Attempt != wantAttempt || d.Status != delivery.StatusDelivered || d.Attempts != wantAttempt {
+				t.Fatalf("sensitive %v: second request attempt %d, row %s after %d attempts; want attempt %d", sensitive, rs.reqs[1].Attempt, d.Status, d.Attempts, wantAttempt)
+			}
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -149,8 +150,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if err != nil {
 		return river.JobSnooze(0)
 	}
-	o, err := w.sendOne(ctx, d, l.q)
-	release()
+	o, err := w.sendOne(ctx, d, l.q, release)
 	switch {
 	case errors.Is(err, errInterrupted):
 		return river.JobSnooze(0)
@@ -162,37 +162,57 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	return nil
 }
 
-// sendOne makes one attempt at d (the caller holds one of its
-// destination's places): it takes a place among all the sends in flight,
-// commits the attempt, sends, and commits the outcome. A delivery
-// that is no longer this pending generation when the attempt is counted
-// (another worker finished it meanwhile) is not sent: its outcome has an
-// empty status.
-func (w *Worker) sendOne(ctx context.Context, d *Delivery, q notify.Question) (outcome, error) {
+// sendOne makes one attempt at d, for which the caller holds one of its
+// destination's places (release gives it back): it commits the attempt,
+// then sendCounted. A delivery that is no longer this pending generation
+// when the attempt is counted (another worker finished it meanwhile) is
+// not sent: its outcome has an empty status.
+func (w *Worker) sendOne(ctx context.Context, d *Delivery, q notify.Question, release func()) (outcome, error) {
 	w.init()
 	if _, ok := w.Senders[d.Destination]; !ok {
-		o := outcome{d: d, at: w.Now(), status: StatusFailed, reason: fmt.Sprintf("destination %q is no longer configured", d.Destination)}
-		return o, w.rec.outcome(ctx, w, o)
-	}
-	if w.sem != nil {
-		select {
-		case w.sem <- struct{}{}:
-		case <-ctx.Done():
-			return outcome{}, errInterrupted
-		}
-		defer func() { <-w.sem }()
+		release()
+		return w.unknownDestination(ctx, d)
 	}
 	counted, err := w.rec.start(ctx, d, w.Now())
 	if err != nil {
+		release()
 		if ctx.Err() != nil {
 			return outcome{}, errInterrupted
 		}
 		return outcome{}, fmt.Errorf("delivery %d: record attempt: %w", d.ID, err)
 	}
 	if !counted {
+		release()
 		return outcome{d: d}, nil
 	}
+	return w.sendCounted(ctx, d, q, release)
+}
+
+// unknownDestination fails a delivery to a destination no longer
+// configured.
+func (w *Worker) unknownDestination(ctx context.Context, d *Delivery) (outcome, error) {
+	o := outcome{d: d, at: w.Now(), status: StatusFailed, reason: fmt.Sprintf("destination %q is no longer configured", d.Destination)}
+	return o, w.rec.outcome(ctx, w, o)
+}
+
+// sendCounted sends d, whose attempt is committed already, taking a place
+// among all the sends in flight; it gives back its places (release: the
+// destination's) as soon as the destination answered, then commits the
+// outcome.
+func (w *Worker) sendCounted(ctx context.Context, d *Delivery, q notify.Question, release func()) (outcome, error) {
+	if w.sem != nil {
+		select {
+		case w.sem <- struct{}{}:
+		case <-ctx.Done():
+			release()
+			return outcome{}, errInterrupted
+		}
+	}
 	o := w.send(ctx, d, q)
+	if w.sem != nil {
+		<-w.sem
+	}
+	release()
 	if o.interrupted {
 		// The request may have reached the destination: the attempt stays
 		// counted, and the next run sends again with the same key.
@@ -277,39 +297,12 @@ func (w *Worker) send(ctx context.Context, d *Delivery, q notify.Question) outco
 	return o
 }
 
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-// record writes an outcome; a row that is no longer this pending
-// generation (an operator's retry, another worker's result) is left alone.
-func (w *Worker) record(ctx context.Context, db execer, o outcome) error {
-	ms := store.Millis(o.at)
-	var err error
-	if o.status == StatusPending {
-		_, err = db.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET attempts = ?, last_error = ?, last_status = ?, updated_at = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending' AND generation = ?`),
-			o.attempt, o.reason, o.code, ms, store.Millis(o.at.Add(o.wait)), o.d.ID, o.d.Generation)
-	} else {
-		ms = store.Millis(w.Now())
-		var delivered any
-		if o.status == StatusDelivered {
-			delivered = ms
-		}
-		_, err = db.ExecContext(ctx, w.St.Q(`UPDATE deliveries SET status = ?, attempts = ?, external_ref = ?, last_error = ?, last_status = ?, updated_at = ?, delivered_at = ?, next_attempt_at = NULL WHERE id = ? AND status = 'pending' AND generation = ?`),
-			o.status, o.attempt, o.ref, o.reason, o.code, ms, delivered, o.d.ID, o.d.Generation)
-	}
-	if err != nil {
-		return fmt.Errorf("delivery %d: record %s: %w", o.d.ID, o.status, err)
-	}
-	return nil
-}
-
 // DestArgs sends the deliveries of some questions to one destination. The
 // intake queues one per destination for each group of questions it
 // commits, in the destination's own queue.
 type DestArgs struct {
 	Destination string  `json:"destination"`
-	QuestionIDs []int64 `json:"question_ids"`
+	DeliveryIDs []int64 `json:"delivery_ids"`
 }
 
 // Kind implements river.JobArgs.
@@ -350,37 +343,36 @@ func (w *DestWorker) Timeout(*river.Job[DestArgs]) time.Duration {
 // Work implements river.Worker.
 func (w *DestWorker) Work(ctx context.Context, job *river.Job[DestArgs]) error {
 	w.init()
-	ids := job.Args.QuestionIDs
+	ids := job.Args.DeliveryIDs
 	if len(ids) == 0 {
 		return nil
 	}
 	started := time.Now()
-	idArgs := make([]any, 0, len(ids)+1)
-	for _, id := range ids {
-		idArgs = append(idArgs, id)
-	}
-	in := w.St.Rows(1, len(ids))
-	// By question id (the unique index on (question_id, destination)),
-	// then destination.
-	all, err := list(ctx, w.St, `WHERE d.question_id IN `+in+` AND d.destination = `+placeholder(w.St, len(ids)+1)+` ORDER BY d.id`,
-		append(idArgs, job.Args.Destination)...)
-	if err != nil {
-		return fmt.Errorf("delivery: %s: questions %v: %w", job.Args.Destination, ids, err)
+	if _, ok := w.Senders[job.Args.Destination]; !ok {
+		in, arg := w.St.InIDs("d.id", ids)
+		all, err := list(ctx, w.St, `WHERE `+in+` AND d.status = 'pending'`, arg)
+		if err != nil {
+			return fmt.Errorf("delivery: %s: deliveries %v: %w", job.Args.Destination, ids, err)
+		}
+		for _, d := range all {
+			if _, err := w.unknownDestination(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	now := w.Now()
-	var due []*Delivery
-	for _, d := range all {
-		// A delivery that is not due yet has its own scheduled job.
-		if d.Status == StatusPending && d.NextAttemptAt.Sub(now) <= time.Second {
-			due = append(due, d)
+	// The deliveries of the job that are due (a delivery not due yet has
+	// its own scheduled job).
+	due, questions, err := w.dueOf(ctx, job.Args.Destination, ids, now)
+	if err != nil {
+		if ctx.Err() != nil {
+			return river.JobSnooze(0)
 		}
+		return fmt.Errorf("delivery: %s: deliveries %v: %w", job.Args.Destination, ids, err)
 	}
 	if len(due) == 0 {
 		return nil
-	}
-	questions, err := loadQuestions(ctx, w.St, ids)
-	if err != nil {
-		return fmt.Errorf("delivery: %s: %w", job.Args.Destination, err)
 	}
 	type result struct {
 		o   outcome
@@ -392,24 +384,32 @@ func (w *DestWorker) Work(ctx context.Context, job *river.Job[DestArgs]) error {
 	for i, d := range due {
 		release, err := w.destSlot(ctx, d.Destination)
 		if err != nil {
+			// Stopping: what was not sent is handed back uncounted.
 			stop = err
+			if err := w.giveBack(ctx, job.Args.Destination, due[i:]); err != nil {
+				w.Log.Warn("delivery: giving back attempts not made failed; they show one attempt more", "destination", job.Args.Destination, "error", err)
+			}
 			break
 		}
 		if i > 0 && time.Since(started) > w.budget() {
 			release()
 			rest := make([]int64, 0, len(due)-i)
 			for _, r := range due[i:] {
-				rest = append(rest, r.QuestionID)
+				rest = append(rest, r.ID)
 			}
-			if err := w.Queue.InsertMany(ctx, []river.InsertManyParams{{Args: DestArgs{Destination: job.Args.Destination, QuestionIDs: rest}}}); err != nil {
+			// Their attempts were counted with the job's: the job that
+			// sends them counts them again.
+			if err := w.giveBack(ctx, job.Args.Destination, due[i:]); err != nil {
+				w.Log.Warn("delivery: giving back attempts not made failed; they show one attempt more", "destination", job.Args.Destination, "error", err)
+			}
+			if err := w.Queue.InsertMany(ctx, []river.InsertManyParams{{Args: DestArgs{Destination: job.Args.Destination, DeliveryIDs: rest}}}); err != nil {
 				stop = fmt.Errorf("delivery: %s: queue the rest: %w", job.Args.Destination, err)
 			}
 			break
 		}
 		launched++
 		go func() {
-			defer release()
-			o, err := w.sendOne(ctx, d, questions[d.QuestionID])
+			o, err := w.sendCounted(ctx, d, questions[d.QuestionID], release)
 			results <- result{o, err}
 		}()
 	}
@@ -448,21 +448,10 @@ func retryParams(o outcome) river.InsertManyParams {
 	return river.InsertManyParams{Args: Args{DeliveryID: o.d.ID, Generation: o.d.Generation, Destination: o.d.Destination}, InsertOpts: &opts}
 }
 
-// placeholder is the n-th (1-based) placeholder of a statement.
-func placeholder(st *store.Store, n int) string {
-	if st.Engine == store.Postgres {
-		return fmt.Sprintf("$%d", n)
-	}
-	return "?"
-}
-
 func loadQuestions(ctx context.Context, st *store.Store, ids []int64) (map[int64]notify.Question, error) {
-	idArgs := make([]any, len(ids))
-	for i, id := range ids {
-		idArgs[i] = id
-	}
+	in, arg := st.InIDs("id", ids)
 	questions := map[int64]notify.Question{}
-	rows, err := st.R.QueryContext(ctx, `SELECT id, ref, project, name, text, submitted_at, source_ip FROM questions WHERE id IN `+st.Rows(1, len(ids)), idArgs...)
+	rows, err := st.R.QueryContext(ctx, st.Q(`SELECT id, ref, project, name, text, submitted_at, source_ip FROM questions WHERE `+in), arg)
 	if err != nil {
 		return nil, fmt.Errorf("questions %v: %w", ids, err)
 	}
@@ -480,6 +469,120 @@ func loadQuestions(ctx context.Context, st *store.Store, ids []int64) (map[int64
 		return nil, fmt.Errorf("questions %v: %w", ids, err)
 	}
 	return questions, nil
+}
+
+// giveBack takes back the attempts dueOf counted for deliveries that were
+// not sent after all.
+func (w *Worker) giveBack(ctx context.Context, dest string, ds []*Delivery) error {
+	if !notify.IsAttemptSensitive(w.Senders[dest]) || len(ds) == 0 {
+		return nil
+	}
+	return w.St.LazyTx(context.WithoutCancel(ctx), func(tx *sql.Tx) error { return uncountAttempts(ctx, w.St, tx, ds) })
+}
+
+// dueOf returns the deliveries of ids to dest that are pending and due at
+// now. For a destination that is AttemptSensitive (Backlog) it counts
+// their attempts before the first is made, in the same statement
+// (claimDue): after a crash the next run knows an earlier attempt may have
+// reached the destination. Other destinations get the same idempotency
+// key on every attempt; their attempts are counted with the outcome.
+func (w *Worker) dueOf(ctx context.Context, dest string, ids []int64, now time.Time) ([]*Delivery, map[int64]notify.Question, error) {
+	if notify.IsAttemptSensitive(w.Senders[dest]) {
+		due, err := claimDue(ctx, w.St, ids, now)
+		if err != nil || len(due) == 0 {
+			return nil, nil, err
+		}
+		qids := make([]int64, 0, len(due))
+		for _, d := range due {
+			qids = append(qids, d.QuestionID)
+		}
+		questions, err := loadQuestions(ctx, w.St, qids)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, d := range due {
+			d.QuestionRef = questions[d.QuestionID].ID
+		}
+		return due, questions, nil
+	}
+	// The deliveries and their questions in one query.
+	in, arg := w.St.InIDs("d.id", ids)
+	rows, err := w.St.R.QueryContext(ctx, w.St.Q(`SELECT `+selectCols+`, q.project, q.name, q.text, q.submitted_at, q.source_ip
+		FROM deliveries d JOIN questions q ON q.id = d.question_id
+		WHERE `+in+` AND d.status <> 'delivered' AND d.status <> 'failed' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?) ORDER BY d.id`),
+		arg, store.Millis(now)+1000)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var due []*Delivery
+	questions := map[int64]notify.Question{}
+	for rows.Next() {
+		var d Delivery
+		var q notify.Question
+		var created, updated, submitted int64
+		var next, delivered sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.QuestionID, &d.QuestionRef, &d.Destination, &d.Status, &d.Attempts, &d.Generation, &d.LastError, &d.LastStatus, &d.ExternalRef,
+			&created, &updated, &next, &delivered, &q.Project, &q.Name, &q.Text, &submitted, &q.SourceIP); err != nil {
+			return nil, nil, err
+		}
+		d.CreatedAt, d.UpdatedAt = store.Time(created), store.Time(updated)
+		d.NextAttemptAt, d.DeliveredAt = store.NullTime(next), store.NullTime(delivered)
+		q.ID, q.SubmittedAt = d.QuestionRef, store.Time(submitted)
+		questions[d.QuestionID] = q
+		due = append(due, &d)
+	}
+	return due, questions, rows.Err()
+}
+
+// claimDue counts an attempt of every delivery of ids that is pending and
+// due at now (within a second), in one statement, and returns them as they
+// were before it (Attempts: the attempts made before this one).
+// QuestionRef is left empty. Only the attempts column changes (no indexed
+// one), so PostgreSQL updates the rows in place.
+//
+// The rows are found by primary key alone: the status is tested as
+// "neither delivered nor failed", which no index can serve, so the
+// planner cannot pick the status index instead — as it did, with the
+// statistics of a table that had just grown, scanning every pending
+// delivery for each job.
+func claimDue(ctx context.Context, st *store.Store, ids []int64, now time.Time) ([]*Delivery, error) {
+	in, arg := st.InIDs("id", ids)
+	ms := store.Millis(now)
+	rows, err := st.Lazy.QueryContext(ctx, st.Q(`UPDATE deliveries SET attempts = attempts + 1
+		WHERE `+in+` AND status <> 'delivered' AND status <> 'failed' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+		RETURNING id, question_id, destination, status, attempts, generation, last_error, last_status, external_ref, created_at, updated_at, next_attempt_at, delivered_at`),
+		arg, ms+1000)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Delivery
+	for rows.Next() {
+		var d Delivery
+		var created, updated int64
+		var next, delivered sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.QuestionID, &d.Destination, &d.Status, &d.Attempts, &d.Generation, &d.LastError, &d.LastStatus, &d.ExternalRef, &created, &updated, &next, &delivered); err != nil {
+			return nil, err
+		}
+		d.Attempts--
+		d.CreatedAt, d.UpdatedAt = store.Time(created), store.Time(updated)
+		d.NextAttemptAt, d.DeliveredAt = store.NullTime(next), store.NullTime(delivered)
+		out = append(out, &d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b *Delivery) int { return int(a.ID - b.ID) })
+	return out, nil
+}
+
+func int64s(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }
 
 // QuestionArgs is the wake-up job of releases before deliveries had a queue
@@ -503,9 +606,8 @@ func (a QuestionArgs) ids() []int64 {
 	return a.QuestionIDs
 }
 
-// QuestionWorker works QuestionArgs queued by older releases: it queues a
-// DestArgs job for every destination the questions have pending deliveries
-// to.
+// QuestionWorker works QuestionArgs queued by older releases: it queues
+// DestArgs jobs for the questions' pending deliveries.
 type QuestionWorker struct {
 	river.WorkerDefaults[QuestionArgs]
 	St    *store.Store
@@ -522,24 +624,24 @@ func (w *QuestionWorker) Work(ctx context.Context, job *river.Job[QuestionArgs])
 	for i, id := range ids {
 		idArgs[i] = id
 	}
-	rows, err := w.St.R.QueryContext(ctx, `SELECT DISTINCT destination FROM deliveries WHERE status = 'pending' AND question_id IN `+w.St.Rows(1, len(ids)), idArgs...)
+	rows, err := w.St.R.QueryContext(ctx, `SELECT id, question_id, destination FROM deliveries WHERE status = 'pending' AND question_id IN `+w.St.Rows(1, len(ids))+` ORDER BY id`, idArgs...)
 	if err != nil {
 		return fmt.Errorf("delivery: questions %v: %w", ids, err)
 	}
-	var dests []string
+	var ps []Pending
 	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
+		var p Pending
+		if err := rows.Scan(&p.ID, &p.QuestionID, &p.Destination); err != nil {
 			rows.Close()
 			return fmt.Errorf("delivery: questions %v: %w", ids, err)
 		}
-		dests = append(dests, d)
+		ps = append(ps, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("delivery: questions %v: %w", ids, err)
 	}
-	return w.Queue.InsertMany(ctx, JobParams(ids, dests))
+	return w.Queue.InsertMany(ctx, JobParams(ps))
 }
 
 func (w *Worker) observe(dest, outcome string, took time.Duration) {
@@ -559,6 +661,24 @@ func deliveryKey(d *Delivery) string {
 }
 
 func clip(s string, n int) string { return textutil.Clip(s, n) }
+
+// activeJobOf is a subquery finding a job, not finished, that will send
+// delivery d (of an outer query): its destination's job, its own retry
+// job, or a job of an older release for its question.
+func activeJobOf(st *store.Store) string {
+	const states = `j.state IN ('available', 'running', 'retryable', 'scheduled', 'pending')`
+	if st.Engine == store.Postgres {
+		return `SELECT 1 FROM river_job j WHERE ` + states + ` AND (
+			(j.kind = 'deliver_dest' AND j.args->'delivery_ids' @> to_jsonb(d.id))
+			OR (j.kind = 'deliver' AND j.args->>'delivery_id' = d.id::text)
+			OR (j.kind = 'deliver_question' AND (j.args->'question_ids' @> to_jsonb(d.question_id) OR j.args->>'question_id' = d.question_id::text)))`
+	}
+	return `SELECT 1 FROM river_job j WHERE ` + states + ` AND (
+		(j.kind = 'deliver_dest' AND EXISTS (SELECT 1 FROM json_each(j.args, '$.delivery_ids') WHERE value = d.id))
+		OR (j.kind = 'deliver' AND json_extract(j.args, '$.delivery_id') = d.id)
+		OR (j.kind = 'deliver_question' AND (json_extract(j.args, '$.question_id') = d.question_id
+			OR EXISTS (SELECT 1 FROM json_each(j.args, '$.question_ids') WHERE value = d.question_id))))`
+}
 
 // SweepArgs is the periodic job that re-enqueues deliveries whose wake-up
 // job was lost (a crash between commit and enqueue).
@@ -599,10 +719,13 @@ func (s *Sweeper) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 // timeout so that a delivery whose group job is running elsewhere is left
 // alone.
 func Sweep(ctx context.Context, st *store.Store, q jobs.Queue, cutoff time.Time) (int, error) {
-	// updated_at is written when an attempt starts, so a delivery being
-	// sent right now (by a job of this or another replica) is not woken a
+	// Only deliveries no job is waiting for or working on: a delivery
+	// queued behind others (a slow destination's backlog) or being sent
+	// right now (by a job of this or another replica) is not woken a
 	// second time.
-	rows, err := st.W.QueryContext(ctx, st.Q(`SELECT id, generation, destination FROM deliveries WHERE status = 'pending' AND next_attempt_at < ? AND updated_at < ? ORDER BY next_attempt_at LIMIT 1000`), store.Millis(cutoff), store.Millis(cutoff))
+	rows, err := st.W.QueryContext(ctx, st.Q(`SELECT d.id, d.generation, d.destination FROM deliveries d
+		WHERE d.status = 'pending' AND d.next_attempt_at < ? AND d.updated_at < ? AND NOT EXISTS (`+activeJobOf(st)+`)
+		ORDER BY d.next_attempt_at LIMIT 1000`), store.Millis(cutoff), store.Millis(cutoff))
 	if err != nil {
 		return 0, fmt.Errorf("delivery: sweep: %w", err)
 	}

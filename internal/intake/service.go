@@ -41,6 +41,9 @@ type Service struct {
 
 	reqs    chan *submitReq
 	stopped chan struct{}
+	// wake carries the ids of committed questions to the loop that queues
+	// their delivery jobs.
+	wake chan []delivery.Pending
 }
 
 type submitReq struct {
@@ -75,7 +78,7 @@ func New(st *store.Store, q jobs.Queue, o Options) *Service {
 		o.MaxQuestionChars = 8000
 	}
 	return &Service{st: st, queue: q, routes: o.Routes, now: o.Now, log: o.Log, maxChar: o.MaxQuestionChars, writers: max(o.Writers, 1),
-		reqs: make(chan *submitReq, 1024), stopped: make(chan struct{})}
+		reqs: make(chan *submitReq, 1024), stopped: make(chan struct{}), wake: make(chan []delivery.Pending, 256)}
 }
 
 // MaxQuestionChars is the configured limit on the question text.
@@ -132,12 +135,71 @@ const maxBatch = 256
 // what was already queued.
 func (s *Service) Run(ctx context.Context) {
 	defer close(s.stopped)
+	woken := make(chan struct{})
+	go func() { defer close(woken); s.enqueueLoop() }()
 	var wg sync.WaitGroup
 	for range s.writers {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.write(ctx) }()
 	}
 	wg.Wait()
+	close(s.wake)
+	<-woken
+}
+
+// jobDelay bounds how long committed questions wait for their delivery
+// jobs to be queued: questions committed within it share the jobs (one
+// per destination for up to delivery.QuestionsPerJob questions), however
+// many group commits they came in. Under load this keeps the queue's own
+// work (a job is inserted, fetched and completed) a small part of each
+// question's; at a trickle it adds at most jobDelay to a delivery.
+const jobDelay = 20 * time.Millisecond
+
+// enqueueLoop queues the delivery jobs of committed questions, gathering
+// those committed close together; it returns when wake is closed, after
+// queueing what it holds.
+func (s *Service) enqueueLoop() {
+	var pending []delivery.Pending
+	var timer *time.Timer
+	var due <-chan time.Time
+	flush := func() {
+		if len(pending) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		// A failure here loses nothing: the sweeper finds the pending
+		// deliveries.
+		if err := s.queue.InsertMany(ctx, delivery.JobParams(pending)); err != nil {
+			s.log.Warn("enqueue deliveries failed; the sweeper will retry", "questions", len(pending), "error", err)
+		}
+		pending = pending[:0]
+	}
+	for {
+		select {
+		case ids, ok := <-s.wake:
+			if !ok {
+				flush()
+				return
+			}
+			if len(pending) == 0 {
+				if timer == nil {
+					timer = time.NewTimer(jobDelay)
+				} else {
+					timer.Reset(jobDelay)
+				}
+				due = timer.C
+			}
+			pending = append(pending, ids...)
+			if len(pending) >= delivery.QuestionsPerJob*len(s.routes) {
+				flush()
+				due = nil
+			}
+		case <-due:
+			due = nil
+			flush()
+		}
+	}
 }
 
 // write is one group-commit loop.
@@ -173,8 +235,9 @@ func (s *Service) write(ctx context.Context) {
 
 func (s *Service) commit(ctx context.Context, batch []*submitReq) {
 	var questionIDs []int64
+	var pending []delivery.Pending
 	err := s.st.Tx(ctx, func(tx *sql.Tx) error {
-		questionIDs = questionIDs[:0]
+		questionIDs, pending = questionIDs[:0], nil
 		// One multi-row INSERT for the whole group; ids come back with the
 		// (unique) reference, so the order of RETURNING does not matter.
 		args := make([]any, 0, 8*len(batch))
@@ -211,7 +274,8 @@ func (s *Service) commit(ctx context.Context, batch []*submitReq) {
 			questionIDs = questionIDs[:0]
 			return nil
 		}
-		return delivery.InsertPendingMany(ctx, s.st, tx, questionIDs, s.routes, batch[0].q.SubmittedAt)
+		pending, err = delivery.InsertPendingMany(ctx, s.st, tx, questionIDs, s.routes, batch[0].q.SubmittedAt)
+		return err
 	})
 	if err != nil {
 		s.log.Error("storing questions failed", "count", len(batch), "error", err)
@@ -219,14 +283,11 @@ func (s *Service) commit(ctx context.Context, batch []*submitReq) {
 	for _, r := range batch {
 		r.done <- err
 	}
-	if err != nil || len(questionIDs) == 0 {
+	if err != nil || len(pending) == 0 {
 		return
 	}
-	// Committed: now wake the workers. A failure here loses nothing; the
-	// sweeper finds the pending deliveries.
-	if err := s.queue.InsertMany(ctx, delivery.JobParams(questionIDs, s.routes)); err != nil {
-		s.log.Warn("enqueue deliveries failed; the sweeper will retry", "questions", len(questionIDs), "error", err)
-	}
+	// Committed: now wake the workers (enqueueLoop).
+	s.wake <- pending
 }
 
 func clipString(s string, n int) string { return textutil.Cut(s, n) }

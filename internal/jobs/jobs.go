@@ -131,10 +131,12 @@ func New(st *store.Store, o Options) (Queue, error) {
 		JobTimeout:           o.JobTimeout,
 		RescueStuckJobsAfter: o.RescueAfter,
 		FetchPollInterval:    o.FetchPollInterval,
-		// Queues have few workers (a destination's queue has a handful):
-		// with River's default cooldown a queue would fetch a few jobs only
-		// every 100 ms however fast its jobs finish. A short cooldown lets a
-		// worker that finishes take the next job at once.
+		// River sends at most one insert notification per queue per
+		// cooldown: a job inserted later within it waits for the next poll
+		// (a second on PostgreSQL). And queues have few workers (a
+		// destination's has a handful): with River's default cooldown a
+		// queue would fetch new jobs only every 100 ms however fast its
+		// jobs finish. A short cooldown keeps both small.
 		FetchCooldown:               min(o.FetchPollInterval, 5*time.Millisecond),
 		PeriodicJobs:                o.Periodic,
 		CompletedJobRetentionPeriod: 24 * time.Hour,

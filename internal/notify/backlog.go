@@ -30,6 +30,10 @@ type backlog struct {
 const deliveryMarker = "opsdesk-delivery: "
 
 // backlogIssue is the part of Backlog's issue JSON opsdesk reads.
+// AttemptSensitive implements AttemptSensitive: a retry searches for the
+// issue an earlier attempt may have created.
+func (b *backlog) AttemptSensitive() bool { return true }
+
 type backlogIssue struct {
 	ID          int64  `json:"id"`
 	IssueKey    string `json:"issueKey"`

@@ -111,6 +111,22 @@ type Sender interface {
 	Send(ctx context.Context, r Request) (Result, error)
 }
 
+// AttemptSensitive is implemented by senders that behave differently once
+// an earlier attempt may have reached the destination (Backlog looks for
+// the issue such an attempt created before creating one). For them the
+// attempt is committed before the request is made, so a crash in between
+// is known to the next attempt; other destinations get the same
+// idempotency key on every attempt and need no such record.
+type AttemptSensitive interface {
+	AttemptSensitive() bool
+}
+
+// IsAttemptSensitive reports whether s is AttemptSensitive.
+func IsAttemptSensitive(s Sender) bool {
+	a, ok := s.(AttemptSensitive)
+	return ok && a.AttemptSensitive()
+}
+
 // Error is what Send returns on failure (possibly wrapped; use errors.As).
 type Error struct {
 	// Permanent is true when retrying cannot help: a 4xx answer other than

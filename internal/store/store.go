@@ -49,6 +49,17 @@ type Store struct {
 	// Pool is the pgx pool behind W on PostgreSQL (River needs it); nil on
 	// SQLite.
 	Pool *pgxpool.Pool
+	// Lazy is for writes whose loss in a crash of the database server
+	// repeats work but loses nothing (a delivery's attempt counted, its
+	// outcome recorded: the send is repeated with the same idempotency
+	// key): on PostgreSQL a small pool whose commits do not wait for the
+	// WAL to reach the disk (synchronous_commit off; a crash of the
+	// server may lose the last moments of them, never leaves them half
+	// done). Everything opsdesk promises to keep (a question answered
+	// 2xx) goes through W. On SQLite it is W.
+	Lazy *sql.DB
+
+	lazyPool *pgxpool.Pool
 	// Path is the SQLite file; "" on PostgreSQL.
 	Path string
 
@@ -102,7 +113,7 @@ func openSQLite(path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &Store{Engine: SQLite, W: w, R: r, Path: path}, nil
+	return &Store{Engine: SQLite, W: w, R: r, Lazy: w, Path: path}, nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
@@ -129,7 +140,16 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect postgres %s: %w", redactDSN(dsn), err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	return &Store{Engine: Postgres, W: db, R: db, Pool: pool}, nil
+	lcfg := pcfg.Copy()
+	lcfg.MaxConns = 4
+	lcfg.MinConns = 0
+	lcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	lazy, err := pgxpool.NewWithConfig(ctx, lcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect postgres: %w", err)
+	}
+	return &Store{Engine: Postgres, W: db, R: db, Pool: pool, Lazy: stdlib.OpenDBFromPool(lazy), lazyPool: lazy}, nil
 }
 
 func redactDSN(dsn string) string {
@@ -148,8 +168,14 @@ func (s *Store) Close() error {
 		errs = append(errs, s.R.Close())
 	}
 	errs = append(errs, s.W.Close())
+	if s.Lazy != s.W {
+		errs = append(errs, s.Lazy.Close())
+	}
 	if s.Pool != nil {
 		s.Pool.Close()
+	}
+	if s.lazyPool != nil {
+		s.lazyPool.Close()
 	}
 	return errors.Join(errs...)
 }
@@ -188,7 +214,16 @@ func (s *Store) Q(query string) string {
 
 // Tx runs fn in a write transaction and commits when fn returns nil.
 func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.W.BeginTx(ctx, nil)
+	return s.tx(ctx, s.W, fn)
+}
+
+// LazyTx is Tx on Lazy (see there).
+func (s *Store) LazyTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.tx(ctx, s.Lazy, fn)
+}
+
+func (s *Store) tx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
@@ -356,4 +391,25 @@ func (s *Store) JSONText(col string) string {
 		return "json(" + col + ")"
 	}
 	return col
+}
+
+// InIDs returns a condition "col is one of ids" with one placeholder and
+// its argument, the same statement text for any number of ids: a bigint
+// array on PostgreSQL, a JSON array read by json_each on SQLite. (One
+// text per length would make each length a statement of its own to parse
+// and plan.)
+func (s *Store) InIDs(col string, ids []int64) (string, any) {
+	if s.Engine == Postgres {
+		return col + " = ANY(?::bigint[])", ids
+	}
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	b.WriteByte(']')
+	return col + " IN (SELECT value FROM json_each(?))", b.String()
 }
