@@ -367,6 +367,9 @@ func (a *App) initJobs(ctx context.Context) error {
 		// belongs to a process that died; River makes it available to
 		// the other replicas.
 		RescueAfter:       max(deliveryTimeout, cases.SyncTimeout) + 30*time.Second,
+		// Running jobs may finish during most of shutdown_timeout; then
+		// River cancels them and hands them back.
+		SoftStop: a.Cfg.ShutdownTimeout.D() * 4 / 5,
 		FetchPollInterval: poll,
 		Periodic:          periodic,
 		Logger:            riverLogger(a.Log),

@@ -19,7 +19,8 @@ import (
 //
 // An install on PostgreSQL from before the database store kept its files
 // in data_dir/attachments; if that directory still holds some while the
-// default db store is in effect, the log says how to move them.
+// default db store is in effect, they are still read from there (by this
+// replica) and the log says how to move them.
 func Blobs(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) (blob.Store, error) {
 	spec := cfg.AttachmentsStore()
 	s, err := blob.Open(ctx, spec, blob.Options{
@@ -29,11 +30,16 @@ func Blobs(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.L
 	if err != nil {
 		return nil, fmt.Errorf("attachments store (attachments.store %q): %w", spec, err)
 	}
-	if log != nil && cfg.Attachments.Store == "" && spec == blob.KindDB {
+	if cfg.Attachments.Store == "" && spec == blob.KindDB {
 		dir := filepath.Join(cfg.DataDir, "attachments")
 		if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-			log.Warn("attachments: the database is the attachment store now, but "+dir+" still holds files from before; "+
-				"copy them with: opsdesk attachments move --from local --to db", "dir", dir)
+			if log != nil {
+				log.Warn("attachments: the database is the attachment store now, but "+dir+" still holds files from before; "+
+					"this replica serves them until they are copied with: opsdesk attachments move --from local --to db", "dir", dir)
+			}
+			// Until then, what only the old directory holds is still
+			// served (by the replica that has the directory).
+			return &blob.Fallback{Primary: s, Old: blob.NewLocal(dir)}, nil
 		}
 	}
 	return s, nil

@@ -115,6 +115,11 @@ type Options struct {
 	Queues map[string]int
 	// JobTimeout bounds one job run.
 	JobTimeout time.Duration
+	// SoftStop is how long Stop lets running jobs finish before it
+	// cancels them (their workers hand them back; River makes them
+	// available again without counting an attempt). 0: until Stop's
+	// context ends.
+	SoftStop time.Duration
 	// RescueAfter is how long a job may stay "running" before it is
 	// considered abandoned by a dead process and made available again.
 	RescueAfter time.Duration
@@ -141,6 +146,11 @@ func New(st *store.Store, o Options) (Queue, error) {
 		PeriodicJobs:                o.Periodic,
 		CompletedJobRetentionPeriod: 24 * time.Hour,
 		MaxAttempts:                 25,
+		SoftStopTimeout:             o.SoftStop,
+		// A replica fetches only the kinds it has workers for: during a
+		// rolling upgrade an older replica leaves a newer kind of job to
+		// the newer replicas instead of failing it.
+		FetchOnlyKnownKinds: true,
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -262,13 +272,15 @@ func (q *queue[TTx]) Start(ctx context.Context) error {
 	return nil
 }
 
+// Stop stops working jobs: River lets running jobs finish for SoftStop,
+// then cancels them (a soft stop that turns hard by itself). If ctx ends
+// first, the remaining jobs are cancelled at once.
 func (q *queue[TTx]) Stop(ctx context.Context) error {
 	err := q.c.Stop(ctx)
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		// Time is up: cancel running jobs; workers hand them back.
 		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		return q.c.StopAndCancel(cctx)
