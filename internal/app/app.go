@@ -366,10 +366,10 @@ func (a *App) initJobs(ctx context.Context) error {
 		// A job still "running" this long after the longest job timeout
 		// belongs to a process that died; River makes it available to
 		// the other replicas.
-		RescueAfter:       max(deliveryTimeout, cases.SyncTimeout) + 30*time.Second,
+		RescueAfter: max(deliveryTimeout, cases.SyncTimeout) + 30*time.Second,
 		// Running jobs may finish during most of shutdown_timeout; then
 		// River cancels them and hands them back.
-		SoftStop: a.Cfg.ShutdownTimeout.D() * 4 / 5,
+		SoftStop:          a.Cfg.ShutdownTimeout.D() * 4 / 5,
 		FetchPollInterval: poll,
 		Periodic:          periodic,
 		Logger:            riverLogger(a.Log),

@@ -166,7 +166,10 @@ func TestQuestionFanOut(t *testing.T) {
 			if d := ds["backlog"]; d.Status != delivery.StatusDelivered || d.Attempts != 2 {
 				t.Errorf("backlog after rate limit: %+v", d)
 			}
-			if d := ds["dingtalk"]; d.Status != delivery.StatusDelivered || d.Attempts < 3 {
+			// Tried at least twice while down (the wait above), then
+			// delivered by the attempt under way when it came back or the
+			// next one.
+			if d := ds["dingtalk"]; d.Status != delivery.StatusDelivered || d.Attempts < 2 {
 				t.Errorf("dingtalk after being down: %+v", d)
 			}
 			d := ds["webhook"]

@@ -48,4 +48,6 @@ func (f *Fallback) List(ctx context.Context, fn func(Info) error) error {
 func (f *Fallback) Delete(ctx context.Context, key string) error { return f.Primary.Delete(ctx, key) }
 
 // String implements Store.
-func (f *Fallback) String() string { return f.Primary.String() + " (reading also " + f.Old.String() + ")" }
+func (f *Fallback) String() string {
+	return f.Primary.String() + " (reading also " + f.Old.String() + ")"
+}
