@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -47,6 +48,9 @@ func BenchmarkIsolation(b *testing.B) {
 			// opsdesk gives up on the request.
 			var inFlight, maxInFlight, slowRequests atomic.Int64
 			slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				// Read the body: only then does the server notice (in
+				// r.Context()) that opsdesk gave up on the request.
+				_, _ = io.Copy(io.Discard, r.Body)
 				slowRequests.Add(1)
 				n := inFlight.Add(1)
 				for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {

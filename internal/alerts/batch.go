@@ -546,7 +546,7 @@ func (s *Service) advancePolls(ctx context.Context, es []*Escalation) {
 		go func() { defer wg.Done(); p.st, p.err = s.callStatus(ctx, p.call) }()
 	}
 	wg.Wait()
-	var going, rest []*polled
+	var going, ended, rest []*polled
 	for _, p := range ps {
 		switch {
 		case p.err != nil && ctx.Err() != nil:
@@ -554,9 +554,19 @@ func (s *Service) advancePolls(ctx context.Context, es []*Escalation) {
 			s.release(p.e, errorRetry)
 		case p.err == nil && p.st.State != connect.StateEnded:
 			going = append(going, p)
+		case p.err == nil && movesOn(classify(p.st)):
+			ended = append(ended, p)
 		default:
 			rest = append(rest, p)
 		}
+	}
+	if len(ended) > 0 {
+		more, err := s.recordMovesOn(ctx, ended)
+		if err != nil {
+			s.o.Log.Warn("alerts: recording ended calls together failed; one by one instead", "count", len(ended), "error", err)
+			more = ended
+		}
+		rest = append(rest, more...)
 	}
 	if len(going) > 0 {
 		more, err := s.recordGoing(ctx, going)
@@ -671,6 +681,117 @@ func (s *Service) recordGoing(ctx context.Context, ps []*polled) (rest []*polled
 		return nil, err
 	}
 	return rest, nil
+}
+
+// movesOn reports whether a call that ended this way moves the escalation
+// on to the next person (nobody took it, or key 3), rather than ending it
+// (key 1, key 2).
+func movesOn(outcome string) bool {
+	switch outcome {
+	case OutcomeNoAnswer, OutcomeVoicemail, OutcomeBusy, OutcomeNext:
+		return true
+	}
+	return false
+}
+
+// recordMovesOn records, in one transaction, calls that ended without
+// being taken: the call's end, a line each in the timeline, and the
+// escalation moved on to the next person after the system's wait. It
+// returns the polls it left for recordPoll: of alerts not open any more,
+// and of the last person of the last round (the escalation gives up).
+func (s *Service) recordMovesOn(ctx context.Context, ps []*polled) (rest []*polled, err error) {
+	now := s.now()
+	ms := store.Millis(now)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	es := make([]*Escalation, len(ps))
+	for i, p := range ps {
+		es[i] = p.e
+	}
+	var dueNow []int64
+	err = s.st.Tx(wctx, func(tx *sql.Tx) error {
+		rest, dueNow = nil, nil
+		cur, alerts, err := s.lockSteps(wctx, tx, es)
+		if err != nil {
+			return err
+		}
+		var calls, logs, moved []any
+		n := 0
+		for _, p := range ps {
+			c, ok := cur[p.e.AlertID]
+			if !ok || c.Step != p.e.Step {
+				continue // moved on or ended
+			}
+			sys, err := s.policy(wctx, tx, c.Policy)
+			if alerts[p.e.AlertID].Status != StatusOpen || err != nil || c.Position+1 >= len(sys.Contacts) && c.Round >= sys.Rounds {
+				rest = append(rest, p)
+				continue
+			}
+			st := p.st
+			outcome := classify(st)
+			initiated := p.call.InitiatedAt
+			if !st.InitiatedAt.IsZero() {
+				initiated = st.InitiatedAt
+			}
+			key := clip(strings.TrimSpace(st.Key), 20)
+			calls = append(calls, p.call.ID, millisOrZero(initiated), millisOrZero(st.ConnectedAt), millisOrZero(st.EndedAt), clip(st.DisconnectReason, 100), key, outcome)
+			detail := outcome
+			if key != "" {
+				detail += ", key " + key
+			}
+			if st.DisconnectReason != "" {
+				detail += ", " + st.DisconnectReason
+			}
+			logs = append(logs, p.e.AlertID, ms, KindCallEnded, p.call.Callee, detail, p.call.ID)
+			next := now.Add(sys.Wait)
+			moved = append(moved, p.e.AlertID, p.e.Step, c.Position+1, store.Millis(next))
+			if !next.After(now) {
+				dueNow = append(dueNow, p.e.AlertID)
+			}
+			n++
+		}
+		if n == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(wctx, `WITH v (id, initiated_at, answered_at, ended_at, reason, key, outcome) AS (VALUES `+s.endedValues(n)+`)
+			UPDATE alert_calls SET state = 'ended', initiated_at = v.initiated_at, answered_at = v.answered_at, ended_at = v.ended_at,
+				disconnect_reason = v.reason, key_pressed = v.key, outcome = v.outcome, error = '', polls = alert_calls.polls + 1, updated_at = `+strconv.FormatInt(ms, 10)+`
+			FROM v WHERE alert_calls.id = v.id`, calls...); err != nil {
+			return fmt.Errorf("alerts: record ended calls: %w", err)
+		}
+		if err := s.insertRows(wctx, tx, `INSERT INTO alert_log (alert_id, at, kind, actor, detail, call_id) VALUES `, 6, n, logs); err != nil {
+			return fmt.Errorf("alerts: record ended calls: %w", err)
+		}
+		res, err := tx.ExecContext(wctx, `WITH v (id, step, position, next_at) AS (VALUES `+s.values(n, 4)+`)
+			UPDATE alert_escalations SET state = 'call', position = v.position, call_id = 0, attempts = 0, step = alert_escalations.step + 1,
+				next_at = v.next_at, claimed_until = 0, placing_until = 0, updated_at = `+strconv.FormatInt(ms, 10)+`
+			FROM v WHERE alert_escalations.alert_id = v.id AND alert_escalations.step = v.step`, moved...)
+		if err != nil {
+			return fmt.Errorf("alerts: record ended calls: %w", err)
+		}
+		if got, _ := res.RowsAffected(); int(got) != n {
+			return fmt.Errorf("alerts: record ended calls: %d of %d escalations moved on", got, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(dueNow) > 0 {
+		// Due at once: the runner claims them (see runOnce).
+		s.dueGen.Add(1)
+	}
+	return rest, nil
+}
+
+// endedValues is the VALUES list of (call id, initiated, answered, ended,
+// reason, key, outcome) rows.
+func (s *Service) endedValues(rows int) string {
+	v := s.st.Rows(rows, 7)
+	if s.st.Engine == store.Postgres {
+		v = strings.Replace(v, "($1, $2, $3, $4, $5, $6, $7)", "($1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::text, $6::text, $7::text)", 1)
+	}
+	return v
 }
 
 // pollValues is the VALUES list of (call id, initiated, answered, state,

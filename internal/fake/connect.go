@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // Connect is a fake Amazon Connect API (REST JSON, service "connect") with
@@ -784,33 +783,10 @@ func (c *Connect) authenticate(r *http.Request, body []byte) *connectAPIError {
 	return nil
 }
 
-// signature recomputes a request's SigV4 signature with the SDK's signer
-// over the headers the client said it signed.
+// signature recomputes a request's SigV4 signature (see sigV4).
 func (c *Connect) signature(r *http.Request, body []byte, signed []string, region string, at time.Time) (signature, signedHeaders string, err error) {
-	req, err := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
-	if err != nil {
-		return "", "", err
-	}
-	req.Host = r.Host
-	for _, h := range signed {
-		switch h {
-		case "host", "x-amz-date":
-		case "content-length":
-			req.ContentLength = r.ContentLength
-		default:
-			req.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
-		}
-	}
-	creds := aws.Credentials{AccessKeyID: ConnectAccessKeyID, SecretAccessKey: ConnectSecretAccessKey, SessionToken: r.Header.Get("X-Amz-Security-Token")}
 	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "connect", region, at); err != nil {
-		return "", "", err
-	}
-	auth := req.Header.Get("Authorization")
-	_, sig, _ := strings.Cut(auth, "Signature=")
-	_, sh, _ := strings.Cut(auth, "SignedHeaders=")
-	sh, _, _ = strings.Cut(sh, ",")
-	return sig, sh, nil
+	return sigV4(r, hex.EncodeToString(sum[:]), signed, ConnectAccessKeyID, ConnectSecretAccessKey, "connect", region, at, false)
 }
 
 var (

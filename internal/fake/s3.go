@@ -2,7 +2,6 @@ package fake
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha256"
@@ -22,7 +21,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -535,33 +533,8 @@ func (f *S3) authenticate(r *http.Request, body []byte) *s3Error {
 	return nil
 }
 
-// signature recomputes a request's signature with the SDK's signer over
-// the headers the client said it signed, the way S3 canonicalizes (no
-// second escaping of the path).
+// signature recomputes a request's signature (see sigV4), the way S3
+// canonicalizes.
 func (f *S3) signature(r *http.Request, payload string, signed []string, region string, at time.Time) (signature, signedHeaders string, err error) {
-	req, err := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
-	if err != nil {
-		return "", "", err
-	}
-	req.Host = r.Host
-	for _, h := range signed {
-		switch h {
-		case "host", "x-amz-date":
-		case "content-length":
-			req.ContentLength = r.ContentLength
-		default:
-			req.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
-		}
-	}
-	creds := aws.Credentials{AccessKeyID: f.akid, SecretAccessKey: f.secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, payload, "s3", region, at, func(o *v4.SignerOptions) {
-		o.DisableURIPathEscaping = true
-	}); err != nil {
-		return "", "", err
-	}
-	auth := req.Header.Get("Authorization")
-	_, sig, _ := strings.Cut(auth, "Signature=")
-	_, sh, _ := strings.Cut(auth, "SignedHeaders=")
-	sh, _, _ = strings.Cut(sh, ",")
-	return sig, sh, nil
+	return sigV4(r, payload, signed, f.akid, f.secret, "s3", region, at, true)
 }

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // Support is a fake AWS Support API (JSON 1.1, service "support",
@@ -650,34 +649,11 @@ func (f *Support) authenticate(r *http.Request, body []byte) (*SupportAccount, *
 	return acct, nil
 }
 
-// supportSignature recomputes a request's SigV4 signature with the SDK's
-// signer over the headers the client said it signed, using the account's
-// secret key.
+// supportSignature recomputes a request's SigV4 signature (see sigV4)
+// with the account's secret key.
 func supportSignature(r *http.Request, body []byte, signed []string, acct *SupportAccount, region string, at time.Time) (signature, signedHeaders string, err error) {
-	req, err := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
-	if err != nil {
-		return "", "", err
-	}
-	req.Host = r.Host
-	for _, h := range signed {
-		switch h {
-		case "host", "x-amz-date":
-		case "content-length":
-			req.ContentLength = r.ContentLength
-		default:
-			req.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
-		}
-	}
-	creds := aws.Credentials{AccessKeyID: acct.akid, SecretAccessKey: acct.secretKey, SessionToken: r.Header.Get("X-Amz-Security-Token")}
 	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "support", region, at); err != nil {
-		return "", "", err
-	}
-	auth := req.Header.Get("Authorization")
-	_, sig, _ := strings.Cut(auth, "Signature=")
-	_, sh, _ := strings.Cut(auth, "SignedHeaders=")
-	sh, _, _ = strings.Cut(sh, ",")
-	return sig, sh, nil
+	return sigV4(r, hex.EncodeToString(sum[:]), signed, acct.akid, acct.secretKey, "support", region, at, false)
 }
 
 // downloadSig signs an attachment download link.
