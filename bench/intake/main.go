@@ -138,7 +138,7 @@ func parseFlags() *options {
 	flag.DurationVar(&o.fanDur, "fanout-duration", 15*time.Second, "fan-out measured window")
 	flag.DurationVar(&o.fanWait, "fanout-wait", 60*time.Second, "how long to wait for the last deliveries")
 	flag.DurationVar(&o.idleSettle, "idle-settle", 5*time.Second, "wait after start before reading idle RSS")
-	flag.IntVar(&o.workers, "delivery-workers", 0, "deliveries.workers for opsdesk (0 = product default, 20)")
+	flag.IntVar(&o.workers, "delivery-workers", 0, "deliveries.workers for opsdesk (0 = the product default, 64)")
 	flag.DurationVar(&o.idleWatch, "idle-watch", 0, "first repetition only: keep the restarted process idle this long after start and report the highest VmRSS (the Go runtime forces a GC every 2 minutes; 150s covers one)")
 	flag.StringVar(&o.pgQuery, "pg-params", "", "extra query parameters for opsdesk's PostgreSQL URL, e.g. pool_max_conns=40 (default: none, the product's pool)")
 	flag.Float64Var(&o.maxForeign, "max-foreign-cpu", 0.15, "a run during which other programs (not opsdesk, this benchmark or PostgreSQL) used more CPU than this many cores, or the hypervisor stole it, is redone")

@@ -702,3 +702,67 @@ func TestNoPhonesOrNoList(t *testing.T) {
 		}
 	})
 }
+
+// TestRepeatsWithinOneRequest: one request carrying the same alert several
+// times, beside others and beside an alert of a quiet system, opens each
+// alert once and counts the rest as repeats, in the request's order.
+func TestRepeatsWithinOneRequest(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, envOpt{})
+		e.threePeople()
+		if _, err := e.svc.StartQuiet(e.ctx, "QUIET", time.Hour, "test", "maintenance"); err != nil {
+			t.Fatal(err)
+		}
+		res := e.ingest(firing("XYZ", "a"), firing("XYZ", "b"), firing("XYZ", "a"), firing("QUIET", "a"), firing("XYZ", "a"), firing("QUIET", "a"))
+		type got struct {
+			action  string
+			repeats int
+			status  string
+		}
+		var gots []got
+		for _, r := range res {
+			gots = append(gots, got{r.Action, r.Repeats, r.Status})
+		}
+		want := []got{
+			{alerts.ActionOpened, 0, alerts.StatusOpen},
+			{alerts.ActionOpened, 0, alerts.StatusOpen},
+			{alerts.ActionRepeated, 1, alerts.StatusOpen},
+			{alerts.ActionSuppressed, 0, alerts.StatusQuiet},
+			{alerts.ActionRepeated, 2, alerts.StatusOpen},
+			{alerts.ActionRepeated, 1, alerts.StatusQuiet},
+		}
+		if !slices.Equal(gots, want) {
+			t.Fatalf("results %+v, want %+v", gots, want)
+		}
+		if res[0].AlertID != res[2].AlertID || res[0].AlertID != res[4].AlertID || res[0].AlertID == res[1].AlertID || res[3].AlertID != res[5].AlertID {
+			t.Fatalf("alert ids %d %d %d %d %d %d", res[0].AlertID, res[1].AlertID, res[2].AlertID, res[3].AlertID, res[4].AlertID, res[5].AlertID)
+		}
+		var n, esc int
+		_ = st.R.QueryRow(`SELECT count(*) FROM alerts`).Scan(&n)
+		_ = st.R.QueryRow(`SELECT count(*) FROM alert_escalations`).Scan(&esc)
+		if n != 3 || esc != 2 {
+			t.Fatalf("%d alerts, %d escalations; want 3 and 2", n, esc)
+		}
+		if got := e.alert(res[0].AlertID).Repeats; got != 2 {
+			t.Fatalf("alert a has %d repeats, want 2", got)
+		}
+		// 1,200 alerts in one request: more than one statement's worth.
+		var many []parse.Signal
+		for i := range 1200 {
+			many = append(many, firing("XYZ", fmt.Sprintf("host-%d", i%1100)))
+		}
+		res = e.ingest(many...)
+		opened, repeated := 0, 0
+		for i, r := range res {
+			switch {
+			case r.Action == alerts.ActionOpened && i < 1100:
+				opened++
+			case r.Action == alerts.ActionRepeated && i >= 1100 && r.AlertID == res[i-1100].AlertID:
+				repeated++
+			}
+		}
+		if opened != 1100 || repeated != 100 {
+			t.Fatalf("opened %d, repeated %d; want 1100 and 100", opened, repeated)
+		}
+	})
+}

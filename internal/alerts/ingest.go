@@ -185,12 +185,30 @@ func (s *Service) submit(ctx context.Context, sigs []parse.Signal, via string) (
 	return r.res, r.err
 }
 
-const upsertAlert = `INSERT INTO alerts (system, policy, source, dedup_key, status, summary, details, severity, host, service, labels,
+// upsertAlerts opens alerts, or counts a repeat of an alert that is not
+// resolved yet; the VALUES rows are added by upsert.
+const upsertAlerts = `INSERT INTO alerts (system, policy, source, dedup_key, status, summary, details, severity, host, service, labels,
 	started_at, received_at, via, repeats, last_seen_at, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+	VALUES %s
 	ON CONFLICT (system, dedup_key) WHERE status <> 'resolved'
 	DO UPDATE SET repeats = alerts.repeats + 1, last_seen_at = excluded.last_seen_at
-	RETURNING id, repeats, status`
+	RETURNING id, repeats, status, system, dedup_key`
+
+// upsertCols is the number of values of a row of upsertAlerts.
+const upsertCols = 17
+
+// upsertChunk bounds the rows of one upsert statement (17 values a row,
+// well under the bind-parameter limits of both engines).
+const upsertChunk = 500
+
+// ingested is one firing signal of a group commit and what became of it.
+type ingested struct {
+	sig    *parse.Signal
+	res    *Result
+	status string
+	policy string
+	via    string
+}
 
 // commit writes one group of requests in one transaction and reports
 // whether it started escalations.
@@ -207,52 +225,61 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 		if err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, s.st.Q(upsertAlert))
-		if err != nil {
-			return fmt.Errorf("alerts: prepare: %w", err)
-		}
-		defer stmt.Close()
-		var logs, escs []any
-		nLogs, nEscs := 0, 0
-		ms := store.Millis(now)
+		// The signals go in waves: the first signal of each (system, key)
+		// in the first wave, a second one in the second, and so on, so
+		// that no statement meets the same alert twice (PostgreSQL refuses
+		// that) and a repeat within the group counts as one.
+		var waves [][]*ingested
+		var all []*ingested
+		seen := map[[2]string]int{}
 		for _, r := range batch {
 			r.res = make([]Result, len(r.sigs))
 			for i := range r.sigs {
 				sig := &r.sigs[i]
-				status := StatusOpen
-				quietUntil, isQuiet := quiet[sig.System]
-				if isQuiet {
-					status = StatusQuiet
+				it := &ingested{sig: sig, res: &r.res[i], status: StatusOpen, policy: sig.System, via: r.via}
+				if _, q := quiet[sig.System]; q {
+					it.status = StatusQuiet
 				}
-				policy := sig.System
-				if !policies[policy] && s.o.DefaultSystem != "" && policies[s.o.DefaultSystem] {
-					policy = s.o.DefaultSystem
+				if !policies[it.policy] && s.o.DefaultSystem != "" && policies[s.o.DefaultSystem] {
+					it.policy = s.o.DefaultSystem
 				}
-				labels, _ := json.Marshal(sig.Labels)
-				var id int64
-				var repeats int
-				var cur string
-				if err := stmt.QueryRowContext(ctx, sig.System, policy, sig.Source, sig.DedupKey, status, sig.Summary, sig.Details, sig.Severity,
-					sig.Host, sig.Service, string(labels), millisOrZero(sig.StartedAt), ms, clip(r.via, 200), ms, ms).Scan(&id, &repeats, &cur); err != nil {
-					return fmt.Errorf("alerts: store %s/%s: %w", sig.System, sig.DedupKey, err)
+				k := [2]string{sig.System, sig.DedupKey}
+				w := seen[k]
+				seen[k] = w + 1
+				if w == len(waves) {
+					waves = append(waves, nil)
 				}
-				res := Result{AlertID: id, Status: cur, Repeats: repeats, System: sig.System, Key: sig.DedupKey}
-				switch {
-				case repeats > 0:
-					res.Action = ActionRepeated
-				case isQuiet:
-					res.Action = ActionSuppressed
-					logs = append(logs, id, ms, KindSuppressed, sig.Source, fmt.Sprintf("%s is quiet until %s: nobody is called", sig.System, quietUntil.Format(time.RFC3339)), 0)
-					nLogs++
-				default:
-					res.Action = ActionOpened
-					logs = append(logs, id, ms, KindReceived, sig.Source, sig.Summary, 0)
-					nLogs++
-					escs = append(escs, id, policy, stateCall, 1, 0, 0, ms, ms)
-					nEscs++
-					escalate = true
+				waves[w] = append(waves[w], it)
+				all = append(all, it)
+			}
+		}
+		ms := store.Millis(now)
+		for _, wave := range waves {
+			for start := 0; start < len(wave); start += upsertChunk {
+				if err := s.upsert(ctx, tx, wave[start:min(start+upsertChunk, len(wave))], ms); err != nil {
+					return err
 				}
-				r.res[i] = res
+			}
+		}
+		var logs, escs []any
+		nLogs, nEscs := 0, 0
+		for _, it := range all {
+			res, sig := it.res, it.sig
+			quietUntil, isQuiet := quiet[sig.System]
+			switch {
+			case res.Repeats > 0:
+				res.Action = ActionRepeated
+			case isQuiet:
+				res.Action = ActionSuppressed
+				logs = append(logs, res.AlertID, ms, KindSuppressed, sig.Source, fmt.Sprintf("%s is quiet until %s: nobody is called", sig.System, quietUntil.Format(time.RFC3339)), 0)
+				nLogs++
+			default:
+				res.Action = ActionOpened
+				logs = append(logs, res.AlertID, ms, KindReceived, sig.Source, sig.Summary, 0)
+				nLogs++
+				escs = append(escs, res.AlertID, it.policy, stateCall, 1, 0, 0, ms, ms)
+				nEscs++
+				escalate = true
 			}
 		}
 		if err := s.insertRows(ctx, tx, `INSERT INTO alert_log (alert_id, at, kind, actor, detail, call_id) VALUES `, 6, nLogs, logs); err != nil {
@@ -272,6 +299,47 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 		}
 	}
 	return err == nil && escalate
+}
+
+// upsert writes signals of distinct (system, key) in one statement and
+// fills in their results (id, repeats, status).
+func (s *Service) upsert(ctx context.Context, tx *sql.Tx, items []*ingested, ms int64) error {
+	args := make([]any, 0, upsertCols*len(items))
+	byKey := make(map[[2]string]*ingested, len(items))
+	for _, it := range items {
+		sig := it.sig
+		labels, _ := json.Marshal(sig.Labels)
+		args = append(args, sig.System, it.policy, sig.Source, sig.DedupKey, it.status, sig.Summary, sig.Details, sig.Severity,
+			sig.Host, sig.Service, string(labels), millisOrZero(sig.StartedAt), ms, clip(it.via, 200), 0, ms, ms)
+		byKey[[2]string{sig.System, sig.DedupKey}] = it
+	}
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(upsertAlerts, s.st.Rows(len(items), upsertCols)), args...)
+	if err != nil {
+		return fmt.Errorf("alerts: store %d alerts (%s/%s first): %w", len(items), items[0].sig.System, items[0].sig.DedupKey, err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id int64
+		var repeats int
+		var status, system, key string
+		if err := rows.Scan(&id, &repeats, &status, &system, &key); err != nil {
+			return fmt.Errorf("alerts: store alerts: %w", err)
+		}
+		it := byKey[[2]string{system, key}]
+		if it == nil {
+			return fmt.Errorf("alerts: store alerts: %s/%s came back unasked", system, key)
+		}
+		*it.res = Result{AlertID: id, Status: status, Repeats: repeats, System: system, Key: key}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("alerts: store alerts: %w", err)
+	}
+	if n != len(items) {
+		return fmt.Errorf("alerts: store alerts: %d of %d written", n, len(items))
+	}
+	return nil
 }
 
 // insertRows writes n rows of cols values in statements of at most 500
