@@ -244,7 +244,7 @@ func BenchmarkAccepted(b *testing.B) {
 	for _, engine := range engines() {
 		for _, mix := range []string{"new", "repeat"} {
 			b.Run(engine+"/"+mix, func(b *testing.B) {
-				cn := fake.NewConnect(b)
+				cn := fake.NewConnect(b, fake.WithKeepAlive())
 				s := startServer(b, engine, connectYAML(cn, 2, 10, "30s", 10), cn)
 				client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2}, Timeout: 30 * time.Second}
 				var seq atomic.Int64
@@ -321,7 +321,7 @@ func BenchmarkFirstCall(b *testing.B) {
 	dur := envDuration("BENCH_DURATION", 10*time.Second)
 	for _, engine := range engines() {
 		b.Run(engine, func(b *testing.B) {
-			cn := fake.NewConnect(b)
+			cn := fake.NewConnect(b, fake.WithKeepAlive())
 			cn.SetMaxConcurrent(0)
 			var mu sync.Mutex
 			arrived := map[string]time.Time{}
@@ -384,7 +384,7 @@ func BenchmarkThousandAtOnce(b *testing.B) {
 	poll := envDuration("BENCH_POLL", 5*time.Second)
 	for _, engine := range engines() {
 		b.Run(engine, func(b *testing.B) {
-			cn := fake.NewConnect(b)
+			cn := fake.NewConnect(b, fake.WithKeepAlive())
 			cn.SetMaxConcurrent(0)
 			cn.SetDefault(fake.NoAnswer().Ring(12 * time.Second))
 			cfg, err := config.Parse([]byte("database: " + storetest.DatabaseURL(b, engine) + "\ndata_dir: " + b.TempDir() + "\nlog_level: warn\n" +
@@ -481,7 +481,7 @@ func BenchmarkThousandAtOnceFleet(b *testing.B) {
 	nAlerts := envInt("BENCH_ALERTS", 1000)
 	nReplicas := envInt("BENCH_REPLICAS", 3)
 	poll := envDuration("BENCH_POLL", 5*time.Second)
-	cn := fake.NewConnect(b)
+	cn := fake.NewConnect(b, fake.WithKeepAlive())
 	cn.SetMaxConcurrent(0)
 	cn.SetDefault(fake.NoAnswer().Ring(12 * time.Second))
 	firstAt := map[string]time.Time{}

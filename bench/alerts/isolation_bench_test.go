@@ -32,7 +32,7 @@ func BenchmarkIsolation(b *testing.B) {
 	dur := envDuration("BENCH_DURATION", 20*time.Second)
 	for _, engine := range engines() {
 		b.Run(engine, func(b *testing.B) {
-			cn := fake.NewConnect(b)
+			cn := fake.NewConnect(b, fake.WithKeepAlive())
 			cn.SetMaxConcurrent(0) // Connect's quota raised: only opsdesk is measured
 			cn.SetDefault(fake.Answer("1"))
 			var mu sync.Mutex

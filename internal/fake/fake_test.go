@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -496,4 +497,41 @@ func hmacHex(key, msg string) string {
 	m := hmac.New(sha256.New, []byte(key))
 	m.Write([]byte(msg))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// TestKeepAlive: by default every request comes on a connection of its own
+// (Down reads as refused); WithKeepAlive lets a client reuse its connection.
+func TestKeepAlive(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		var opts []fake.Option
+		if keep {
+			opts = append(opts, fake.WithKeepAlive())
+		}
+		f := fake.NewWebhook(t, opts...)
+		c := &http.Client{Transport: &http.Transport{}}
+		reused := 0
+		for i := range 3 {
+			req, _ := http.NewRequest(http.MethodPost, f.URL(), strings.NewReader(`{"id":"d-`+strconv.Itoa(i)+`","type":"question","question":{"id":"Q","text":"x","submitted_at":"2024-01-01T00:00:00Z"}}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", "d-"+strconv.Itoa(i))
+			req.Header.Set("X-Opsdesk-Timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+			req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) {
+				if ci.Reused {
+					reused++
+				}
+			}}))
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode/100 != 2 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+		if want := map[bool]int{false: 0, true: 2}[keep]; reused != want {
+			t.Fatalf("keep-alive %v: %d of 3 requests reused a connection, want %d", keep, reused, want)
+		}
+	}
 }

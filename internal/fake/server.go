@@ -43,6 +43,7 @@ type options struct {
 	keywords   []string
 	window     time.Duration
 	now        func() time.Time
+	keepAlive  bool
 }
 
 // WithAPIKey sets the API key Backlog accepts (default "fake-backlog-api-key").
@@ -75,6 +76,13 @@ func WithWindow(d time.Duration) Option { return func(o *options) { o.window = d
 // WithClock sets the fake's clock, used to check DingTalk and webhook
 // timestamps and to stamp created Backlog issues (default time.Now).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithKeepAlive keeps connections open between requests, as the real
+// services do, instead of one connection per request: for benchmarks,
+// where dialling every request would measure the fake. Down still closes
+// the connections it can, but a client may find a pooled connection gone
+// on its next request.
+func WithKeepAlive() Option { return func(o *options) { o.keepAlive = true } }
 
 // Failure is an injected failure answer.
 type Failure struct {
@@ -151,7 +159,7 @@ func (s *Server) start(h http.HandlerFunc) {
 	// One connection per request: no client holds a pooled connection
 	// across Down/Up, so "down" always reads as connection refused and
 	// "up" as a fresh connection.
-	s.srv.Config.SetKeepAlivesEnabled(false)
+	s.srv.Config.SetKeepAlivesEnabled(s.opt.keepAlive)
 	s.srv.Start()
 	s.tb.Cleanup(func() {
 		close(s.done) // end delays first: Close waits for running handlers
