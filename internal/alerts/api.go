@@ -193,11 +193,20 @@ type IntakeResponse struct {
 }
 
 func (a *API) store(w http.ResponseWriter, r *http.Request, sigs []parse.Signal, via string, ignored []string) {
+	a.storeThen(w, r, sigs, via, ignored, nil)
+}
+
+// storeThen is store, with stored run after the signals are committed and
+// before the answer.
+func (a *API) storeThen(w http.ResponseWriter, r *http.Request, sigs []parse.Signal, via string, ignored []string, stored func()) {
 	res, err := a.Svc.Ingest(r.Context(), sigs, via)
 	if err != nil {
 		a.Log.Error("alerts: storing alerts failed", "error", err)
 		httpx.Error(w, http.StatusServiceUnavailable, "storing the alerts failed; retry", "")
 		return
+	}
+	if stored != nil {
+		stored()
 	}
 	out := IntakeResponse{Accepted: len(res), Alerts: res, Reasons: ignored, Ignored: len(ignored)}
 	if out.Alerts == nil {
@@ -287,6 +296,18 @@ func (a *API) cloudwatch(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ignored", "topic": m.TopicArn})
 		return
 	}
+	// A message taken in before is absorbed: a signed alarm posted again
+	// must not re-open an alert or call anyone (see sns.go).
+	seen, err := a.Svc.SNSSeen(r.Context(), m.MessageID)
+	if err != nil {
+		a.Log.Error("alerts: SNS replay check failed", "error", err)
+		httpx.Error(w, http.StatusServiceUnavailable, "checking the SNS message failed; retry", "")
+		return
+	}
+	if seen {
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "duplicate", "message_id": m.MessageID})
+		return
+	}
 	sigs, err := parse.CloudWatch([]byte(m.Message), o)
 	if err != nil {
 		badPayload(w, err, "Message")
@@ -295,7 +316,16 @@ func (a *API) cloudwatch(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = "sns:" + m.TopicArn
 	}
-	a.store(w, r, sigs, name, ignored)
+	a.storeThen(w, r, sigs, name, ignored, func() {
+		window := a.SNS.Window
+		if window <= 0 {
+			window = snsverify.DefaultWindow
+		}
+		sent, _ := time.Parse(time.RFC3339Nano, m.Timestamp) // Verify parsed it
+		if err := a.Svc.RecordSNS(context.WithoutCancel(r.Context()), m.MessageID, m.TopicArn, sent.Add(window+time.Minute)); err != nil {
+			a.Log.Warn("alerts: the SNS message was stored but could not be remembered; a repeat of it would be taken in again", "message_id", m.MessageID, "error", err)
+		}
+	})
 }
 
 // isSNS: SNS sets x-amz-sns-message-type; a body forwarded without the

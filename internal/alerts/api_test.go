@@ -20,6 +20,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/store"
 	"github.com/opsdesk/opsdesk/internal/store/storetest"
+	"github.com/riverqueue/river"
 )
 
 const (
@@ -368,4 +369,69 @@ func TestAckResolveAPI(t *testing.T) {
 func jsonNum(id int64) string {
 	b, _ := json.Marshal(id)
 	return string(b)
+}
+
+// TestCloudWatchReplay: a signed CloudWatch alarm posted again through the
+// SNS endpoint is absorbed (200, nothing changes): replaying the ALARM of
+// an alarm that was resolved since neither re-opens it nor calls anyone.
+// Once the signature's time window has passed the message is refused by
+// the signature check and forgotten by the sweep.
+func TestCloudWatchReplay(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a := newAPIEnv(t, st)
+		const topicARN = "arn:aws:sns:ap-northeast-1:123456789012:cloudwatch-alarms"
+		const key = "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:db01-cpu-high"
+		hdr := []string{"X-Amz-Sns-Message-Type", "Notification"}
+		path := "/api/v1/alerts/cloudwatch?system=XYZ&token=" + goodToken
+		alarmBody := bytes.Replace(sample(t, "cloudwatch_sns_ok.json"), []byte(`"NewStateValue": "OK"`), []byte(`"NewStateValue": "ALARM"`), 1)
+		if bytes.Equal(alarmBody, sample(t, "cloudwatch_sns_ok.json")) {
+			t.Fatal("sample has no NewStateValue OK to turn into ALARM")
+		}
+		alarm := a.sns.Notification(topicARN, "ALARM: db01-cpu-high", string(alarmBody))
+		if r := a.post(path, "text/plain", alarm, hdr...); r.Code != 202 || r.Opened != 1 {
+			t.Fatalf("alarm: %+v", r)
+		}
+		a.run()
+		if calls := len(a.cn.Calls()); calls != 1 {
+			t.Fatalf("%d calls after the alarm, want 1", calls)
+		}
+		if r := a.post(path, "text/plain", alarm, hdr...); r.Code != 200 || r.Opened != 0 || r.Repeated != 0 {
+			t.Fatalf("the same alarm again: %+v, want 200 and nothing done", r)
+		}
+		if got := a.byKey("XYZ", key).Repeats; got != 0 {
+			t.Fatalf("replay counted as %d repeats", got)
+		}
+		ok := a.sns.Notification(topicARN, "OK: db01-cpu-high", string(sample(t, "cloudwatch_sns_ok.json")))
+		if r := a.post(path, "text/plain", ok, hdr...); r.Code != 202 || r.Resolved != 1 {
+			t.Fatalf("ok: %+v", r)
+		}
+		// The replay of the ALARM after the OK.
+		if r := a.post(path, "text/plain", alarm, hdr...); r.Code != 200 {
+			t.Fatalf("replayed alarm after OK: %+v, want 200 absorbed", r)
+		}
+		if n := a.count(); n != 1 || a.byKey("XYZ", key).Status != alerts.StatusResolved {
+			t.Fatalf("%d alerts, status %s after the replay; want 1, resolved", n, a.byKey("XYZ", key).Status)
+		}
+		a.run()
+		if calls := len(a.cn.Calls()); calls != 1 {
+			t.Fatalf("%d calls; want only the one of the first ALARM", calls)
+		}
+		var remembered int
+		_ = st.R.QueryRow(`SELECT count(*) FROM alert_sns_messages`).Scan(&remembered)
+		if remembered != 2 {
+			t.Fatalf("%d SNS messages remembered, want 2", remembered)
+		}
+		// Past the window: refused by the signature check, and forgotten.
+		a.clk.Advance(snsverify.DefaultWindow + 2*time.Minute)
+		if r := a.post(path, "text/plain", alarm, hdr...); r.Code != 403 {
+			t.Fatalf("alarm past its time window: %+v, want 403", r)
+		}
+		if err := (&alerts.SweepWorker{Svc: a.svc}).Work(a.ctx, &river.Job[alerts.SweepArgs]{}); err != nil {
+			t.Fatal(err)
+		}
+		_ = st.R.QueryRow(`SELECT count(*) FROM alert_sns_messages`).Scan(&remembered)
+		if remembered != 0 {
+			t.Fatalf("%d SNS messages still remembered after the window", remembered)
+		}
+	})
 }

@@ -99,6 +99,9 @@ func (w *SweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error
 	}
 	rows.Close()
 	s.enqueueNotify(ctx, ids)
+	if err := s.pruneSNS(ctx); err != nil {
+		s.o.Log.Warn("alerts: sweep", "error", err)
+	}
 	if s.Looping() {
 		s.Kick(ctx)
 		return nil

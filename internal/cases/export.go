@@ -38,7 +38,10 @@ func Export(ctx context.Context, s *Store, account, format, dir string) (int, er
 		return n, f.Close()
 	case "markdown":
 		err := s.Each(ctx, account, func(c *Case, msgs []Communication) error {
-			d := filepath.Join(dir, safeName(c.Account))
+			d, err := inside(dir, safeName(c.Account))
+			if err != nil {
+				return err
+			}
 			if err := os.MkdirAll(d, 0o750); err != nil {
 				return err
 			}
@@ -46,8 +49,12 @@ func Export(ctx context.Context, s *Store, account, format, dir string) (int, er
 			if name == "" {
 				name = c.CaseID
 			}
+			file, err := inside(d, safeName(name)+".md")
+			if err != nil {
+				return err
+			}
 			n++
-			return os.WriteFile(filepath.Join(d, safeName(name)+".md"), []byte(Markdown(c, msgs)), 0o640)
+			return os.WriteFile(file, []byte(Markdown(c, msgs)), 0o640)
 		})
 		return n, err
 	}
@@ -55,12 +62,27 @@ func Export(ctx context.Context, s *Store, account, format, dir string) (int, er
 }
 
 func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
+	s = strings.Map(func(r rune) rune {
 		if r == '/' || r == '\\' || r == 0 || r == ':' {
 			return '_'
 		}
 		return r
 	}, s)
+	if s == "" || s[0] == '.' {
+		// "", ".", ".." and hidden names.
+		s = "_" + s
+	}
+	return s
+}
+
+// inside joins dir and name and refuses a result that is not below dir.
+func inside(dir, name string) (string, error) {
+	p := filepath.Join(dir, name)
+	rel, err := filepath.Rel(dir, p)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("cases: export: %q would be written outside %s", name, dir)
+	}
+	return p, nil
 }
 
 // Markdown renders a case as a readable document.

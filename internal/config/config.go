@@ -564,6 +564,11 @@ func ValidateName(s string) error {
 			return fmt.Errorf("%q may contain only letters, digits, '-', '_' and '.'", s)
 		}
 	}
+	// Names become file and directory names (cases export): "..", "."
+	// and hidden names are refused.
+	if c := s[0]; c == '.' || c == '-' {
+		return fmt.Errorf("%q must begin with a letter, a digit or '_'", s)
+	}
 	return nil
 }
 

@@ -72,6 +72,10 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"dup names", "destinations:\n  - {name: a, type: slack, url: 'https://x'}\n  - {name: a, type: slack, url: 'https://y'}", "destinations[1].name"},
 		{"route unknown", "routes:\n  questions: [nowhere]", "routes.questions[0]"},
 		{"too long question", "intake:\n  max_question_chars: 9000", "intake.max_question_chars"},
+		{"account dotdot", "aws:\n  accounts: [{name: '..'}]", "aws.accounts[0].name"},
+		{"account hidden", "aws:\n  accounts: [{name: .prod}]", "aws.accounts[0].name"},
+		{"account dash", "aws:\n  accounts: [{name: -prod}]", "aws.accounts[0].name"},
+		{"account slash", "aws:\n  accounts: [{name: a/b}]", "aws.accounts[0].name"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -115,4 +117,29 @@ func TestRowsAndCountBy(t *testing.T) {
 			t.Fatalf("counts %v; want A:2 B:1", got)
 		}
 	})
+}
+
+// TestSQLiteFileModes: a new SQLite database, its directory and its WAL
+// are readable by opsdesk's user only.
+func TestSQLiteFileModes(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "opsdesk.db")
+	st, err := store.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.W.Exec(`CREATE TABLE modes_probe (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{dir: 0o700 | os.ModeDir, path: 0o600, path + "-wal": 0o600} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", filepath.Base(p), fi.Mode(), want)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -186,11 +187,16 @@ func (v *Verifier) checkURL(field, raw string) (*url.URL, error) {
 		return nil, refuse(fmt.Sprintf("host %q is not sns.<region>%s",
 			u.Host, strings.Join(suffixes, " or sns.<region>")))
 	}
+	if field == "SigningCertURL" && (!certPath.MatchString(u.Path) || u.RawQuery != "" || u.Fragment != "") {
+		return nil, refuse("path is not /SimpleNotificationService-<hex>.pem")
+	}
 	return u, nil
 }
 
 // snsHost reports whether u's host is sns.<region><suffix> on the default
-// port, with region a single DNS label such as us-east-1.
+// port, with region an AWS region name such as us-east-1 (not a bucket
+// host such as sns.s3.amazonaws.com), and a China region (cn-…) exactly
+// under .amazonaws.com.cn.
 func snsHost(u *url.URL, suffixes []string) bool {
 	if p := u.Port(); p != "" && p != "443" {
 		return false
@@ -205,24 +211,30 @@ func snsHost(u *url.URL, suffixes []string) bool {
 		if !strings.HasPrefix(s, ".") {
 			s = "." + s
 		}
-		if region, ok := strings.CutSuffix(rest, s); ok && regionLabel(region) {
+		region, ok := strings.CutSuffix(rest, s)
+		if !ok || !regionName.MatchString(region) {
+			continue
+		}
+		switch china := strings.HasPrefix(region, "cn-"); s {
+		case ".amazonaws.com":
+			ok = !china
+		case ".amazonaws.com.cn":
+			ok = china
+		}
+		if ok {
 			return true
 		}
 	}
 	return false
 }
 
-func regionLabel(s string) bool {
-	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// regionName is the shape of AWS region names: a two-letter area, then
+// words, then a number (us-east-1, ap-northeast-3, us-gov-west-1,
+// cn-northwest-1, eu-isoe-west-1).
+var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+
+// certPath is the path of SNS's signing certificates.
+var certPath = regexp.MustCompile(`^/SimpleNotificationService-[0-9a-fA-F]{8,64}\.pem$`)
 
 // client returns a copy of the configured client that never follows
 // redirects: a redirect would leave the host that was checked.

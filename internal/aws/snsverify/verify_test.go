@@ -403,6 +403,20 @@ func TestDefaultHostCheck(t *testing.T) {
 		{"//sns.us-east-1.amazonaws.com/cert.pem", false},
 		{"file:///etc/passwd", false},
 		{"https://sns.us-east-1.amazonaws.com\x00/cert.pem", false},
+		// Buckets and other hosts that look like sns.<region>.
+		{"https://sns.s3.amazonaws.com/SimpleNotificationService-a.pem", false},
+		{"https://sns.s3-us-west-2.amazonaws.com/SimpleNotificationService-a.pem", false},
+		{"https://sns.s3.dualstack.us-east-1.amazonaws.com/SimpleNotificationService-a.pem", false},
+		{"https://sns.website.amazonaws.com/SimpleNotificationService-a.pem", false},
+		{"https://sns.useast1.amazonaws.com/SimpleNotificationService-a.pem", false},
+		// The China partition only under .amazonaws.com.cn, and only it.
+		{"https://sns.cn-north-1.amazonaws.com/SimpleNotificationService-a.pem", false},
+		{"https://sns.us-east-1.amazonaws.com.cn/SimpleNotificationService-a.pem", false},
+		// The right host, a path that is not a signing certificate.
+		{"https://sns.us-east-1.amazonaws.com/cert.pem", false},
+		{"https://sns.us-east-1.amazonaws.com/bucket/SimpleNotificationService-a.pem", false},
+		{"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-xyz.pem", false},
+		{"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-a.pem?x=1", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -435,10 +449,10 @@ func TestDefaultHostCheck(t *testing.T) {
 func TestAllowedHostSuffixes(t *testing.T) {
 	t.Parallel()
 	v := &Verifier{AllowedHostSuffixes: []string{"c2s.ic.gov"}}
-	if _, err := v.checkURL("SigningCertURL", "https://sns.us-iso-east-1.c2s.ic.gov/a.pem"); err != nil {
+	if _, err := v.checkURL("SigningCertURL", "https://sns.us-iso-east-1.c2s.ic.gov/SimpleNotificationService-a.pem"); err != nil {
 		t.Errorf("configured suffix refused: %v", err)
 	}
-	if _, err := v.checkURL("SigningCertURL", "https://sns.us-east-1.amazonaws.com/a.pem"); !errors.Is(err, ErrURLNotAllowed) {
+	if _, err := v.checkURL("SigningCertURL", "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-a.pem"); !errors.Is(err, ErrURLNotAllowed) {
 		t.Errorf("default suffix still allowed after override: %v", err)
 	}
 }
