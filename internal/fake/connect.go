@@ -79,6 +79,11 @@ type Connect struct {
 	scripts       map[string][]CallBehavior
 	def           CallBehavior
 	contacts      map[string]*connectContact
+	// live are the contacts that may still be active (not ended by
+	// liveAt): counting active calls looks only at them, not at every
+	// call ever placed.
+	live   map[string]*connectContact
+	liveAt time.Time
 	tokens        map[string]connectToken
 	calls         []ConnectCall
 	perNumber     map[string]int
@@ -308,6 +313,7 @@ func NewConnect(t testing.TB, opts ...Option) *Connect {
 		scripts:       map[string][]CallBehavior{},
 		def:           NoAnswer(),
 		contacts:      map[string]*connectContact{},
+		live:          map[string]*connectContact{},
 		tokens:        map[string]connectToken{},
 		perNumber:     map[string]int{},
 		ops:           map[string]int{},
@@ -504,7 +510,21 @@ func (c *Connect) WaitForCalls(t testing.TB, n int, timeout time.Duration) []Con
 // activeLocked counts the calls active at t.
 func (c *Connect) activeLocked(t time.Time) int {
 	n := 0
-	for _, k := range c.contacts {
+	if t.Before(c.liveAt) {
+		// The clock went back: calls ended since may be active again.
+		for _, k := range c.contacts {
+			if k.activeAt(t) {
+				n++
+			}
+		}
+		return n
+	}
+	c.liveAt = t
+	for id, k := range c.live {
+		if k.endedAt(t) {
+			delete(c.live, id)
+			continue
+		}
 		if k.activeAt(t) {
 			n++
 		}
@@ -915,6 +935,7 @@ func (c *Connect) startOutboundVoiceContact(r *http.Request, body []byte) (any, 
 		Behavior:      b.String(),
 	}
 	c.contacts[id] = k
+	c.live[id] = k
 	if token != "" {
 		c.tokens[token] = connectToken{contactID: id, number: dest, at: now}
 	}
