@@ -21,7 +21,7 @@ import (
 // destination hangs past the delivery timeout with a backlog of questions
 // queued for it, and still a new alert's first call comes within a second
 // and questions reach a healthy destination within half a second. (The
-// benchmark bench/isolation measures the same with a 40-second hang and
+// benchmark BenchmarkIsolation in bench/alerts measures the same with a 40-second hang and
 // 1,000 questions.)
 func TestCriticalPathIsolation(t *testing.T) {
 	for _, engine := range storetest.Engines() {

@@ -69,21 +69,21 @@ import (
 type Connect struct {
 	*Server
 
-	mu            sync.Mutex
-	instanceID    string
-	flowIDs       map[string]bool
-	queueIDs      map[string]bool
-	sources       map[string]bool
-	region        string
-	keyAttr       string
-	scripts       map[string][]CallBehavior
-	def           CallBehavior
-	contacts      map[string]*connectContact
+	mu         sync.Mutex
+	instanceID string
+	flowIDs    map[string]bool
+	queueIDs   map[string]bool
+	sources    map[string]bool
+	region     string
+	keyAttr    string
+	scripts    map[string][]CallBehavior
+	def        CallBehavior
+	contacts   map[string]*connectContact
 	// live are the contacts that may still be active (not ended by
 	// liveAt): counting active calls looks only at them, not at every
 	// call ever placed.
-	live   map[string]*connectContact
-	liveAt time.Time
+	live          map[string]*connectContact
+	liveAt        time.Time
 	tokens        map[string]connectToken
 	calls         []ConnectCall
 	perNumber     map[string]int

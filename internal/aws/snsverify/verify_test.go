@@ -381,14 +381,14 @@ func TestDefaultHostCheck(t *testing.T) {
 		ok  bool
 	}{
 		{"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem", true},
-		{"https://sns.ap-northeast-1.amazonaws.com/SimpleNotificationService-a.pem", true},
-		{"https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-a.pem", true},
-		{"https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-a.pem", true},
-		{"https://SNS.EU-WEST-1.AMAZONAWS.COM/SimpleNotificationService-a.pem", true},
-		{"https://sns.eu-west-1.amazonaws.com:443/SimpleNotificationService-a.pem", true},
+		{"https://sns.ap-northeast-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem", true},
+		{"https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-0123456789abcdef.pem", true},
+		{"https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem", true},
+		{"https://SNS.EU-WEST-1.AMAZONAWS.COM/SimpleNotificationService-0123456789abcdef.pem", true},
+		{"https://sns.eu-west-1.amazonaws.com:443/SimpleNotificationService-0123456789abcdef.pem", true},
 
 		{"https://evil.example.com/cert.pem", false},
-		{"http://sns.us-east-1.amazonaws.com/SimpleNotificationService-a.pem", false},
+		{"http://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem", false},
 		{"https://sns.us-east-1.amazonaws.com.evil.com/cert.pem", false},
 		{"https://sns.us-east-1.amazonaws.com.cn.evil.com/cert.pem", false},
 		{"https://sns.us-east-1.amazonaws.com./cert.pem", false},
@@ -404,19 +404,20 @@ func TestDefaultHostCheck(t *testing.T) {
 		{"file:///etc/passwd", false},
 		{"https://sns.us-east-1.amazonaws.com\x00/cert.pem", false},
 		// Buckets and other hosts that look like sns.<region>.
-		{"https://sns.s3.amazonaws.com/SimpleNotificationService-a.pem", false},
-		{"https://sns.s3-us-west-2.amazonaws.com/SimpleNotificationService-a.pem", false},
-		{"https://sns.s3.dualstack.us-east-1.amazonaws.com/SimpleNotificationService-a.pem", false},
-		{"https://sns.website.amazonaws.com/SimpleNotificationService-a.pem", false},
-		{"https://sns.useast1.amazonaws.com/SimpleNotificationService-a.pem", false},
+		{"https://sns.s3.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem", false},
+		{"https://sns.s3-us-west-2.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem", false},
+		{"https://sns.s3.dualstack.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem", false},
+		{"https://sns.website.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem", false},
+		{"https://sns.useast1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem", false},
 		// The China partition only under .amazonaws.com.cn, and only it.
-		{"https://sns.cn-north-1.amazonaws.com/SimpleNotificationService-a.pem", false},
-		{"https://sns.us-east-1.amazonaws.com.cn/SimpleNotificationService-a.pem", false},
+		{"https://sns.cn-north-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem", false},
+		{"https://sns.us-east-1.amazonaws.com.cn/SimpleNotificationService-0123456789abcdef.pem", false},
 		// The right host, a path that is not a signing certificate.
 		{"https://sns.us-east-1.amazonaws.com/cert.pem", false},
-		{"https://sns.us-east-1.amazonaws.com/bucket/SimpleNotificationService-a.pem", false},
+		{"https://sns.us-east-1.amazonaws.com/bucket/SimpleNotificationService-0123456789abcdef.pem", false},
 		{"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-xyz.pem", false},
-		{"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-a.pem?x=1", false},
+		{"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-a.pem", false},
+		{"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem?x=1", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -449,10 +450,10 @@ func TestDefaultHostCheck(t *testing.T) {
 func TestAllowedHostSuffixes(t *testing.T) {
 	t.Parallel()
 	v := &Verifier{AllowedHostSuffixes: []string{"c2s.ic.gov"}}
-	if _, err := v.checkURL("SigningCertURL", "https://sns.us-iso-east-1.c2s.ic.gov/SimpleNotificationService-a.pem"); err != nil {
+	if _, err := v.checkURL("SigningCertURL", "https://sns.us-iso-east-1.c2s.ic.gov/SimpleNotificationService-0123456789abcdef.pem"); err != nil {
 		t.Errorf("configured suffix refused: %v", err)
 	}
-	if _, err := v.checkURL("SigningCertURL", "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-a.pem"); !errors.Is(err, ErrURLNotAllowed) {
+	if _, err := v.checkURL("SigningCertURL", "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem"); !errors.Is(err, ErrURLNotAllowed) {
 		t.Errorf("default suffix still allowed after override: %v", err)
 	}
 }
