@@ -28,7 +28,7 @@ import (
 //	POST /api/v1/alerts/nagios        a Nagios notification command (form or JSON)
 //	POST /api/v1/alerts/cloudwatch    an SNS HTTP/S subscription of CloudWatch alarms,
 //	                                  or an EventBridge "CloudWatch Alarm State Change"
-//	GET  /api/v1/alerts[?status=&system=&before=&limit=]
+//	GET  /api/v1/alerts[?q=&status=&system=&before=&limit=]  (q: ParseSearch)
 //	GET  /api/v1/alerts/{id}
 //	POST /api/v1/alerts/{id}/ack
 //	POST /api/v1/alerts/{id}/resolve
@@ -418,6 +418,12 @@ func (a *API) list(w http.ResponseWriter, r *http.Request, _ string) {
 		httpx.Error(w, http.StatusBadRequest, "status must be active, "+strings.Join(Statuses, ", "), "status")
 		return
 	}
+	search, err := ParseSearch(q.Get("q"))
+	if err != nil {
+		httpx.Error(w, http.StatusBadRequest, err.Error(), "q")
+		return
+	}
+	f.Search = search
 	f.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
 	list, err := a.Svc.List(r.Context(), f)

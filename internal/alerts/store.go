@@ -102,6 +102,8 @@ type Filter struct {
 	// "" (all).
 	Status string
 	System string
+	// Search keeps the alerts that match every term (ParseSearch).
+	Search Search
 	// Before pages: alerts with a smaller id.
 	Before int64
 	Limit  int
@@ -123,6 +125,12 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Alert, error) {
 		where = append(where, "system = ?")
 		args = append(args, f.System)
 	}
+	searching := len(f.Search.Terms) > 0
+	if searching {
+		conds, sargs := f.Search.where(s.st.Engine)
+		where = append(where, conds...)
+		args = append(args, sargs...)
+	}
 	if f.Before > 0 {
 		where = append(where, "id < ?")
 		args = append(args, f.Before)
@@ -136,7 +144,14 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Alert, error) {
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, f.Limit)
-	rows, err := s.rowsQ(ctx, s.st.R, q, args...)
+	var rows *sql.Rows
+	var err error
+	if searching {
+		// Searches have many shapes: run the text, keep no prepared statement.
+		rows, err = s.st.R.QueryContext(ctx, s.st.Q(q), args...)
+	} else {
+		rows, err = s.rowsQ(ctx, s.st.R, q, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("alerts: list: %w", err)
 	}
