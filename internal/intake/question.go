@@ -24,6 +24,13 @@ type Question struct {
 	SourceIP    string
 	UserAgent   string
 	Lang        string
+	// State is StateOpen, StateAnswered or StateClosed; StateAt and StateBy
+	// say when and by whom it was last changed (zero and "" while open
+	// from the start).
+	State    string
+	Assignee string
+	StateAt  time.Time
+	StateBy  string
 }
 
 // Input is what a submitter sends.

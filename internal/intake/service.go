@@ -99,6 +99,7 @@ func (s *Service) Submit(ctx context.Context, in Input, meta Meta) (*Question, e
 		SourceIP:    clipString(meta.SourceIP, 64),
 		UserAgent:   clipString(meta.UserAgent, 512),
 		Lang:        clipString(meta.Lang, 16),
+		State:       StateOpen,
 	}
 	r := &submitReq{q: q, done: make(chan error, 1)}
 	select {
@@ -295,15 +296,15 @@ func clipString(s string, n int) string { return textutil.Cut(s, n) }
 // ErrNotFound is returned for an unknown question.
 var ErrNotFound = errors.New("intake: question not found")
 
-const questionCols = `id, ref, project, name, text, submitted_at, source_ip, user_agent, lang`
+const questionCols = `id, ref, project, name, text, submitted_at, source_ip, user_agent, lang, state, assignee, state_at, state_by`
 
 func scanQuestion(row interface{ Scan(...any) error }) (*Question, error) {
 	var q Question
-	var sub int64
-	if err := row.Scan(&q.ID, &q.Ref, &q.Project, &q.Name, &q.Text, &sub, &q.SourceIP, &q.UserAgent, &q.Lang); err != nil {
+	var sub, stateAt int64
+	if err := row.Scan(&q.ID, &q.Ref, &q.Project, &q.Name, &q.Text, &sub, &q.SourceIP, &q.UserAgent, &q.Lang, &q.State, &q.Assignee, &stateAt, &q.StateBy); err != nil {
 		return nil, err
 	}
-	q.SubmittedAt = store.Time(sub)
+	q.SubmittedAt, q.StateAt = store.Time(sub), store.Time(stateAt)
 	return &q, nil
 }
 
@@ -327,8 +328,12 @@ type ListFilter struct {
 	Project string
 	// Status keeps questions with at least one delivery in this status.
 	Status string
-	From   time.Time
-	To     time.Time
+	// State keeps questions in this handling state (StateOpen, …).
+	State string
+	// Assignee keeps the questions assigned to this user.
+	Assignee string
+	From     time.Time
+	To       time.Time
 	// Before is the id to page from (exclusive); 0 for the newest.
 	Before int64
 	Limit  int
@@ -350,6 +355,14 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Question, error) {
 	if f.Status != "" {
 		where = append(where, "id IN (SELECT question_id FROM deliveries WHERE status = ?)")
 		args = append(args, f.Status)
+	}
+	if f.State != "" {
+		where = append(where, "state = ?")
+		args = append(args, f.State)
+	}
+	if f.Assignee != "" {
+		where = append(where, "assignee = ?")
+		args = append(args, f.Assignee)
 	}
 	if !f.From.IsZero() {
 		where = append(where, "submitted_at >= ?")
