@@ -9,6 +9,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/opsdesk/opsdesk/internal/store"
+	"github.com/opsdesk/opsdesk/internal/textutil"
 )
 
 // Search is a parsed alert search: every term must match (AND).
@@ -168,7 +169,7 @@ func splitSearch(text string) []rawTerm {
 
 // likePattern is "%value%" with LIKE's wildcards escaped (ESCAPE '\').
 func likePattern(v string) string {
-	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(v)) + "%"
+	return "%" + textutil.EscapeLike(strings.ToLower(v)) + "%"
 }
 
 // where returns the SQL conditions of the search and their arguments.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/events/pattern"
 	"github.com/opsdesk/opsdesk/internal/store"
+	"github.com/opsdesk/opsdesk/internal/textutil"
 )
 
 // Stored is an event as kept in the database.
@@ -137,9 +138,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Stored, error) {
 	return out, rows.Err()
 }
 
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
+func escapeLike(s string) string { return textutil.EscapeLike(s) }
 
 // Actions returns every action of every run of an event, newest run first.
 func (s *Service) Actions(ctx context.Context, ref int64) ([]ActionResult, error) {

@@ -401,10 +401,7 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Question, error) {
 	return out, rows.Err()
 }
 
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
-}
+func escapeLike(s string) string { return textutil.EscapeLike(s) }
 
 // Count returns the number of stored questions.
 func (s *Service) Count(ctx context.Context) (int, error) {

@@ -3,7 +3,10 @@
 // splitting a character.
 package textutil
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Cut returns s cut to at most n bytes, never inside a UTF-8 sequence.
 func Cut(s string, n int) string {
@@ -27,3 +30,9 @@ func Clip(s string, n int) string {
 	}
 	return Cut(s, n) + "…"
 }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// EscapeLike escapes the wildcards of a SQL LIKE pattern (for ESCAPE '\'),
+// so that s matches itself only.
+func EscapeLike(s string) string { return likeEscaper.Replace(s) }
