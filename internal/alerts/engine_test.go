@@ -140,6 +140,63 @@ func TestAckBySecondPerson(t *testing.T) {
 	})
 }
 
+// TestAckByLastPersonOfLastRound: nobody answers until the last person of
+// the last round (Tanaka, third round), who presses 1. That acknowledgement
+// ends the escalation as acknowledged: no further call, no "gave up" entry,
+// and no unacknowledged notification to the system's destination.
+func TestAckByLastPersonOfLastRound(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, envOpt{})
+		e.threePeople()
+		e.cn.Script(tanaka, fake.NoAnswer(), fake.NoAnswer(), fake.Answer("1"))
+		id := e.open("XYZ", "batch1")
+		e.run()
+		// Eight calls ring out, a minute each; Tanaka's third call starts at
+		// +8 m, is answered at +8 m 8 s, key 1 at +8 m 33 s, the flow hangs
+		// up at +8 m 43 s: the poll at +9 m sees it ended.
+		e.advance(8*time.Minute + 30*time.Second)
+		e.wantNumbers(sato, suzuki, tanaka, sato, suzuki, tanaka, sato, suzuki, tanaka)
+		if a := e.alert(id); a.Status != alerts.StatusOpen {
+			t.Fatalf("status %s while Tanaka listens", a.Status)
+		}
+		e.advance(30 * time.Second)
+		a := e.alert(id)
+		if a.Status != alerts.StatusAcknowledged || a.AckedBy != "Tanaka (phone)" || !a.AckedAt.Equal(epoch.Add(9*time.Minute)) {
+			t.Fatalf("alert %s by %q at %s, want acknowledged by Tanaka (phone) at +9m", a.Status, a.AckedBy, a.AckedAt)
+		}
+		if e.escalating(id) {
+			t.Error("still escalating after the acknowledgement")
+		}
+		calls := e.calls(id)
+		if len(calls) != 9 {
+			t.Fatalf("%d calls recorded, want 9", len(calls))
+		}
+		last := calls[8]
+		if last.Round != 3 || last.Position != 2 || last.Key != "1" || last.Outcome != alerts.OutcomeAcknowledged || last.State != alerts.CallEnded {
+			t.Fatalf("last call %+v", last)
+		}
+		tl := e.timeline(id)
+		if !hasEntry(tl, alerts.KindAck+":Tanaka (phone)") || hasEntry(tl, alerts.KindGaveUp) {
+			t.Fatalf("timeline %v: want an ack by Tanaka and no gave_up", tl)
+		}
+		var notes int
+		if err := st.R.QueryRow(st.Q(`SELECT count(*) FROM alert_notifications WHERE alert_id = ?`), id).Scan(&notes); err != nil {
+			t.Fatal(err)
+		}
+		if notes != 0 {
+			t.Fatalf("%d notifications queued for an acknowledged alert", notes)
+		}
+		// Later: nobody is called again.
+		e.advance(15 * time.Minute)
+		if n := len(e.cn.Calls()); n != 9 {
+			t.Fatalf("%d calls after the acknowledgement, want 9", n)
+		}
+		if a := e.alert(id); a.Status != alerts.StatusAcknowledged {
+			t.Fatalf("status %s later", a.Status)
+		}
+	})
+}
+
 // TestKeyTwoSilencesSystem: key 2 makes the system quiet for its quiet
 // period (12 h): the next alert of that system calls nobody; after the
 // period, alerts call again.

@@ -300,3 +300,58 @@ func TestSyncFullCheckMarksDeleted(t *testing.T) {
 		}
 	})
 }
+
+// TestSyncRepollsEveryOpenCase: open cases are re-polled by id, at most 100
+// (caseIdList's limit) per request, so 250 open cases take three requests.
+// A change on every one of them, and a reply on the oldest (the last one
+// re-polled; the incremental listing by creation time does not see it),
+// must all arrive.
+func TestSyncRepollsEveryOpenCase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := fake.NewSupport(t)
+		data := fake.SupportGen{Cases: 250, Seed: 11, Languages: []string{"en"}, Communications: 1, NoAttachments: true}.Generate()
+		for i := range data {
+			data[i].Status = "opened"
+		}
+		f.Load(data)
+		sy := &cases.Syncer{Store: cases.NewStore(st), Dir: t.TempDir(), Overlap: time.Hour, ResolvedRepoll: 24 * time.Hour}
+		acct := cases.Account{Name: "prod", Languages: []string{"en"}, Client: client(t, f, f.SupportAccount)}
+		if _, err := sy.Sync(ctx, acct, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if c := count(t, st); c.cases != 250 || c.comms != 250 {
+			t.Fatalf("first sync stored %+v, want 250 cases and messages", c)
+		}
+
+		for _, c := range data {
+			f.SetStatus(c.CaseID, "work-in-progress")
+		}
+		oldest := data[len(data)-1] // data is newest first
+		const reply = "Reply on the 250th open case"
+		f.AddCommunication(oldest.CaseID, fake.SupportCommunication{Body: reply, TimeCreated: time.Now().UTC()})
+		f.ResetCalls()
+		res, err := sy.Sync(ctx, acct, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var changed int
+		if err := st.R.QueryRow(`SELECT count(*) FROM cases WHERE status = 'work-in-progress'`).Scan(&changed); err != nil {
+			t.Fatal(err)
+		}
+		if changed != 250 || res.CasesChanged != 250 || res.CasesGone != 0 {
+			t.Fatalf("re-poll saw %d of 250 status changes (result %+v)", changed, res)
+		}
+		var n int
+		if err := st.R.QueryRow(st.Q(`SELECT count(*) FROM case_communications m JOIN cases c ON c.id = m.case_ref WHERE c.case_id = ? AND m.body = ?`), oldest.CaseID, reply).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || res.Communications != 1 {
+			t.Fatalf("the reply on the oldest case: %d stored, %d fetched; want 1", n, res.Communications)
+		}
+		// One listing page, three re-poll requests (100 + 100 + 50).
+		if got := f.Calls("DescribeCases"); got != 4 {
+			t.Errorf("%d DescribeCases calls, want 4", got)
+		}
+	})
+}

@@ -77,7 +77,8 @@ type AlertsConnect struct {
 	MaxConcurrentCalls int `yaml:"max_concurrent_calls"`
 	// PollInterval is the time between status checks of a call (default 30s).
 	PollInterval Duration `yaml:"poll_interval"`
-	// RingTimeout is how long a phone rings (whole seconds; 0: Connect's 60 s).
+	// RingTimeout is how long a phone rings: whole seconds from
+	// MinRingTimeout to MaxRingTimeout (0: Connect's default of 60 s).
 	RingTimeout Duration `yaml:"ring_timeout"`
 	// MaxCallDuration hangs up a call still going after this long and
 	// moves on (default 5m).
@@ -124,6 +125,10 @@ const (
 	DefaultAlertMaxCall       = 5 * time.Minute
 	MaxAlertRounds            = 10
 	MaxAlertContacts          = 50
+	// MinRingTimeout and MaxRingTimeout bound ring_timeout: Connect's
+	// StartOutboundVoiceContact accepts RingTimeoutInSeconds from 15 to 60.
+	MinRingTimeout = 15 * time.Second
+	MaxRingTimeout = 60 * time.Second
 )
 
 // AlertLanguages are the languages the contact flow reads alerts in.
@@ -356,8 +361,8 @@ func (c *AlertsConnect) validate() error {
 		return &Error{key + ".max_concurrent_calls", "must be between 1 and 10000 (default 10)"}
 	case c.PollInterval.D() < 0 || c.PollInterval != 0 && c.PollInterval.D() < time.Second || c.PollInterval.D() > 5*time.Minute:
 		return &Error{key + ".poll_interval", "must be between 1s and 5m (default 30s)"}
-	case c.RingTimeout.D() < 0 || c.RingTimeout.D()%time.Second != 0 || c.RingTimeout.D() > 10*time.Minute:
-		return &Error{key + ".ring_timeout", "must be whole seconds up to 10m (0: Connect's 60s)"}
+	case c.RingTimeout != 0 && (c.RingTimeout.D()%time.Second != 0 || c.RingTimeout.D() < MinRingTimeout || c.RingTimeout.D() > MaxRingTimeout):
+		return &Error{key + ".ring_timeout", fmt.Sprintf("must be whole seconds from %ds to %ds, the range of Connect's RingTimeoutInSeconds (leave it out for Connect's default of 60s)", MinRingTimeout/time.Second, MaxRingTimeout/time.Second)}
 	case c.MaxCallDuration.D() < 0 || c.MaxCallDuration != 0 && c.MaxCallDuration.D() < time.Minute || c.MaxCallDuration.D() > time.Hour:
 		return &Error{key + ".max_call_duration", "must be between 1m and 1h (default 5m)"}
 	case c.PerNumberMaxCallsPerHour != nil && (*c.PerNumberMaxCallsPerHour < 0 || *c.PerNumberMaxCallsPerHour > 1000):

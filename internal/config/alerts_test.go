@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,30 @@ alerts:
 	}
 }
 
+// TestRingTimeoutRange: ring_timeout takes what Connect's
+// RingTimeoutInSeconds takes, 15 to 60 whole seconds, or nothing.
+func TestRingTimeoutRange(t *testing.T) {
+	t.Parallel()
+	connect := "alerts:\n  connect: {instance_id: i-1, contact_flow_id: f-1, source_phone: '+815012345678', ring_timeout: %s}"
+	for in, want := range map[string]time.Duration{"0s": 0, "15s": 15 * time.Second, "30s": 30 * time.Second, "1m": time.Minute} {
+		cfg, err := Parse([]byte(alertsBase + fmt.Sprintf(connect, in)))
+		if err != nil {
+			t.Errorf("ring_timeout %s: %v", in, err)
+			continue
+		}
+		if got := cfg.Alerts.Connect.RingTimeout.D(); got != want {
+			t.Errorf("ring_timeout %s = %v", in, got)
+		}
+	}
+	for _, in := range []string{"14s", "1m1s", "90s", "10m", "-15s", "15500ms"} {
+		_, err := Parse([]byte(alertsBase + fmt.Sprintf(connect, in)))
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Key != "alerts.connect.ring_timeout" || !strings.Contains(ce.Msg, "whole seconds from 15s to 60s") {
+			t.Errorf("ring_timeout %s: %v", in, err)
+		}
+	}
+}
+
 // TestAlertsConfigErrors: every mistake is reported under its key.
 func TestAlertsConfigErrors(t *testing.T) {
 	t.Parallel()
@@ -92,6 +117,11 @@ func TestAlertsConfigErrors(t *testing.T) {
 		{"alerts:" + connect + "    rate_per_second: -1", "alerts.connect.rate_per_second", "between"},
 		{"alerts:" + connect + "    max_concurrent_calls: 20000", "alerts.connect.max_concurrent_calls", "between"},
 		{"alerts:" + connect + "    ring_timeout: 1500ms", "alerts.connect.ring_timeout", "whole seconds"},
+		{"alerts:" + connect + "    ring_timeout: 20500ms", "alerts.connect.ring_timeout", "whole seconds from 15s to 60s"},
+		{"alerts:" + connect + "    ring_timeout: 14s", "alerts.connect.ring_timeout", "from 15s to 60s"},
+		{"alerts:" + connect + "    ring_timeout: 61s", "alerts.connect.ring_timeout", "from 15s to 60s"},
+		{"alerts:" + connect + "    ring_timeout: 10m", "alerts.connect.ring_timeout", "RingTimeoutInSeconds"},
+		{"alerts:" + connect + "    ring_timeout: -30s", "alerts.connect.ring_timeout", "from 15s to 60s"},
 		{"alerts:" + connect + "    per_number_max_calls_per_hour: -2", "alerts.connect.per_number_max_calls_per_hour", "between"},
 		{"alerts:" + connect + "    key_attribute: 'a b'", "alerts.connect.key_attribute", "letters"},
 		{"alerts:" + connect + "    profile: p\n    role_arn: arn:aws:iam::1:role/r", "alerts.connect.role_arn", "not both"},

@@ -535,3 +535,90 @@ func TestAttemptAfterInterruption(t *testing.T) {
 		}
 	})
 }
+
+// TestIdempotencyKeyStableAcrossRetries: a delivery that fails twice (503,
+// then 502) and succeeds on its third attempt sends the same
+// Idempotency-Key with every attempt, so the destination can recognise a
+// retry of a request it may have processed; another delivery sends another
+// key. The first attempt goes through the destination's batch job, the
+// retries through the delivery's own scheduled job.
+func TestIdempotencyKeyStableAcrossRetries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		b := setup(t, st)
+		ctx := context.Background()
+		refs := []string{"Q-IDEM0001", "Q-IDEM0002"}
+		_, ps := b.questions(t, refs, "hook")
+		if len(ps) != 2 {
+			t.Fatalf("%d deliveries", len(ps))
+		}
+
+		b.hook.FailNext(2, fake.Failure{Status: 503})
+		dw := &delivery.DestWorker{Worker: b.w}
+		job := &river.Job[delivery.DestArgs]{JobRow: &rivertype.JobRow{Attempt: 1}, Args: delivery.DestArgs{Destination: "hook", DeliveryIDs: []int64{ps[0].ID, ps[1].ID}}}
+		if err := dw.Work(ctx, job); err != nil {
+			t.Fatal(err)
+		}
+		b.now = b.now.Add(time.Minute) // Backoff(1)
+		b.hook.FailNext(2, fake.Failure{Status: 502})
+		for _, p := range ps {
+			if wait, ok := snoozed(b.work(t, p.ID, 0)); !ok || wait != 2*time.Minute {
+				t.Fatalf("second attempt of %d: snoozed %v %v, want 2m", p.ID, wait, ok)
+			}
+		}
+		b.now = b.now.Add(2 * time.Minute) // Backoff(2)
+		for _, p := range ps {
+			if err := b.work(t, p.ID, 0); err != nil {
+				t.Fatal(err)
+			}
+			if d := b.get(t, p.ID); d.Status != delivery.StatusDelivered || d.Attempts != 3 {
+				t.Fatalf("delivery %d: %s after %d attempts, want delivered after 3", p.ID, d.Status, d.Attempts)
+			}
+		}
+
+		// Every request the hook received, failed ones included, by question.
+		type attempt struct{ key, n, bodyID string }
+		byRef := map[string][]attempt{}
+		for _, r := range b.hook.Requests() {
+			var doc struct {
+				ID       string `json:"id"`
+				Question struct {
+					ID string `json:"id"`
+				} `json:"question"`
+			}
+			if err := json.Unmarshal(r.Body, &doc); err != nil {
+				t.Fatalf("request body %q: %v", r.Body, err)
+			}
+			byRef[doc.Question.ID] = append(byRef[doc.Question.ID], attempt{r.Header.Get(notify.HeaderIdempotencyKey), r.Header.Get(notify.HeaderAttempt), doc.ID})
+		}
+		keys := map[string]string{}
+		for _, ref := range refs {
+			as := byRef[ref]
+			if len(as) != 3 {
+				t.Fatalf("%s: %d requests, want 3: %+v", ref, len(as), as)
+			}
+			key := as[0].key
+			if key == "" {
+				t.Fatalf("%s: no Idempotency-Key", ref)
+			}
+			for i, a := range as {
+				if a.key != key {
+					t.Errorf("%s attempt %d: Idempotency-Key %q, attempt 1 sent %q", ref, i+1, a.key, key)
+				}
+				if a.bodyID != a.key {
+					t.Errorf("%s attempt %d: body id %q differs from Idempotency-Key %q", ref, i+1, a.bodyID, a.key)
+				}
+				if a.n != fmt.Sprint(i+1) {
+					t.Errorf("%s request %d: X-Opsdesk-Attempt %q", ref, i+1, a.n)
+				}
+			}
+			if other, ok := keys[key]; ok {
+				t.Errorf("%s and %s share the Idempotency-Key %q", other, ref, key)
+			}
+			keys[key] = ref
+		}
+		// The sink saw each question once: a retried request is not news.
+		if got := b.hook.UniqueCount(); got != 2 {
+			t.Errorf("hook counted %d distinct deliveries, want 2", got)
+		}
+	})
+}

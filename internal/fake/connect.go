@@ -40,9 +40,13 @@ import (
 // prefix, "+447" by default as in Connect, are DestinationNotAllowed);
 // SourcePhoneNumber or QueueId; attribute keys of letters, digits, '-' and
 // '_' and at most 32,768 UTF-8 bytes of attributes; a ClientToken of at most
-// 500 characters. Errors answer with Connect's shape: the X-Amzn-ErrorType
-// header, {"Message": "..."} and the status Connect uses, so the SDK returns
-// its typed errors (types.InvalidParameterException, …).
+// 500 characters; a RingTimeoutInSeconds from 15 to 60. Errors answer with
+// Connect's shape: the X-Amzn-ErrorType header, {"Message": "..."} and the
+// status Connect uses, so the SDK returns its typed errors
+// (types.InvalidParameterException, …); a value outside the API model's
+// constraints (RingTimeoutInSeconds) is AWS's ValidationException
+// (400, {"message": "1 validation error detected: …"}), which the SDK
+// returns as a generic API error with that code.
 //
 // Calls: each StartOutboundVoiceContact that is not an idempotent repeat
 // places a call to the destination, which behaves as scripted for that
@@ -123,8 +127,12 @@ const (
 	// active calls per instance.
 	ConnectDefaultMaxConcurrent = 10
 
-	connectTokenTTL          = 7 * 24 * time.Hour
-	connectDefaultRingLimit  = 60 * time.Second
+	connectTokenTTL         = 7 * 24 * time.Hour
+	connectDefaultRingLimit = 60 * time.Second
+	// RingTimeoutInSeconds must be 15–60 (StartOutboundVoiceContact's
+	// API reference); anything else is a ValidationException.
+	connectMinRingTimeout    = 15
+	connectMaxRingTimeout    = 60
 	connectMaxClientToken    = 500
 	connectMaxAttributeBytes = 32768
 	connectSignatureWindow   = 15 * time.Minute
@@ -630,6 +638,7 @@ var connectErrorStatus = map[string]int{
 	"ServiceUnavailableException":          http.StatusServiceUnavailable,
 	"SerializationException":               http.StatusBadRequest,
 	"UnknownOperationException":            http.StatusNotFound,
+	"ValidationException":                  http.StatusBadRequest,
 	"MissingAuthenticationTokenException":  http.StatusForbidden,
 	"IncompleteSignatureException":         http.StatusForbidden,
 	"InvalidSignatureException":            http.StatusForbidden,
@@ -657,6 +666,15 @@ func connectServerError(status int, msg string) (string, []byte) {
 }
 
 func (c *Connect) writeErr(w http.ResponseWriter, e *connectAPIError) {
+	if e.errorType == "ValidationException" {
+		// A request that breaks a constraint of the API model (a length, a
+		// range) is refused before the operation runs, by AWS's request
+		// validation: the error type carries its namespace and the body's
+		// key is lower-case.
+		w.Header().Set("X-Amzn-ErrorType", "ValidationException:http://internal.amazon.com/coral/com.amazon.coral.validate/")
+		c.writeJSON(w, e.status, map[string]string{"message": e.message})
+		return
+	}
 	w.Header().Set("X-Amzn-ErrorType", e.errorType)
 	c.writeJSON(w, e.status, map[string]string{"Message": e.message})
 }
@@ -851,8 +869,10 @@ func (c *Connect) startOutboundVoiceContact(r *http.Request, body []byte) (any, 
 		return nil, connectErr("InvalidParameterException", "DestinationPhoneNumber is required")
 	case len(token) > connectMaxClientToken:
 		return nil, connectErr("InvalidParameterException", "ClientToken must be at most %d characters, got %d", connectMaxClientToken, len(token))
-	case in.RingTimeoutInSeconds != nil && *in.RingTimeoutInSeconds <= 0:
-		return nil, connectErr("InvalidParameterException", "RingTimeoutInSeconds must be positive")
+	case in.RingTimeoutInSeconds != nil && *in.RingTimeoutInSeconds < connectMinRingTimeout:
+		return nil, connectErr("ValidationException", "1 validation error detected: Value '%d' at 'ringTimeoutInSeconds' failed to satisfy constraint: Member must have value greater than or equal to %d", *in.RingTimeoutInSeconds, connectMinRingTimeout)
+	case in.RingTimeoutInSeconds != nil && *in.RingTimeoutInSeconds > connectMaxRingTimeout:
+		return nil, connectErr("ValidationException", "1 validation error detected: Value '%d' at 'ringTimeoutInSeconds' failed to satisfy constraint: Member must have value less than or equal to %d", *in.RingTimeoutInSeconds, connectMaxRingTimeout)
 	}
 	if instance != c.instanceID {
 		return nil, connectErr("ResourceNotFoundException", "Instance %s not found", instance)

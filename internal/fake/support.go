@@ -31,6 +31,12 @@ import (
 // from the account's secret key. Failures answer with the AWS JSON error
 // shape {"__type": "...", "message": "..."} and the status AWS uses.
 //
+// Request members must be spelled exactly as the API reference spells them
+// ("caseIdList", not "CaseIdList"). AWS ignores a member it does not know,
+// so a misspelled one is lost without an error; the fake refuses any key
+// that is not an exact member name of the operation's input with
+// SerializationException (HTTP 400), so the mistake fails a test instead.
+//
 // Accounts: one fake serves several accounts, told apart by the access key
 // id in the credential scope. NewSupport creates one default account whose
 // methods are promoted onto Support (f.Load, f.SetStatus, …); AddAccount

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -55,11 +57,47 @@ func supportTime(t time.Time) string { return t.UTC().Format(supportTimeLayout) 
 
 var supportLanguages = map[string]bool{"en": true, "ja": true, "zh": true, "ko": true, "es": true, "pt": true, "fr": true, "tr": true}
 
+// supportDecode decodes an operation's input into v, a pointer to a struct
+// whose json tags are the operation's member names.
+//
+// encoding/json matches keys case-insensitively, so "CaseIDList" would fill
+// caseIdList here while the real service, which matches member names
+// exactly, would not see a caseIdList at all (AWS ignores members it does
+// not know). The fake is stricter than AWS on purpose: every key must be
+// an exact member name of the operation's input, or the request fails with
+// SerializationException (HTTP 400, the AWS JSON error shape), so that a
+// misspelled member in a client fails its tests instead of being ignored
+// in production.
 func supportDecode(body []byte, v any) *supportAPIError {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(body, &keys); err != nil {
+		return supportErr(http.StatusBadRequest, "SerializationException", "Unable to parse request: %v", err)
+	}
+	members := supportMembers(v)
+	for k := range keys {
+		if !members[k] {
+			return supportErr(http.StatusBadRequest, "SerializationException",
+				"Unexpected member %q in the request: member names are case-sensitive; the operation's input has %s", k, strings.Join(slices.Sorted(maps.Keys(members)), ", "))
+		}
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return supportErr(http.StatusBadRequest, "SerializationException", "Unable to parse request: %v", err)
 	}
 	return nil
+}
+
+// supportMembers returns the member names of an operation's input: the
+// json tag names of the struct v points to.
+func supportMembers(v any) map[string]bool {
+	t := reflect.TypeOf(v).Elem()
+	out := make(map[string]bool, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out[name] = true
+		}
+	}
+	return out
 }
 
 func validationErr(format string, args ...any) *supportAPIError {

@@ -678,3 +678,49 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// TestSupportMemberNamesExact: the real service matches member names
+// exactly and ignores any other key, so a client that misspells one
+// ("CaseIDList") loses it silently. The fake refuses every key that is not
+// exactly a member name of the operation's input, for every operation it
+// implements, and accepts the exact names.
+func TestSupportMemberNamesExact(t *testing.T) {
+	t.Parallel()
+	f := fake.NewSupport(t)
+	f.Load(fake.SupportGenerate(20, 4))
+	a := f.SupportAccount
+	caseID := f.Cases()[0].CaseID
+	for _, tc := range []struct {
+		op, bad, key, good string
+	}{
+		{"DescribeCases", `{"CaseIdList":["` + caseID + `"]}`, "CaseIdList", `{"caseIdList":["` + caseID + `"]}`},
+		{"DescribeCases", `{"caseIDList":["` + caseID + `"]}`, "caseIDList", `{"caseIdList":["` + caseID + `"],"includeResolvedCases":true}`},
+		{"DescribeCases", `{"includeresolvedcases":true}`, "includeresolvedcases", `{"includeResolvedCases":true,"includeCommunications":false,"maxResults":10,"language":"en"}`},
+		{"DescribeCases", `{"MaxResults":10}`, "MaxResults", `{"afterTime":"2020-01-01","beforeTime":"2030-01-01","displayId":"1"}`},
+		{"DescribeCommunications", `{"CaseId":"` + caseID + `"}`, "CaseId", `{"caseId":"` + caseID + `","maxResults":10}`},
+		{"DescribeCommunications", `{"caseId":"` + caseID + `","nexttoken":""}`, "nexttoken", `{"caseId":"` + caseID + `","afterTime":"2020-01-01","beforeTime":"2030-01-01"}`},
+		{"DescribeAttachment", `{"attachmentID":"x"}`, "attachmentID", `{"attachmentId":"x","dryRun":true}`},
+		{"GetAttachmentDownloadLink", `{"AttachmentId":"x"}`, "AttachmentId", `{"attachmentId":"x"}`},
+		{"DescribeServices", `{"serviceCodelist":["aws-lambda"]}`, "serviceCodelist", `{"serviceCodeList":["aws-lambda"],"language":"ja"}`},
+		{"DescribeSeverityLevels", `{"Language":"en"}`, "Language", `{"language":"en"}`},
+		{"CreateCase", `{"subject":"s","communicationBody":"b","SeverityCode":"low"}`, "SeverityCode", `{"subject":"s","communicationBody":"b","severityCode":"low","ccEmailAddresses":["a@example.com"],"issueType":"technical","language":"en","serviceCode":"general-info"}`},
+		{"CreateCase", `{"subject":"s","communicationBody":"b","ccEmailAddress":["a@example.com"]}`, "ccEmailAddress", `{"subject":"s","communicationBody":"b","categoryCode":"using-aws"}`},
+		{"AddCommunicationToCase", `{"caseId":"` + caseID + `","CommunicationBody":"b"}`, "CommunicationBody", `{"caseId":"` + caseID + `","communicationBody":"b","ccEmailAddresses":[]}`},
+		{"ResolveCase", `{"caseID":"` + caseID + `"}`, "caseID", `{"caseId":"` + caseID + `"}`},
+		// A member of another operation is not one of this one's.
+		{"ResolveCase", `{"caseId":"` + caseID + `","language":"en"}`, "language", ""},
+	} {
+		status, m := call(t, f, a, tc.op, tc.bad)
+		wantAWSError(t, status, m, 400, "SerializationException")
+		if msg, _ := m["message"].(string); !strings.Contains(msg, `"`+tc.key+`"`) {
+			t.Errorf("%s %s: message %q does not name the member", tc.op, tc.bad, msg)
+		}
+		if tc.good == "" {
+			continue
+		}
+		status, m = call(t, f, a, tc.op, tc.good)
+		if status == 400 && m["__type"] == "SerializationException" {
+			t.Errorf("%s %s: exact member names refused: %v", tc.op, tc.good, m)
+		}
+	}
+}

@@ -2,12 +2,21 @@ package notify_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/fake"
+	"github.com/opsdesk/opsdesk/internal/notify"
 )
 
 const dingSecret = "SECdingtalk0123456789abcdef"
@@ -45,22 +54,78 @@ func TestDingTalk(t *testing.T) {
 	}
 }
 
+// rawQueries is an http.RoundTripper that records each request's query
+// string as sent, before anything decodes it.
+type rawQueries struct {
+	mu  sync.Mutex
+	raw []string
+}
+
+func (q *rawQueries) RoundTrip(r *http.Request) (*http.Response, error) {
+	q.mu.Lock()
+	q.raw = append(q.raw, r.URL.RawQuery)
+	q.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// formEscape percent-encodes s as application/x-www-form-urlencoded does:
+// ASCII letters, digits and -_.~ stay, every other byte becomes %XX.
+func formEscape(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-_.~", c) >= 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// TestDingTalkSignEncoding pins the signing time to a timestamp whose sign
+// holds "+", "/" and "=" and compares the query string as sent. The sign
+// and its escaped form were computed outside Go
+// (printf '%s\n%s' "$ts" "$secret" | openssl dgst -sha256 -hmac "$secret"
+// -binary | base64; Python's urllib.parse.quote_plus); the test also
+// derives both by the documented algorithm.
 func TestDingTalkSignEncoding(t *testing.T) {
 	t.Parallel()
-	f := fake.NewDingTalk(t, fake.WithSecret(dingSecret))
-	s := newSender(t, dingtalkDest(f), map[string]string{"DT_SECRET": dingSecret}, 5*time.Second)
-	// Send until a signature contains a character that needs escaping.
-	for i := range 50 {
-		if _, err := s.Send(context.Background(), request(1)); err != nil {
-			t.Fatalf("Send %d: %v", i, err)
-		}
-		m := f.Messages()[i]
-		if strings.ContainsAny(m.Sign, "+/=") {
-			return // the fake decoded and verified it
-		}
-		time.Sleep(time.Millisecond) // a new timestamp gives a new signature
+	const (
+		ts      = int64(1700000000001)
+		sign    = "zoPQVkV/rKKa48HonShGbtdyQ5CaQ3CzJM5M3+wU8qI="
+		escaped = "zoPQVkV%2FrKKa48HonShGbtdyQ5CaQ3CzJM5M3%2BwU8qI%3D"
+	)
+	mac := hmac.New(sha256.New, []byte(dingSecret))
+	mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + dingSecret))
+	if got := base64.StdEncoding.EncodeToString(mac.Sum(nil)); got != sign {
+		t.Fatalf("documented algorithm gives %q, the hard-coded sign is %q", got, sign)
 	}
-	t.Fatal("no signature with + / = in 50 tries")
+	if got := formEscape(sign); got != escaped {
+		t.Fatalf("escaping by hand gives %q, the hard-coded form is %q", got, escaped)
+	}
+	at := time.UnixMilli(ts)
+	f := fake.NewDingTalk(t, fake.WithSecret(dingSecret), fake.WithClock(func() time.Time { return at }))
+	rec := &rawQueries{}
+	s, err := notify.New(dingtalkDest(f), lookup(map[string]string{"DT_SECRET": dingSecret}), &http.Client{Timeout: 5 * time.Second, Transport: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notify.SetDingTalkClock(s, func() time.Time { return at })
+	if _, err := s.Send(context.Background(), request(1)); err != nil {
+		t.Fatalf("Send: %v", err) // the fake decoded the query and verified the sign
+	}
+	u, err := url.Parse(f.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := u.RawQuery + "&timestamp=1700000000001&sign=" + escaped
+	if len(rec.raw) != 1 || rec.raw[0] != want {
+		t.Fatalf("query sent %q, want %q", rec.raw, want)
+	}
+	if m := f.Messages()[0]; m.Timestamp != ts || m.Sign != sign {
+		t.Fatalf("the fake read timestamp %d sign %q", m.Timestamp, m.Sign)
+	}
 }
 
 func TestDingTalkLongQuestion(t *testing.T) {

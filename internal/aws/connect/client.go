@@ -55,6 +55,10 @@ const (
 	// MaxAttributeBytes is Connect's limit on the UTF-8 bytes of all
 	// attribute keys and values of a contact.
 	MaxAttributeBytes = 32768
+	// MinRingTimeout and MaxRingTimeout bound RingTimeoutInSeconds
+	// (StartOutboundVoiceContact refuses other values).
+	MinRingTimeout = 15 * time.Second
+	MaxRingTimeout = 60 * time.Second
 )
 
 // SupportedLanguages are the values of the "language" attribute the contact
@@ -94,8 +98,9 @@ type Config struct {
 	// DefaultRatePerSecond, burst ceil(rate)).
 	RatePerSecond float64
 	Burst         int
-	// RingTimeout is how long Connect lets the phone ring (whole seconds;
-	// 0 leaves Connect's default of 60 s).
+	// RingTimeout is how long Connect lets the phone ring (whole seconds
+	// from MinRingTimeout to MaxRingTimeout; 0 leaves Connect's default of
+	// 60 s).
 	RingTimeout time.Duration
 	// MaxAttempts bounds the SDK's attempts per API call (DefaultMaxAttempts).
 	MaxAttempts int
@@ -190,8 +195,8 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, &ValidationError{Field: "burst", Reason: "must be positive"}
 	case cfg.MaxAttempts < 0:
 		return cfg, &ValidationError{Field: "max_attempts", Reason: "must be positive"}
-	case cfg.RingTimeout < 0 || cfg.RingTimeout%time.Second != 0:
-		return cfg, &ValidationError{Field: "ring_timeout", Reason: "must be whole seconds"}
+	case cfg.RingTimeout != 0 && (cfg.RingTimeout%time.Second != 0 || cfg.RingTimeout < MinRingTimeout || cfg.RingTimeout > MaxRingTimeout):
+		return cfg, &ValidationError{Field: "ring_timeout", Reason: "must be whole seconds from 15s to 60s (0: Connect's default of 60s)"}
 	case cfg.RoleARN != "" && !strings.HasPrefix(cfg.RoleARN, "arn:"):
 		return cfg, &ValidationError{Field: "role_arn", Reason: "must be a role ARN (arn:aws:iam::123456789012:role/name)"}
 	}

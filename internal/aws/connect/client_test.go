@@ -541,6 +541,8 @@ func TestConfigValidation(t *testing.T) {
 		{"key_attribute", func(c *connect.Config) { c.KeyAttribute = "pressed key" }},
 		{"rate_per_second", func(c *connect.Config) { c.RatePerSecond = -1 }},
 		{"ring_timeout", func(c *connect.Config) { c.RingTimeout = 1500 * time.Millisecond }},
+		{"ring_timeout", func(c *connect.Config) { c.RingTimeout = 10 * time.Second }},
+		{"ring_timeout", func(c *connect.Config) { c.RingTimeout = 90 * time.Second }},
 		{"role_arn", func(c *connect.Config) { c.RoleARN = "opsdesk-role" }},
 		{"endpoint", func(c *connect.Config) { c.Endpoint = "localhost:4566" }},
 	}

@@ -144,6 +144,36 @@ func TestSignDingTalkURL(t *testing.T) {
 	}
 }
 
+// TestSignDingTalkURLEscapes: every known-answer vector's sign in the exact
+// query string, escaped as Python's urllib.parse.quote_plus escapes it
+// (hard-coded). Between them the signs hold "+", "/" and "=", so leaving any
+// of the three unescaped changes a string compared in full.
+func TestSignDingTalkURLEscapes(t *testing.T) {
+	t.Parallel()
+	escaped := map[string]string{
+		"1577262236757": "hmPWwU%2B7lVdm3ZZz0r9tSfx0L4Q26jWOZr9%2BGs6EZQM%3D",
+		"1700000000000": "6O5F%2FtvvUmbKr2ymOJ0PWyrKAGbwBxjupTxbQ4wDE5M%3D",
+		"1613630252678": "tYMJ6jY%2Ff5%2Bjh2GCtS3iAUBo11FhZMmmwOzlT%2FLwzqo%3D",
+	}
+	var all string
+	for _, v := range dingTalkVectors {
+		all += v.sign
+		var n int64
+		fmt.Sscan(v.timestamp, &n)
+		got, err := SignDingTalkURL("https://oapi.dingtalk.com/robot/send?access_token=abc123", v.secret, ms(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "https://oapi.dingtalk.com/robot/send?access_token=abc123&sign=" + escaped[v.timestamp] + "&timestamp=" + v.timestamp
+		if got != want {
+			t.Errorf("SignDingTalkURL(%q) =\n%s\nwant\n%s", v.secret, got, want)
+		}
+	}
+	if !strings.Contains(all, "+") || !strings.Contains(all, "/") || !strings.Contains(all, "=") {
+		t.Fatal("the vectors no longer cover + / =")
+	}
+}
+
 func TestDingTalkReplayHelpers(t *testing.T) {
 	t.Parallel()
 	if got := DingTalkReplayKey(" 1577262236757", "abc= "); got != "dingtalk:1577262236757:abc=" {
