@@ -100,8 +100,9 @@ func dingtalkPayload(r Request) ([]byte, error) {
 // heading with the severity mark and title, the text, the fields as list
 // lines, a line naming kind, severity and reference, and the link. Title,
 // text, fields and that line are escaped (EscapeDingTalk) so they show as
-// written; the text is cut so the body fits DingTalk's size limit. "opsdesk" is in the title and the text, so a
-// robot secured by that custom keyword accepts the message.
+// written; the text is cut so the body fits DingTalk's size limit.
+// "opsdesk" is in the title and the text, so a robot secured by that custom
+// keyword accepts the message.
 func dingtalkMessagePayload(r Request) ([]byte, error) {
 	m := r.Message
 	title := messageTitle(m)

@@ -135,7 +135,7 @@ func isASCIIAlnum(c byte) bool {
 // Live returns what in s, a text escaped for format, would be live markup
 // that outside text produced, or "" when there is none. own are opsdesk's
 // own links as they appear in the format (for DingTalk "[Open in
-// console](https://…" , for Slack "<https://…"): markup starting with one
+// console](https://…", for Slack "<https://…"): markup starting with one
 // of them is opsdesk's.
 func Live(format, s string, own ...string) string {
 	lines := strings.Split(strings.ReplaceAll(s, "\r", "\n"), "\n")
