@@ -568,7 +568,11 @@ const (
 )
 
 // dingTalkBody encodes a text or markdown message within DingTalk's size
-// limit.
+// limit. A reply is plain text that quotes what people typed and what AWS
+// wrote (case subjects, replies): a markdown message is escaped as a whole
+// with notify.EscapeDingTalk, a text message gets its mentions broken
+// (notify.BreakMentions); neither carries an "at" object, so nobody is
+// mentioned.
 func dingTalkBody(p Payload) ([]byte, error) {
 	text := p.Text
 	for {
@@ -580,7 +584,7 @@ func dingTalkBody(p Payload) ([]byte, error) {
 			}
 			m = map[string]any{"msgtype": "markdown", "markdown": map[string]string{"title": cutRunes(title, 60), "text": markdownText(text)}}
 		} else {
-			m = map[string]any{"msgtype": "text", "text": map[string]string{"content": text}}
+			m = map[string]any{"msgtype": "text", "text": map[string]string{"content": notify.BreakMentions(text)}}
 		}
 		b, err := json.Marshal(m)
 		if err != nil {
@@ -634,7 +638,10 @@ func (o *Outbox) postSlack(ctx context.Context, u string, p Payload) error {
 	if rt == "" {
 		rt = "ephemeral"
 	}
-	body, err := json.Marshal(map[string]any{"response_type": rt, "text": cutRunes(slackEscape(p.Text), slackMaxText), "replace_original": false})
+	// The reply is plain text quoting what people typed and what AWS
+	// wrote: escaped as a whole, so it shows as written and cannot
+	// mention or link.
+	body, err := json.Marshal(map[string]any{"response_type": rt, "text": cutRunes(notify.EscapeSlack(p.Text), slackMaxText), "replace_original": false})
 	if err != nil {
 		return &sendError{msg: "encode: " + err.Error(), permanent: true}
 	}
@@ -697,21 +704,13 @@ func (o *Outbox) sendDestination(ctx context.Context, row outRow) error {
 	return &sendError{msg: err.Error()}
 }
 
-// slackEscape escapes the three characters Slack's mrkdwn gives meaning
-// to, so text shows as written and cannot mention or link.
-var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
-
 // markdownText turns plain reply text into DingTalk markdown that shows
-// the same: markup characters escaped, each line its own line.
+// the same: escaped with notify.EscapeDingTalk, each line its own line
+// (a hard break, two spaces before the newline).
 func markdownText(s string) string {
-	var lines []string
-	for _, l := range strings.Split(s, "\n") {
-		lines = append(lines, markdownEscape(l))
-	}
-	return strings.Join(lines, "  \n")
+	s = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s)
+	return strings.ReplaceAll(notify.EscapeDingTalk(s), "\n", "  \n")
 }
-
-var markdownEscape = strings.NewReplacer(`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "<", `\<`, ">", `\>`, "#", `\#`, "~", `\~`).Replace
 
 func firstLineOf(s string) string {
 	s = strings.TrimSpace(s)

@@ -320,7 +320,7 @@ func TestOutboxRoutes(t *testing.T) {
 			t.Fatalf("sixth post to a response URL: %+v", r)
 		}
 		got := slackResp.MessagesTo(ru)
-		if len(got) != 5 || got[0].Text != "&lt;@U1&gt; a&amp;b 0" || got[0].ResponseType != "in_channel" {
+		if len(got) != 5 || got[0].Text != "&lt;@\u200bU1&gt; a&amp;b 0" || got[0].ResponseType != "in_channel" {
 			t.Fatalf("slack got %+v", got)
 		}
 		// A destination.

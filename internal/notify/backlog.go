@@ -42,14 +42,16 @@ type backlogIssue struct {
 }
 
 // backlogDescription is the issue description for r: the full question, the
-// submission facts, and the delivery marker as the final line.
+// submission facts, and the delivery marker as the final line. The
+// question, project and name come from the public form and are escaped
+// (EscapeBacklog); the summary is plain text and is not.
 func backlogDescription(r Request) string {
 	q := r.Question
 	var b strings.Builder
-	b.WriteString(strings.TrimRight(normalizeNewlines(q.Text), "\n"))
+	b.WriteString(EscapeBacklog(strings.TrimRight(normalizeNewlines(q.Text), "\n")))
 	b.WriteString("\n\n")
-	fmt.Fprintf(&b, "Project: %s\n", orDash(q.Project))
-	fmt.Fprintf(&b, "Name: %s\n", orDash(q.Name))
+	fmt.Fprintf(&b, "Project: %s\n", orDash(EscapeBacklog(q.Project)))
+	fmt.Fprintf(&b, "Name: %s\n", orDash(EscapeBacklog(q.Name)))
 	fmt.Fprintf(&b, "Submitted: %s\n", submitted(q.SubmittedAt))
 	fmt.Fprintf(&b, "Reference: %s\n", orDash(q.ID))
 	if r.ConsoleURL != "" {
@@ -76,25 +78,26 @@ func backlogMessageSummary(m *Message) string {
 // backlogMessageDescription is the issue description for a message: the
 // text, the fields as "Name: value" lines, kind, severity, reference and
 // link, and the delivery marker as the final line (as for a question, so a
-// retry finds the issue).
+// retry finds the issue). Text, fields and reference are escaped
+// (EscapeBacklog); opsdesk's own link is not.
 func backlogMessageDescription(r Request) string {
 	m := r.Message
 	var b strings.Builder
 	if text := ellipsize(messageText(m), backlogTextMax); text != "" {
-		b.WriteString(text)
+		b.WriteString(EscapeBacklog(text))
 		b.WriteString("\n\n")
 	}
 	for _, f := range displayFields(m) {
-		fmt.Fprintf(&b, "%s: %s\n", f.Name, f.Value)
+		fmt.Fprintf(&b, "%s: %s\n", EscapeBacklog(f.Name), EscapeBacklog(f.Value))
 	}
 	link := m.URL
 	if strings.TrimSpace(link) == "" {
 		link = r.ConsoleURL
 	}
 	for _, kv := range [][2]string{
-		{"Kind", oneLine(m.Kind, 30)},
+		{"Kind", EscapeBacklog(oneLine(m.Kind, 30))},
 		{"Severity", normalizeSeverity(m.Severity)},
-		{"Reference", oneLine(m.Ref, 100)},
+		{"Reference", EscapeBacklog(oneLine(m.Ref, 100))},
 		{"Console", oneLine(link, 2000)},
 	} {
 		if kv[1] != "" {

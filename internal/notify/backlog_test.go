@@ -61,7 +61,8 @@ func TestBacklog(t *testing.T) {
 		t.Fatalf("issue = %+v", is)
 	}
 	lines := strings.Split(is.Description, "\n")
-	if !strings.HasPrefix(is.Description, question().Text+"\n") || lines[len(lines)-1] != "opsdesk-delivery: dlv-01J0ABCDEF" {
+	if !strings.HasPrefix(shownMarkdown(is.Description), question().Text+"\n") || strings.Contains(is.Description, "<b>") ||
+		lines[len(lines)-1] != "opsdesk-delivery: dlv-01J0ABCDEF" {
 		t.Fatalf("description = %q", is.Description)
 	}
 	for _, want := range []string{"Project: AWS-TR-0612", "Name: 山田 太郎", "Submitted: 2024-06-12 01:02:03 UTC", "Reference: Q-000123"} {

@@ -53,24 +53,25 @@ type dingtalkMessage struct {
 }
 
 // dingtalkPayload builds the markdown message for r, cutting the question
-// (never the facts) so the encoded body fits DingTalk's size limit.
+// (never the facts) so the encoded body fits DingTalk's size limit. The
+// project, name and question come from the public form and are escaped
+// (EscapeDingTalk); each line of the question is its own paragraph.
 func dingtalkPayload(r Request) ([]byte, error) {
 	q := r.Question
-	lines := strings.Split(strings.TrimRight(normalizeNewlines(q.Text), "\n"), "\n")
-	text := strings.Join(lines, "\n\n")
+	text := strings.TrimRight(normalizeNewlines(q.Text), "\n")
 	build := func(text string, cut bool) dingtalkMessage {
 		var b strings.Builder
 		fmt.Fprintf(&b, "### opsdesk: new question %s\n\n", q.ID)
-		fmt.Fprintf(&b, "- **Project:** %s\n", orDash(q.Project))
-		fmt.Fprintf(&b, "- **Name:** %s\n", orDash(q.Name))
+		fmt.Fprintf(&b, "- **Project:** %s\n", orDash(EscapeDingTalk(q.Project)))
+		fmt.Fprintf(&b, "- **Name:** %s\n", orDash(EscapeDingTalk(q.Name)))
 		fmt.Fprintf(&b, "- **Submitted:** %s\n", submitted(q.SubmittedAt))
 		fmt.Fprintf(&b, "- **Reference:** %s\n\n", orDash(q.ID))
-		b.WriteString(text)
+		b.WriteString(strings.ReplaceAll(EscapeDingTalk(text), "\n", "\n\n"))
 		if cut {
 			b.WriteString("…\n\n(truncated: the full question is in the console)")
 		}
 		if r.ConsoleURL != "" {
-			fmt.Fprintf(&b, "\n\n[Open in console](%s)", r.ConsoleURL)
+			fmt.Fprintf(&b, "\n\n[Open in console](%s)", dingtalkLinkURL(r.ConsoleURL))
 		}
 		var m dingtalkMessage
 		m.MsgType = "markdown"
@@ -83,8 +84,8 @@ func dingtalkPayload(r Request) ([]byte, error) {
 		return nil, err
 	}
 	for cut := len(text); len(body) > dingtalkMaxBody && cut > 0; {
-		// Shrink by the overflow (JSON escaping can make a byte cost more
-		// than one, hence the loop).
+		// Shrink by the overflow (JSON and markdown escaping can make a
+		// byte cost more than one, hence the loop).
 		cut -= len(body) - dingtalkMaxBody + 16
 		text = cutBytes(text, cut)
 		cut = len(text)
@@ -97,10 +98,11 @@ func dingtalkPayload(r Request) ([]byte, error) {
 
 // dingtalkMessagePayload builds the markdown message for a Message: a
 // heading with the severity mark and title, the text, the fields as list
-// lines, a line naming kind, severity and reference, and the link. Text and
-// fields are escaped so they show as written; the text is cut so the body
-// fits DingTalk's size limit. "opsdesk" is in the title and the text, so a
-// robot secured by that custom keyword accepts the message.
+// lines, a line naming kind, severity and reference, and the link. Title,
+// text, fields and that line are escaped (EscapeDingTalk) so they show as
+// written; the text is cut so the body fits DingTalk's size limit.
+// "opsdesk" is in the title and the text, so a robot secured by that custom
+// keyword accepts the message.
 func dingtalkMessagePayload(r Request) ([]byte, error) {
 	m := r.Message
 	title := messageTitle(m)
@@ -110,7 +112,7 @@ func dingtalkMessagePayload(r Request) ([]byte, error) {
 		meta += " · " + x
 	}
 	link := dingtalkLinkURL(messageLink(r))
-	heading := dingtalkEscapeLine(title)
+	heading := EscapeDingTalk(title)
 	if e := severityEmoji(normalizeSeverity(m.Severity)); e != "" {
 		heading = e + " " + heading
 	}
@@ -123,22 +125,22 @@ func dingtalkMessagePayload(r Request) ([]byte, error) {
 			var lines []string
 			for l := range strings.SplitSeq(text, "\n") {
 				if strings.TrimSpace(l) != "" {
-					lines = append(lines, dingtalkEscapeLine(l))
+					lines = append(lines, l)
 				}
 			}
-			b.WriteString(strings.Join(lines, "\n\n"))
+			b.WriteString(EscapeDingTalk(strings.Join(lines, "\n\n")))
 			if cut {
 				b.WriteString(ellipsis + "\n\n(truncated)")
 			}
 			b.WriteString("\n\n")
 		}
 		for _, f := range fields {
-			fmt.Fprintf(&b, "- **%s:** %s\n", dingtalkEscapeInline(f.Name), dingtalkEscapeInline(f.Value))
+			fmt.Fprintf(&b, "- **%s:** %s\n", EscapeDingTalk(f.Name), EscapeDingTalk(f.Value))
 		}
 		if len(fields) > 0 {
 			b.WriteString("\n")
 		}
-		b.WriteString(dingtalkEscapeLine(meta))
+		b.WriteString(EscapeDingTalk(meta))
 		if link != "" {
 			fmt.Fprintf(&b, "\n\n[Open in console](%s)", link)
 		}
@@ -149,39 +151,6 @@ func dingtalkMessagePayload(r Request) ([]byte, error) {
 		return msg
 	}
 	return fitBody(messageText(m), dingtalkMaxBody, build)
-}
-
-// dingtalkEscapeInline backslash-escapes the characters DingTalk's markdown
-// reads as inline markup (emphasis, code, links, its <font> HTML), so text
-// from an event or alert is shown as written and cannot style or link.
-var dingtalkEscapeInline = strings.NewReplacer(
-	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`,
-	`<`, `\<`, `>`, `\>`, `~`, `\~`,
-).Replace
-
-// dingtalkEscapeLine escapes one line: inline markup, and what would start
-// a heading, list, quote or rule at the beginning of a line.
-func dingtalkEscapeLine(line string) string {
-	line = dingtalkEscapeInline(line)
-	lead := len(line) - len(strings.TrimLeft(line, " "))
-	rest := line[lead:]
-	switch {
-	case rest == "":
-	case strings.IndexByte("#+-=", rest[0]) >= 0:
-		// "\>" is already escaped above; "#", "+", "-", "=" are only
-		// markup here.
-		rest = `\` + rest
-	default:
-		// "1. " or "1) " would start an ordered list.
-		i := 0
-		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-			i++
-		}
-		if i > 0 && i < len(rest) && (rest[i] == '.' || rest[i] == ')') {
-			rest = rest[:i] + `\` + rest[i:]
-		}
-	}
-	return line[:lead] + rest
 }
 
 // dingtalkLinkURL makes an http(s) URL safe inside a markdown link's

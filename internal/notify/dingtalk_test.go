@@ -47,10 +47,14 @@ func TestDingTalk(t *testing.T) {
 	if raw != m.Sign {
 		t.Fatalf("decoded sign differs: %q vs %q", raw, m.Sign)
 	}
+	shown := shownMarkdown(m.Text)
 	for _, line := range strings.Split(question().Text, "\n") {
-		if !strings.Contains(m.Text, line) {
-			t.Fatalf("markdown lacks question line %q:\n%s", line, m.Text)
+		if !strings.Contains(shown, line) {
+			t.Fatalf("markdown does not show question line %q:\n%s", line, m.Text)
 		}
+	}
+	if strings.Contains(m.Text, "<!channel>") || strings.Contains(m.Text, "<b>") {
+		t.Fatalf("markdown has the question's markup unescaped:\n%s", m.Text)
 	}
 }
 

@@ -7,32 +7,6 @@ import (
 	"unicode/utf8"
 )
 
-func TestDingTalkEscapeLine(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"普通の文章です。", "普通の文章です。"},
-		{"*bold* _it_ `code` ~~del~~", `\*bold\* \_it\_ \` + "`" + `code\` + "`" + ` \~\~del\~\~`},
-		{"[x](https://evil.example) ![img](y)", `\[x\](https://evil.example) !\[img\](y)`},
-		{`<font color="red">赤</font>`, `\<font color="red"\>赤\</font\>`},
-		{`C:\path`, `C:\\path`},
-		{"# 見出しではない", `\# 見出しではない`},
-		{"  - not a list", `  \- not a list`},
-		{"+ plus", `\+ plus`},
-		{"=== rule", `\=== rule`},
-		{"> quote", `\> quote`},
-		{"12. not ordered", `12\. not ordered`},
-		{"3) not ordered", `3\) not ordered`},
-		{"2024 年", "2024 年"},
-		{"a - b # c", "a - b # c"}, // markup only at the start of a line
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := dingtalkEscapeLine(tt.in); got != tt.want {
-			t.Errorf("dingtalkEscapeLine(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestNormalizeSeverity(t *testing.T) {
 	t.Parallel()
 	tests := map[string]string{

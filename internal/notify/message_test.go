@@ -103,7 +103,9 @@ func TestTeamsMessage(t *testing.T) {
 	card := f.Messages()[0].Card
 	want := []fake.CardElement{
 		{Type: "TextBlock", Text: "CloudWatch alarm HighCPU が ALARM", Wrap: true, Weight: "Bolder", Size: "Medium", Color: "Attention"},
-		{Type: "TextBlock", Text: messageText, Wrap: true},
+		// Escaped for the card: no link, no <tag>, no emphasis.
+		{Type: "TextBlock", Text: "本番環境のEC2でCPU使用率が90%を超えました。\n服务器负载过高，请尽快处理。\n\n" +
+			"<\u200b!channel> \\*bold\\* \\[link\\]\u200b(https://evil.example) & <\u200bb>", Wrap: true},
 		{Type: "FactSet", Facts: []fake.Fact{
 			{Title: "Region", Value: "ap-northeast-1"},
 			{Title: "インスタンス", Value: "i-0abc123def4567890"},
@@ -174,10 +176,13 @@ func TestBacklogMessage(t *testing.T) {
 	if is.Summary != "CloudWatch alarm HighCPU が ALARM" || is.IssueTypeID != 2 || is.PriorityID != 3 || is.AssigneeID != 7 {
 		t.Fatalf("issue = %+v", is)
 	}
-	wantDesc := messageText + "\n\n" +
+	// The text and fields are escaped for Markdown and Backlog notation;
+	// the labels and the console link are opsdesk's own.
+	wantDesc := "本番環境のEC2でCPU使用率が90%を超えました。\n服务器负载过高，请尽快处理。\n\n" +
+		`\<` + "\u200b" + `!channel\> \*bold\* \[link\]` + "\u200b" + `(https://evil.example) \& \<` + "\u200b" + `b\>` + "\n\n" +
 		"Region: ap-northeast-1\n" +
 		"インスタンス: i-0abc123def4567890\n" +
-		"Threshold: CPU > 90% & rising\n" +
+		`Threshold: CPU \> 90% \& rising` + "\n" +
 		"Kind: alert\n" +
 		"Severity: critical\n" +
 		"Reference: A-000042\n" +
@@ -280,7 +285,7 @@ func TestDingTalkMessage(t *testing.T) {
 	want := "### 🚨 CloudWatch alarm HighCPU が ALARM\n\n" +
 		"本番環境のEC2でCPU使用率が90%を超えました。\n\n" +
 		"服务器负载过高，请尽快处理。\n\n" +
-		`\<!channel\> \*bold\* \[link\](https://evil.example) & \<b\>` + "\n\n" +
+		`\<` + "\u200b" + `!channel\> \*bold\* \[link\]` + "\u200b" + `(https://evil.example) & \<` + "\u200b" + `b\>` + "\n\n" +
 		"- **Region:** ap-northeast-1\n" +
 		"- **インスタンス:** i-0abc123def4567890\n" +
 		`- **Threshold:** CPU \> 90% & rising` + "\n" +
@@ -369,7 +374,7 @@ func TestSlackMessageEscapes(t *testing.T) {
 	if want := "🚨 <!here> A&B <https://evil.example|login>"; m.HeaderText() != want {
 		t.Fatalf("plain_text header = %q, want the title unescaped %q", m.HeaderText(), want)
 	}
-	if want := []string{"&lt;!channel&gt; &lt;@U012AB3CD&gt; &lt;https://evil.example|click&gt; &amp; more"}; !slices.Equal(m.SectionTexts(), want) {
+	if want := []string{"&lt;!channel&gt; &lt;@\u200bU012AB3CD&gt; &lt;https://evil.example|click&gt; &amp; more"}; !slices.Equal(m.SectionTexts(), want) {
 		t.Fatalf("section = %q, want %q", m.SectionTexts(), want)
 	}
 	if want := []string{"*&lt;!everyone&gt;*\na&lt;b&gt;&amp;c"}; !slices.Equal(m.FieldTexts(), want) {

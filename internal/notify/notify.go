@@ -19,25 +19,32 @@
 // reference; a Message with its title, text, fields, link, severity (a
 // colour or mark where the destination has one) and kind and reference.
 // Each destination cuts a long text on a character boundary to its own
-// limit, ending the cut with "…":
+// limit, ending the cut with "…". Every text that came from outside (the
+// question, project and name; a message's title, text and fields) is
+// escaped for the format it is put into by that format's function in
+// escape.go (EscapeTeams, EscapeBacklog, EscapeDingTalk, EscapeSlack), so
+// it shows as written and cannot link, embed an image, mention anyone or
+// hide text; opsdesk's own labels and links are written around it:
 //
 //   - teams: an Adaptive Card 1.4 (title as a bold TextBlock coloured by
 //     severity, text in a wrapping TextBlock, fields as a FactSet, an
-//     Action.OpenUrl to the console); a message card stays under 24000
-//     bytes, as Teams drops posts over about 28 KB after answering 202.
+//     Action.OpenUrl to the console); a card stays under 24000 bytes, as
+//     Teams drops posts over about 28 KB after answering 202.
 //   - backlog: one issue; a message's summary is its title (at most 255
 //     characters), its description the text (at most 20000 characters),
 //     "Name: value" lines for the fields, kind, severity, reference and
-//     link, and the delivery marker line last.
+//     link, and the delivery marker line last. The summary is plain text;
+//     the description is escaped for both of Backlog's text formatting
+//     rules (Markdown and Backlog notation).
 //   - dingtalk: a markdown message of at most 19000 bytes (DingTalk refuses
-//     20000); a message's text and fields are backslash-escaped so they show
-//     as written, and "opsdesk" is in every message for robots secured by
-//     that keyword.
+//     20000), each line of text its own paragraph; "opsdesk" is in every
+//     message for robots secured by that keyword, and no message carries
+//     an "at" object, so nobody is mentioned.
 //   - slack: a notification text and Block Kit blocks within Slack's limits
-//     (header 150, section text 3000, field 2000 characters); a question is
-//     plain_text, a message mrkdwn with "&", "<" and ">" escaped, so neither
-//     can mention a channel or forge a link.
-//   - webhook: a signed JSON document, shown below.
+//     (header 150, section text 3000, field 2000 characters); a question's
+//     text is plain_text, everything else mrkdwn, escaped and verbatim.
+//   - webhook: a signed JSON document, shown below, with every text as it
+//     was received: its consumer is a program, not a chat.
 //
 // The generic webhook carries the headers Idempotency-Key (the delivery id),
 // X-Opsdesk-Timestamp, X-Opsdesk-Attempt and, with a secret,

@@ -84,9 +84,12 @@ func noSecrets(t *testing.T, err error, secrets ...string) {
 	}
 }
 
-// golden compares got with testdata/name, rewriting it under -update.
+// golden compares got with testdata/name, rewriting it under -update. A
+// zero-width space (which the escaping functions insert) is written as the
+// text \u200b so that it shows in the file and in a diff.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
+	got = bytes.ReplaceAll(got, []byte("\u200b"), []byte(`\u200b`))
 	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {

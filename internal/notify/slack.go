@@ -15,8 +15,11 @@ import (
 // "channel_not_found", …).
 //
 // The question goes out as plain_text blocks, never mrkdwn, so a submitter
-// cannot ping a channel (<!channel>) or forge links. A Message goes out as
-// mrkdwn with "&", "<" and ">" escaped, which has the same effect.
+// cannot ping a channel (<!channel>) or forge links; its project and name
+// are mrkdwn fields, escaped with EscapeSlack. A Message goes out as mrkdwn
+// escaped with EscapeSlack, which has the same effect. Every mrkdwn text
+// object that carries outside text is verbatim, so Slack does not turn
+// names or URLs in it into links by itself.
 type slack struct {
 	*base
 	url *url.URL
@@ -26,11 +29,19 @@ type slack struct {
 // text; the question is split over as many sections as it needs.
 const slackSectionMax = 2900
 
-// slackEscape escapes the three characters Slack's mrkdwn treats as markup.
-var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
-
 func plainText(s string) map[string]any {
 	return map[string]any{"type": "plain_text", "text": s, "emoji": false}
+}
+
+// slackURLEscape escapes the characters Slack reserves inside an opsdesk
+// link's <url|label>.
+var slackURLEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+
+// mrkdwnText is a mrkdwn text object for text that is already escaped.
+// verbatim stops Slack from linking names and URLs by itself; the links
+// opsdesk writes (<url|label>) still work.
+func mrkdwnText(s string) map[string]any {
+	return map[string]any{"type": "mrkdwn", "text": s, "verbatim": true}
 }
 
 // slackPayload builds the webhook body for r.
@@ -39,12 +50,12 @@ func slackPayload(r Request) map[string]any {
 	title := "New question " + q.ID
 	fallback := title
 	if l := firstLine(q.Text); l != "" {
-		fallback += ": " + slackEscape(cutRunes(l, 200))
+		fallback += ": " + EscapeSlack(cutRunes(l, 200))
 	}
 	field := func(name, value string) map[string]any {
 		// 300 characters stay under the 2000-character field limit even
 		// if every one of them is escaped to "&amp;".
-		return map[string]any{"type": "mrkdwn", "text": "*" + name + "*\n" + slackEscape(cutRunes(value, 300))}
+		return mrkdwnText("*" + name + "*\n" + EscapeSlack(cutRunes(value, 300)))
 	}
 	blocks := []map[string]any{
 		{"type": "header", "text": plainText(cutRunes(title, 150))},
@@ -113,35 +124,36 @@ const (
 	slackFallbackMax      = 3000 // the top-level text; Slack's own cut is at 40000
 )
 
-// slackMrkdwn escapes s for mrkdwn and cuts the result to at most n UTF-16
-// code units, never inside a character or an escape, marking a cut with
-// "…".
+// slackMrkdwn escapes s for mrkdwn (EscapeSlack) and cuts the result to at
+// most n UTF-16 code units, never inside a character or an escape, marking
+// a cut with "…".
 func slackMrkdwn(s string, n int) string {
-	esc := slackEscape(s)
+	esc := EscapeSlack(s)
 	if utf16Len(esc) <= n {
 		return esc
 	}
-	var b strings.Builder
-	units := 0
-	for _, r := range s {
-		piece := slackEscape(string(r))
-		w := utf16Len(piece)
-		if units+w > n-1 {
-			break
+	// The longest prefix of s whose escape fits with the "…": escaping
+	// only grows with the prefix, so search for it.
+	runes := []rune(strings.ToValidUTF8(s, "\uFFFD"))
+	lo, hi := 0, len(runes) // the escape of runes[:lo] fits; of runes[:hi] it does not
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if utf16Len(EscapeSlack(string(runes[:mid]))) <= n-1 {
+			lo = mid
+		} else {
+			hi = mid
 		}
-		b.WriteString(piece)
-		units += w
 	}
-	b.WriteString(ellipsis)
-	return b.String()
+	return EscapeSlack(string(runes[:lo])) + ellipsis
 }
 
 // slackMessagePayload builds the webhook body for a Message: the title as
 // the notification text and a header (with the severity mark), the text as
 // one mrkdwn section, the fields as section fields (ten per section), and a
 // context line with kind, severity, reference and the link. Everything in
-// mrkdwn is escaped, so neither a mention (<!channel>) nor a link can be
-// forged; the header is plain_text without emoji parsing.
+// mrkdwn is escaped (EscapeSlack) and verbatim, so neither a mention
+// (<!channel>, @here) nor a link can be forged; the header is plain_text
+// without emoji parsing.
 func slackMessagePayload(r Request) map[string]any {
 	m := r.Message
 	title := messageTitle(m)
@@ -152,33 +164,30 @@ func slackMessagePayload(r Request) map[string]any {
 		{"type": "header", "text": plainText(ellipsizeUTF16(title, slackHeaderMax))},
 	}
 	if text := messageText(m); text != "" {
-		blocks = append(blocks, map[string]any{"type": "section", "text": map[string]any{
-			"type": "mrkdwn", "text": slackMrkdwn(text, slackSectionTextMax),
-		}})
+		blocks = append(blocks, map[string]any{"type": "section", "text": mrkdwnText(slackMrkdwn(text, slackSectionTextMax))})
 	}
 	fields := displayFields(m)
 	for len(fields) > 0 {
 		n := min(len(fields), slackFieldsPerSection)
 		list := make([]map[string]any, 0, n)
 		for _, f := range fields[:n] {
-			list = append(list, map[string]any{"type": "mrkdwn", "text": slackMrkdwn("*"+f.Name+"*\n"+f.Value, slackFieldMax)})
+			list = append(list, mrkdwnText(slackMrkdwn("*"+f.Name+"*\n"+f.Value, slackFieldMax)))
 		}
 		blocks = append(blocks, map[string]any{"type": "section", "fields": list})
 		fields = fields[n:]
 	}
 	var ctx []string
 	if meta := messageMeta(m); meta != "" {
-		ctx = append(ctx, slackEscape(meta))
+		ctx = append(ctx, EscapeSlack(meta))
 	}
 	if link := messageLink(r); link != "" && utf16Len(link) <= slackFieldMax {
-		// Inside <url|label> the URL is escaped like any mrkdwn, and a "|"
-		// would end it early.
-		ctx = append(ctx, "<"+slackEscape(strings.ReplaceAll(link, "|", "%7C"))+"|Open in console>")
+		// Inside <url|label> the URL has its "&", "<" and ">" escaped, as
+		// Slack asks, and a "|" would end it early. It is opsdesk's own
+		// link, so it is not EscapeSlack'd: an "@" in it must stay as is.
+		ctx = append(ctx, "<"+slackURLEscape(strings.ReplaceAll(link, "|", "%7C"))+"|Open in console>")
 	}
 	if len(ctx) > 0 {
-		blocks = append(blocks, map[string]any{"type": "context", "elements": []map[string]any{{
-			"type": "mrkdwn", "text": strings.Join(ctx, " · "),
-		}}})
+		blocks = append(blocks, map[string]any{"type": "context", "elements": []map[string]any{mrkdwnText(strings.Join(ctx, " · "))}})
 	}
 	return map[string]any{"text": slackMrkdwn(title, slackFallbackMax), "blocks": blocks}
 }

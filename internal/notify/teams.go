@@ -40,36 +40,46 @@ type (
 
 const adaptiveCardContentType = "application/vnd.microsoft.card.adaptive"
 
-// teamsPayload builds the webhook body for r.
-func teamsPayload(r Request) teamsMessage {
+// teamsPayload builds the webhook body for r: the project, name and
+// question come from the public form and are escaped (EscapeTeams); the
+// question is cut, like a message's text, so the card stays under
+// teamsMaxBody.
+func teamsPayload(r Request) ([]byte, error) {
 	q := r.Question
 	facts := []map[string]string{
-		{"title": "Project", "value": orDash(q.Project)},
-		{"title": "Name", "value": orDash(q.Name)},
+		{"title": "Project", "value": orDash(EscapeTeams(q.Project))},
+		{"title": "Name", "value": orDash(EscapeTeams(q.Name))},
 		{"title": "Submitted", "value": submitted(q.SubmittedAt)},
 		{"title": "Reference", "value": orDash(q.ID)},
 	}
-	card := adaptiveCard{
-		Schema:  "http://adaptivecards.io/schemas/adaptive-card.json",
-		Type:    "AdaptiveCard",
-		Version: "1.4",
-		Body: []map[string]any{
-			{"type": "TextBlock", "text": "New question " + q.ID, "weight": "Bolder", "size": "Medium", "wrap": true},
-			{"type": "FactSet", "facts": facts},
-		},
-		MSTeams: map[string]any{"width": "Full"},
+	build := func(text string, cut bool) any {
+		card := adaptiveCard{
+			Schema:  "http://adaptivecards.io/schemas/adaptive-card.json",
+			Type:    "AdaptiveCard",
+			Version: "1.4",
+			Body: []map[string]any{
+				{"type": "TextBlock", "text": "New question " + q.ID, "weight": "Bolder", "size": "Medium", "wrap": true},
+				{"type": "FactSet", "facts": facts},
+			},
+			MSTeams: map[string]any{"width": "Full"},
+		}
+		if text != "" || cut {
+			// An empty TextBlock is invalid in the Adaptive Card schema.
+			text = EscapeTeams(text)
+			if cut {
+				text += ellipsis + "\n\n(truncated: the full question is in the console)"
+			}
+			card.Body = append(card.Body, map[string]any{"type": "TextBlock", "text": text, "wrap": true})
+		}
+		if r.ConsoleURL != "" {
+			card.Actions = []map[string]any{{"type": "Action.OpenUrl", "title": "Open in console", "url": r.ConsoleURL}}
+		}
+		return teamsMessage{
+			Type:        "message",
+			Attachments: []teamsAttachment{{ContentType: adaptiveCardContentType, Content: card}},
+		}
 	}
-	if text := strings.TrimSpace(normalizeNewlines(q.Text)); text != "" {
-		// An empty TextBlock is invalid in the Adaptive Card schema.
-		card.Body = append(card.Body, map[string]any{"type": "TextBlock", "text": text, "wrap": true})
-	}
-	if r.ConsoleURL != "" {
-		card.Actions = []map[string]any{{"type": "Action.OpenUrl", "title": "Open in console", "url": r.ConsoleURL}}
-	}
-	return teamsMessage{
-		Type:        "message",
-		Attachments: []teamsAttachment{{ContentType: adaptiveCardContentType, Content: card}},
-	}
+	return fitBody(strings.TrimSpace(normalizeNewlines(q.Text)), teamsMaxBody, build)
 }
 
 // teamsMaxBody bounds a message card. Teams refuses to post a message over
@@ -95,6 +105,7 @@ func teamsSeverityColor(sev string) string {
 // teamsMessageBody builds the webhook body for a Message: the title as a
 // bold TextBlock coloured by severity, the text, a FactSet of the fields, a
 // subtle line with kind, severity and reference, and an Action.OpenUrl.
+// Title, text, fields and that line are escaped (EscapeTeams).
 func teamsMessageBody(r Request) ([]byte, error) {
 	m := r.Message
 	title := messageTitle(m)
@@ -102,7 +113,7 @@ func teamsMessageBody(r Request) ([]byte, error) {
 	meta := messageMeta(m)
 	link := messageLink(r)
 	build := func(text string, cut bool) any {
-		head := map[string]any{"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true}
+		head := map[string]any{"type": "TextBlock", "text": EscapeTeams(title), "weight": "Bolder", "size": "Medium", "wrap": true}
 		if c := teamsSeverityColor(normalizeSeverity(m.Severity)); c != "" {
 			head["color"] = c
 		}
@@ -113,21 +124,22 @@ func teamsMessageBody(r Request) ([]byte, error) {
 			Body:    []map[string]any{head},
 			MSTeams: map[string]any{"width": "Full"},
 		}
-		if cut {
-			text += ellipsis + "\n\n(truncated)"
-		}
-		if text != "" {
+		if text != "" || cut {
+			text = EscapeTeams(text)
+			if cut {
+				text += ellipsis + "\n\n(truncated)"
+			}
 			card.Body = append(card.Body, map[string]any{"type": "TextBlock", "text": text, "wrap": true})
 		}
 		if len(fields) > 0 {
 			facts := make([]map[string]string, 0, len(fields))
 			for _, f := range fields {
-				facts = append(facts, map[string]string{"title": f.Name, "value": f.Value})
+				facts = append(facts, map[string]string{"title": EscapeTeams(f.Name), "value": EscapeTeams(f.Value)})
 			}
 			card.Body = append(card.Body, map[string]any{"type": "FactSet", "facts": facts})
 		}
 		if meta != "" {
-			card.Body = append(card.Body, map[string]any{"type": "TextBlock", "text": meta, "isSubtle": true, "size": "Small", "wrap": true})
+			card.Body = append(card.Body, map[string]any{"type": "TextBlock", "text": EscapeTeams(meta), "isSubtle": true, "size": "Small", "wrap": true})
 		}
 		if link != "" {
 			card.Actions = []map[string]any{{"type": "Action.OpenUrl", "title": "Open in console", "url": link}}
@@ -146,7 +158,7 @@ func (t *teams) Send(ctx context.Context, r Request) (Result, error) {
 	if r.Message != nil {
 		body, err = teamsMessageBody(r)
 	} else {
-		body, err = marshal(teamsPayload(r))
+		body, err = teamsPayload(r)
 	}
 	if err != nil {
 		return Result{}, t.fail(true, 0, 0, "encode card: %v", err)
@@ -186,7 +198,9 @@ func azureErrorMessage(body []byte) string {
 }
 
 // marshal encodes v as JSON without HTML escaping, so "<", ">" and "&" in a
-// question reach the destination as written.
+// question reach the destination as written. The zero-width spaces the
+// escaping functions insert are written as \u200b, which decodes the same
+// but stays visible in logs and golden files.
 func marshal(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -194,5 +208,6 @@ func marshal(v any) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	return bytes.ReplaceAll(out, []byte(zwsp), []byte(`\u200b`)), nil
 }

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,8 +41,8 @@ func TestTeams(t *testing.T) {
 		t.Fatalf("facts = %v, want %v", got, wantFacts)
 	}
 	texts := card.TextBlocks()
-	if len(texts) != 2 || texts[1] != question().Text {
-		t.Fatalf("text blocks = %q, want the question intact", texts)
+	if len(texts) != 2 || shownMarkdown(texts[1]) != question().Text || strings.Contains(texts[1], "<b>") {
+		t.Fatalf("text blocks = %q, want the question escaped, showing as written", texts)
 	}
 	for _, e := range card.Body {
 		if e.Type == "TextBlock" && !e.Wrap {
