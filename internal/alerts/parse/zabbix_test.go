@@ -182,7 +182,7 @@ func TestZabbixMediaTypeSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"eventid", "eventvalue", "eventupdate", "eventack", "subject", "message",
-		"eventname", "hostname", "severity", "eventdate", "eventtime", "eventtags", "system"} {
+		"eventname", "triggerdescription", "hostname", "severity", "eventdate", "eventtime", "eventtags", "system"} {
 		if !strings.Contains(string(b), "- name: "+p+"\n") {
 			t.Errorf("media type sample lacks parameter %q", p)
 		}
