@@ -37,7 +37,7 @@ import (
 // ?token= for senders that cannot set headers); its name is recorded as
 // the alert's "via". SNS messages are always signature-checked; a topic in
 // alerts.sns_topics needs no token. ?system= names the system of alerts
-// whose payload names none.
+// whose payload names none (?systemname=, the seed's name, works too).
 //
 // Intake answers 202 once every alert of the request is committed; 400
 // naming the field, with nothing stored, when any alert of the request is
@@ -134,15 +134,20 @@ func (a *API) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	return body, true
 }
 
-// options are the parser options of a request: ?system= overrides the
-// default system.
-func (a *API) options(r *http.Request, ignored *[]string) parse.Options {
+// options are the parser options of a request: ?system= (or the seed's
+// ?systemname=) overrides the default system; the two disagreeing is an
+// error naming both.
+func (a *API) options(r *http.Request, ignored *[]string) (parse.Options, error) {
 	o := a.Parse
-	if s := strings.TrimSpace(r.URL.Query().Get("system")); s != "" {
+	s, err := parse.QuerySystem(r.URL.Query())
+	if err != nil {
+		return o, err
+	}
+	if s != "" {
 		o.DefaultSystem = s
 	}
 	o.OnIgnore = func(reason string) { *ignored = append(*ignored, reason) }
-	return o
+	return o, nil
 }
 
 type parser func(body []byte, contentType string, o parse.Options) ([]parse.Signal, error)
@@ -158,7 +163,12 @@ func (a *API) intake(p parser) http.HandlerFunc {
 			return
 		}
 		var ignored []string
-		sigs, err := p(body, r.Header.Get("Content-Type"), a.options(r, &ignored))
+		o, err := a.options(r, &ignored)
+		if err != nil {
+			badPayload(w, err, "")
+			return
+		}
+		sigs, err := p(body, r.Header.Get("Content-Type"), o)
 		if err != nil {
 			badPayload(w, err, "")
 			return
@@ -247,7 +257,11 @@ func (a *API) cloudwatch(w http.ResponseWriter, r *http.Request) {
 		name = n
 	}
 	var ignored []string
-	o := a.options(r, &ignored)
+	o, err := a.options(r, &ignored)
+	if err != nil {
+		badPayload(w, err, "")
+		return
+	}
 	if !isSNS(r, body) {
 		if name == "" {
 			unauthorized(w)

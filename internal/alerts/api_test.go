@@ -435,3 +435,98 @@ func TestCloudWatchReplay(t *testing.T) {
 		}
 	})
 }
+
+// TestIntakeAsConfigured posts Zabbix and Nagios payloads the way people
+// set them up after the seed article — the seed's "systemname" (in the body
+// or the URL), Zabbix's rendered {EVENT.TAGS}, no subject, no Nagios
+// NOTIFICATIONTYPE — and checks what was stored; aliases that disagree are
+// refused with nothing stored.
+func TestIntakeAsConfigured(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a := newAPIEnv(t, st)
+		auth := []string{"Authorization", "Bearer " + goodToken}
+		const form = "application/x-www-form-urlencoded"
+
+		// Zabbix: systemname, {EVENT.TAGS}, no subject or message.
+		r := a.post("/api/v1/alerts/zabbix", jsonCT, sample(t, "zabbix_problem_tags.json"), auth...)
+		if r.Code != 202 || r.Opened != 1 {
+			t.Fatalf("zabbix problem: %+v", r)
+		}
+		x := a.byKey("XYZ", "8812734")
+		if x.Summary != "MySQL: Replication lag is too high (over 30s) on db02" || x.Host != "db02" || x.Severity != "warning" ||
+			x.Details != "The replica is behind its source.\nCheck the I/O and SQL threads (SHOW REPLICA STATUS)." {
+			t.Errorf("zabbix alert %+v", x)
+		}
+		for k, v := range map[string]string{"tag.class": "database", "tag.component": "replication", "tag.scope": "performance",
+			"tag.runbook": "https://wiki.example.com/db/replication-lag", "tags": "critical"} {
+			if x.Labels[k] != v {
+				t.Errorf("zabbix label %s = %q, want %q (labels %v)", k, x.Labels[k], v, x.Labels)
+			}
+		}
+		// Its recovery, configured alike, names nothing but the event.
+		rec := `{"event_id":"8812734","event_value":"0","subject":"","message":"","systemname":"XYZ",` +
+			`"event_tags":"class:database, component:replication, critical, scope:performance"}`
+		if r := a.post("/api/v1/alerts/zabbix", jsonCT, []byte(rec), auth...); r.Code != 202 || r.Resolved != 1 {
+			t.Fatalf("zabbix recovery: %+v", r)
+		}
+		if x := a.byKey("XYZ", "8812734"); x.Status != alerts.StatusResolved {
+			t.Errorf("zabbix alert after recovery: %s", x.Status)
+		}
+		// The system from ?systemname= when the body names none.
+		body := `{"eventid":"8812790","eventvalue":"1","eventname":"Payment gateway timeouts","hostname":"pay01","eventtags":"team:billing"}`
+		if r := a.post("/api/v1/alerts/zabbix?systemname=Billing", jsonCT, []byte(body), auth...); r.Code != 202 || r.Opened != 1 || r.Alerts[0].System != "Billing" {
+			t.Fatalf("zabbix with ?systemname=: %+v", r)
+		}
+		if x := a.byKey("Billing", "8812790"); x.Summary != "Payment gateway timeouts on pay01" || x.Labels["tag.team"] != "billing" {
+			t.Errorf("zabbix alert %+v", x)
+		}
+
+		// Nagios: a command without $NOTIFICATIONTYPE$, the seed's
+		// systemname; then its recovery, told by the state.
+		r = a.post("/api/v1/alerts/nagios", form, sample(t, "nagios_seed_style.form"), auth...)
+		if r.Code != 202 || r.Opened != 1 || r.Alerts[0].System != "XYZ" {
+			t.Fatalf("nagios problem: %+v", r)
+		}
+		if x := a.byKey("XYZ", "app01/CPU Utilization"); x.Summary != "CPU Utilization on app01 is CRITICAL: CRITICAL - load average: 12.1, 11.8, 10.9" {
+			t.Errorf("nagios alert %+v", x)
+		}
+		recovery := "HOSTNAME=app01&SERVICEDESC=CPU+Utilization&SERVICESTATE=OK&SERVICEOUTPUT=OK+-+load+average%3A+0.4"
+		if r := a.post("/api/v1/alerts/nagios?systemname=XYZ", form, []byte(recovery), auth...); r.Code != 202 || r.Resolved != 1 {
+			t.Fatalf("nagios recovery with ?systemname=: %+v", r)
+		}
+
+		// Aliases that disagree: 400 naming both, nothing stored.
+		before := a.count()
+		for _, c := range []struct {
+			path, ct, body, field string
+			both                  []string
+		}{
+			{"/api/v1/alerts/zabbix", jsonCT, `{"eventid":"1","eventvalue":"1","eventname":"n","system":"XYZ","systemname":"Billing"}`, "systemname", []string{"system", "systemname", "XYZ", "Billing"}},
+			{"/api/v1/alerts/nagios", form, "HOSTNAME=h&HOSTSTATE=DOWN&SYSTEM=XYZ&SYSTEMNAME=Billing", "SYSTEMNAME", []string{"SYSTEM", "SYSTEMNAME", "XYZ", "Billing"}},
+			{"/api/v1/alerts/zabbix?system=XYZ&systemname=Billing", jsonCT, `{"eventid":"1","eventvalue":"1","eventname":"n"}`, "systemname", []string{"?system=", "?systemname=", "XYZ", "Billing"}},
+			{"/api/v1/alerts/nagios?system=XYZ&systemname=Billing", form, "HOSTNAME=h&HOSTSTATE=DOWN", "systemname", []string{"?system=", "?systemname="}},
+			{"/api/v1/alerts?system=XYZ&systemname=Billing", jsonCT, `{"summary":"s"}`, "systemname", []string{"?system=", "?systemname="}},
+			{"/api/v1/alerts/cloudwatch?system=XYZ&systemname=Billing", jsonCT, string(sample(t, "eventbridge_alarm.json")), "systemname", []string{"?system=", "?systemname="}},
+			// Nothing names the problem, or nothing tells problem from recovery.
+			{"/api/v1/alerts/zabbix", jsonCT, `{"eventid":"1","eventvalue":"1","system":"XYZ"}`, "subject", []string{"eventname", "hostname"}},
+			{"/api/v1/alerts/nagios", form, "HOSTNAME=h&SERVICEDESC=s&SYSTEM=XYZ", "NOTIFICATIONTYPE", []string{"SERVICESTATE"}},
+		} {
+			r := a.post(c.path, c.ct, []byte(c.body), auth...)
+			if r.Code != 400 || r.Field != c.field {
+				t.Errorf("%s %s: %d field %q (%s), want 400 field %q", c.path, c.body, r.Code, r.Field, r.Error, c.field)
+			}
+			for _, w := range c.both {
+				if !strings.Contains(r.Error, w) {
+					t.Errorf("%s %s: error %q does not name %q", c.path, c.body, r.Error, w)
+				}
+			}
+		}
+		if n := a.count(); n != before {
+			t.Fatalf("%d alerts stored by refused requests", n-before)
+		}
+		// The same names agreeing are fine.
+		if r := a.post("/api/v1/alerts/nagios?system=XYZ&systemname=XYZ", form, []byte("HOSTNAME=db9&HOSTSTATE=DOWN&SYSTEMNAME=XYZ&SYSTEM=XYZ"), auth...); r.Code != 202 || r.Opened != 1 {
+			t.Fatalf("agreeing aliases: %+v", r)
+		}
+	})
+}

@@ -24,8 +24,21 @@ type EventRule struct {
 	Op string
 	// System overrides the system the event names (or the default).
 	System string
+	// IntakeSystem is the system the URL of the event's delivery named
+	// (/api/v1/events?system=NAME): used when neither the rule nor the
+	// event names one, before alerts.default_system.
+	IntakeSystem string
 	// Severity overrides the severity of an opened alert.
 	Severity string
+}
+
+// errNoEventSystem explains, for an event, every place a system can come
+// from (the alert endpoints' own message speaks of their URL only).
+func errNoEventSystem(what string) error {
+	return &parse.FieldError{Field: "system", Msg: "no system for " + what +
+		`add ?system=NAME to the URL that posts the events (/api/v1/events?system=NAME), ` +
+		`give the rule's alert action a system (a rule of events.rules or the console; the built-in rule has none), ` +
+		`or set alerts.default_system`}
 }
 
 // SignalsFromEvent turns an AWS event (the EventBridge JSON) into signals
@@ -34,7 +47,14 @@ type EventRule struct {
 // the alert's key is its source and resources (so an event that resolves
 // names the same resources as the one that opened), its summary the
 // detail-type and resources.
+//
+// The system, first found first: the rule's System; the alarm's "system"
+// tag (op auto); the delivery's ?system= (IntakeSystem); o.DefaultSystem
+// (alerts.default_system).
 func SignalsFromEvent(raw []byte, r EventRule, o parse.Options) ([]parse.Signal, error) {
+	if r.IntakeSystem != "" {
+		o.DefaultSystem = r.IntakeSystem
+	}
 	if r.System != "" {
 		o.DefaultSystem = r.System
 	}
@@ -43,6 +63,10 @@ func SignalsFromEvent(raw []byte, r EventRule, o parse.Options) ([]parse.Signal,
 	case "", "auto":
 		var err error
 		sigs, err = parse.CloudWatchEvent(raw, o)
+		var fe *parse.FieldError
+		if errors.As(err, &fe) && fe.Field == "system" && strings.HasPrefix(fe.Msg, "no system") {
+			return nil, errNoEventSystem(`this alarm: tag the alarm "system" (with tag propagation on), `)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +111,7 @@ func genericSignal(raw []byte, op string, o parse.Options) (parse.Signal, error)
 	}
 	system := strings.TrimSpace(o.DefaultSystem)
 	if system == "" {
-		return parse.Signal{}, &parse.FieldError{Field: "system", Msg: "the rule's alert action names no system and alerts.default_system is not set"}
+		return parse.Signal{}, errNoEventSystem("this event: ")
 	}
 	res := slices.Clone(ev.Resources)
 	slices.Sort(res)

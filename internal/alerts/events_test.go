@@ -103,3 +103,89 @@ func FuzzSignalsFromEvent(f *testing.F) {
 		}
 	})
 }
+
+// TestEventSignalKeyIgnoresTime: an event rule's alert (op open/resolve)
+// is keyed by the event's source and resources; a later delivery of the
+// same situation — a new event id, a later time — hits the same alert, a
+// different resource another one.
+func TestEventSignalKeyIgnoresTime(t *testing.T) {
+	t.Parallel()
+	ev := func(id, at, resource string) []byte {
+		return []byte(`{"version":"0","id":"` + id + `","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2",
+			"account":"123456789012","time":"` + at + `","region":"ap-northeast-1","resources":["arn:aws:ec2:ap-northeast-1:123456789012:instance/` + resource + `"],
+			"detail":{"instance-id":"` + resource + `","state":"stopped"}}`)
+	}
+	one := func(raw []byte) parse.Signal {
+		t.Helper()
+		sigs, err := alerts.SignalsFromEvent(raw, alerts.EventRule{Op: "open", System: "XYZ"}, parse.Options{})
+		if err != nil || len(sigs) != 1 {
+			t.Fatalf("%v %d", err, len(sigs))
+		}
+		return sigs[0]
+	}
+	early := one(ev("b7f1", "2024-05-01T01:00:00Z", "i-0d6c06981a9aa5112"))
+	late := one(ev("c902", "2024-05-02T17:30:00Z", "i-0d6c06981a9aa5112"))
+	other := one(ev("b7f1", "2024-05-01T01:00:00Z", "i-0aa00000000000001"))
+	if early.StartedAt.Equal(late.StartedAt) {
+		t.Fatalf("StartedAt %v twice: the events must differ in time", early.StartedAt)
+	}
+	if early.DedupKey != late.DedupKey {
+		t.Errorf("same resource, later event: DedupKey %q became %q", early.DedupKey, late.DedupKey)
+	}
+	if other.DedupKey == early.DedupKey {
+		t.Errorf("another resource got the same DedupKey %q", other.DedupKey)
+	}
+}
+
+// TestEventAlertSystem: where the alert of an event gets its system, first
+// found first: the rule's alert action, the alarm's own "system" tag, the
+// delivery's ?system= (IntakeSystem), alerts.default_system. Without any,
+// the error names every way to give one — the URL included, since the
+// events endpoint honours it.
+func TestEventAlertSystem(t *testing.T) {
+	t.Parallel()
+	alarm := eventSample(t, "alarm-state-change") // no "system" tag
+	var tagged map[string]any
+	if err := json.Unmarshal(alarm, &tagged); err != nil {
+		t.Fatal(err)
+	}
+	tagged["detail"].(map[string]any)["alarmTags"] = map[string]any{"system": "FromTag"}
+	withTag, _ := json.Marshal(tagged)
+	scheduled := eventSample(t, "scheduled")
+	for _, c := range []struct {
+		name string
+		raw  []byte
+		rule alerts.EventRule
+		def  string
+		want string
+	}{
+		{"rule's system wins over all", withTag, alerts.EventRule{Op: "auto", System: "FromRule", IntakeSystem: "FromURL"}, "Default", "FromRule"},
+		{"the alarm's tag over the URL", withTag, alerts.EventRule{Op: "auto", IntakeSystem: "FromURL"}, "Default", "FromTag"},
+		{"the URL over the default", alarm, alerts.EventRule{Op: "auto", IntakeSystem: "FromURL"}, "Default", "FromURL"},
+		{"the default", alarm, alerts.EventRule{Op: "auto"}, "Default", "Default"},
+		{"the URL only", alarm, alerts.EventRule{Op: "auto", IntakeSystem: "FromURL"}, "", "FromURL"},
+		{"open: the URL", scheduled, alerts.EventRule{Op: "open", IntakeSystem: "FromURL"}, "Default", "FromURL"},
+		{"open: the rule over the URL", scheduled, alerts.EventRule{Op: "open", System: "FromRule", IntakeSystem: "FromURL"}, "", "FromRule"},
+	} {
+		sigs, err := alerts.SignalsFromEvent(c.raw, c.rule, parse.Options{DefaultSystem: c.def})
+		if err != nil || len(sigs) != 1 || sigs[0].System != c.want {
+			t.Errorf("%s: %+v %v; want system %s", c.name, sigs, err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		name, what string
+		raw        []byte
+		op         string
+	}{
+		{"alarm", `no system for this alarm: tag the alarm "system" (with tag propagation on), `, alarm, "auto"},
+		{"event", "no system for this event: ", scheduled, "open"},
+	} {
+		_, err := alerts.SignalsFromEvent(c.raw, alerts.EventRule{Op: c.op}, parse.Options{})
+		var fe *parse.FieldError
+		want := c.what + "add ?system=NAME to the URL that posts the events (/api/v1/events?system=NAME), give the rule's alert action a system " +
+			"(a rule of events.rules or the console; the built-in rule has none), or set alerts.default_system"
+		if !errors.As(err, &fe) || fe.Field != "system" || fe.Msg != want {
+			t.Errorf("%s without a system: %v\nwant system: %s", c.name, err, want)
+		}
+	}
+}

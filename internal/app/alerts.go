@@ -206,7 +206,7 @@ func (m *alertsModule) webDeps(d *web.Deps) { d.Alerts = m.svc }
 // resolve an alert from any event.
 func (m *alertsModule) fromEvent(ctx context.Context, ev *events.Stored, act events.Action) (string, error) {
 	cfg := &m.a.Cfg.Alerts
-	sigs, err := alerts.SignalsFromEvent(ev.Raw, alerts.EventRule{Op: act.Op, System: act.System, Severity: act.Severity},
+	sigs, err := alerts.SignalsFromEvent(ev.Raw, alerts.EventRule{Op: act.Op, System: act.System, IntakeSystem: act.IntakeSystem, Severity: act.Severity},
 		parse.Options{DefaultSystem: cfg.DefaultSystem, Location: cfg.Location()})
 	if err != nil {
 		return "", events.Permanent(err)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/opsdesk/opsdesk/internal/alerts/parse"
 	"github.com/opsdesk/opsdesk/internal/aws/snsverify"
 	"github.com/opsdesk/opsdesk/internal/events/payload"
 	"github.com/opsdesk/opsdesk/internal/httpx"
@@ -22,6 +23,10 @@ import (
 // HTTP/S subscription, by a valid SNS signature from a topic listed in
 // events.sns_topics. SNS messages are always signature-checked, token or
 // not; a SubscriptionConfirmation is confirmed.
+//
+// ?system=NAME (or the seed's ?systemname=NAME) in the URL names the
+// system of the alerts the delivery's events open, for alert actions whose
+// rule names none and events (alarms) that name none themselves.
 //
 // Answers: 202 with what was accepted (duplicates absorbed, bad records of
 // a batch listed under "failed"), 400 naming the field when nothing in the
@@ -114,7 +119,19 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusBadRequest, err.Error(), "")
 		return
 	}
-	res, err := a.Svc.Ingest(r.Context(), batch, via)
+	// ?system= (or the seed's ?systemname=) names the system of the alerts
+	// that this delivery's events open when neither the event nor the
+	// rule names one.
+	system, err := parse.QuerySystem(r.URL.Query())
+	if err != nil {
+		field := ""
+		if fe := (*parse.FieldError)(nil); errors.As(err, &fe) {
+			field = fe.Field
+		}
+		httpx.Error(w, http.StatusBadRequest, err.Error(), field)
+		return
+	}
+	res, err := a.Svc.IngestFor(r.Context(), batch, via, system)
 	if err != nil {
 		a.Log.Error("events: storing failed", "error", err)
 		httpx.Error(w, http.StatusServiceUnavailable, "storing the events failed; retry", "")

@@ -59,6 +59,12 @@ type Action struct {
 	Op string `json:"op,omitempty"`
 	// Severity of an opened alert (alert).
 	Severity string `json:"severity,omitempty"`
+	// IntakeSystem is the system the URL of the delivery named
+	// (/api/v1/events?system=NAME), recorded on every action of the event
+	// when it is taken in: an alert action falls back on it when neither
+	// the rule nor the event names a system. Rules never set it (Ingest
+	// overwrites it).
+	IntakeSystem string `json:"intake_system,omitempty"`
 }
 
 // Rule routes events that match Pattern to Actions.

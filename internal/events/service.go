@@ -208,6 +208,13 @@ type Failed struct {
 // and queues their actions. When it returns nil everything is committed.
 // via says how the body arrived ("api", "sns", "lambda").
 func (s *Service) Ingest(ctx context.Context, b *payload.Batch, via string) (*Ingested, error) {
+	return s.IngestFor(ctx, b, via, "")
+}
+
+// IngestFor is Ingest for a delivery whose URL named a system
+// (?system=NAME): the name is recorded on every action of its events as
+// Action.IntakeSystem, which alert actions fall back on.
+func (s *Service) IngestFor(ctx context.Context, b *payload.Batch, via, system string) (*Ingested, error) {
 	rs, err := s.rules(ctx)
 	if err != nil {
 		return nil, err
@@ -232,6 +239,7 @@ func (s *Service) Ingest(ctx context.Context, b *payload.Batch, via string) (*In
 		for _, n := range names {
 			r := rs.rules[n]
 			for j, a := range r.Actions {
+				a.IntakeSystem = system
 				spec, _ := json.Marshal(a)
 				rows[i].actions = append(rows[i].actions, actionRow{rule: n, idx: j, typ: a.Type, spec: string(spec)})
 			}
@@ -355,10 +363,15 @@ func (s *Service) Replay(ctx context.Context, ref int64) (*Received, error) {
 	if err != nil {
 		return nil, fmt.Errorf("events: match %d: %w", ref, err)
 	}
+	system, err := s.intakeSystem(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
 	var actions []actionRow
 	status := StatusStored
 	for _, n := range names {
 		for j, a := range rs.rules[n].Actions {
+			a.IntakeSystem = system
 			spec, _ := json.Marshal(a)
 			actions = append(actions, actionRow{rule: n, idx: j, typ: a.Type, spec: string(spec)})
 			if a.Type != ActionStore {
@@ -385,4 +398,26 @@ func (s *Service) Replay(ctx context.Context, ref int64) (*Received, error) {
 		names = []string{}
 	}
 	return &Received{ID: ev.EventID, Ref: ref, Source: ev.Source, Type: ev.DetailType, Matched: names}, nil
+}
+
+// intakeSystem is the system the delivery of an event named in its URL,
+// as recorded on its actions ("" when it named none, or when the event
+// matched no rule and so has no actions to record it on).
+func (s *Service) intakeSystem(ctx context.Context, ref int64) (string, error) {
+	rows, err := s.st.R.QueryContext(ctx, s.st.Q(`SELECT spec FROM event_actions WHERE event_ref = ? ORDER BY run DESC, id`), ref)
+	if err != nil {
+		return "", fmt.Errorf("events: actions of %d: %w", ref, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var spec string
+		if err := rows.Scan(&spec); err != nil {
+			return "", err
+		}
+		var a Action
+		if json.Unmarshal([]byte(spec), &a) == nil && a.IntakeSystem != "" {
+			return a.IntakeSystem, nil
+		}
+	}
+	return "", rows.Err()
 }

@@ -111,7 +111,7 @@ func TestAlertmanagerErrors(t *testing.T) {
 		{"label not string", `{"alerts":[{"status":"firing","labels":{"alertname":"B","system":["S"]}}]}`, "alerts[0].labels.system", "must be a string"},
 		{"annotations not object", `{"alerts":[{"status":"firing","labels":{"alertname":"B","system":"S"},"annotations":"x"}]}`, "alerts[0].annotations", "must be an object"},
 		{"no summary at all", `{"alerts":[{"status":"firing","labels":{"system":"S"}}]}`, "alerts[0].annotations.summary", "required when labels has no alertname"},
-		{"no system", `{"alerts":[` + ok + `,{"status":"firing","labels":{"alertname":"B"}}]}`, "alerts[1].labels.system", `no system given; set label "system" or add ?system= to the URL`},
+		{"no system", `{"alerts":[` + ok + `,{"status":"firing","labels":{"alertname":"B"}}]}`, "alerts[1].labels.system", `no system given; set label "system", add ?system= to the URL, or set alerts.default_system`},
 		{"alert not object", `{"alerts":[` + ok + `,"x"]}`, "alerts[1]", "must be an object"},
 		{"receiver an object", `{"receiver":{},"alerts":[` + ok + `]}`, "receiver", "must be a string"},
 	} {

@@ -2,9 +2,12 @@ package parse
 
 import (
 	"bytes"
+	"maps"
 	"mime/multipart"
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // Each fuzz target checks that a parser never panics, that whatever it
@@ -60,9 +63,12 @@ func FuzzAlertmanager(f *testing.F) {
 }
 
 func FuzzZabbix(f *testing.F) {
-	addFiles(f, "zabbix_problem.json", "zabbix_ack.json", "zabbix_recovery.json")
+	addFiles(f, "zabbix_problem.json", "zabbix_ack.json", "zabbix_recovery.json", "zabbix_problem_tags.json")
 	f.Add([]byte(`{"EVENT.ID":"1","event_value":true,"eventtags":[{"tag":"system","value":"s"},{"tag":1}],"subject":"x"}`))
 	f.Add([]byte(`{"eventid":"1","eventvalue":"1","eventtags":"[{\"tag\":\"system\"}]","triggername":"t","eventdate":"2023.02.29","eventtime":"24:00:00"}`))
+	f.Add([]byte(`{"eventid":"1","eventvalue":"1","event_tags":"system:, :x, a:b:c, , \u2028:\n, systemname:S","hostname":" "}`))
+	f.Add([]byte(`{"eventid":"2","eventvalue":"1","system":"A","systemname":"B","triggerdescription":"\n\n"}`))
+	f.Add([]byte(`{"eventid":"3","eventvalue":"0","tags":{"system":"s","k":1},"eventtagsjson":"[{\"tag\":\"system\",\"value\":\"t\"}"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fuzzParser(t, SourceZabbix, func(o Options) ([]Signal, error) { return Zabbix(body, o) })
 	})
@@ -88,6 +94,9 @@ func FuzzNagios(f *testing.F) {
 	w.Close()
 	f.Add(buf.Bytes(), w.FormDataContentType())
 	f.Add([]byte("NOTIFICATIONTYPE=FLAPPINGSTOP&HOSTNAME=h&HOSTSTATE=UP&LONGDATETIME=Mon+Jan+1+00:00:00++0000+1"), "")
+	f.Add(readTestdata(f, "nagios_seed_style.form"), formType)
+	f.Add([]byte("HOSTADDRESS=%0A&SERVICEDESC=s&SERVICESTATE=ok&SYSTEM=a&systemname=A&SUBJECT=%E2%80%A8"), "")
+	f.Add([]byte(`{"hostalias":"h","hoststate":"up","_HOSTSYSTEMNAME":"x","_HOSTSYSTEM":"y"}`), "application/json")
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
 		fuzzParser(t, SourceNagios, func(o Options) ([]Signal, error) { return Nagios(body, contentType, o) })
 	})
@@ -101,5 +110,42 @@ func FuzzCloudWatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fuzzParser(t, SourceCloudWatch, func(o Options) ([]Signal, error) { return CloudWatch(body, o) })
 		fuzzParser(t, SourceCloudWatch, func(o Options) ([]Signal, error) { return CloudWatchEvent(body, o) })
+	})
+}
+
+// FuzzZabbixTagString: Zabbix renders {EVENT.TAGS} as "tag[:value], …";
+// whatever the text, the reader keeps its promises (trimmed, non-empty
+// names; deterministic), and tags rendered the way Zabbix does come back
+// as they were, as long as no name holds ':' and no value holds ", ".
+func FuzzZabbixTagString(f *testing.F) {
+	f.Add("class", "os", "scope", "")
+	f.Add("runbook", "https://wiki.example.com/a:b", "障害", "発生")
+	f.Add("a", "1,2", "b", " ")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		render := func(k, v string) string {
+			if v == "" {
+				return k
+			}
+			return k + ":" + v
+		}
+		text := render(k1, v1) + ", " + render(k2, v2)
+		got := zabbixTagString(text)
+		if again := zabbixTagString(text); !maps.Equal(got, again) {
+			t.Fatalf("not deterministic: %q", text)
+		}
+		for k, v := range got {
+			if k == "" || k != strings.TrimSpace(k) || v != strings.TrimSpace(v) {
+				t.Fatalf("bad tag %q=%q from %q", k, v, text)
+			}
+		}
+		clean := func(s string) bool { return s == strings.TrimSpace(s) && utf8.ValidString(s) }
+		if !clean(k1) || !clean(k2) || !clean(v1) || !clean(v2) || k1 == "" || k2 == "" || k1 == k2 ||
+			strings.ContainsAny(k1+k2, ":") || strings.Contains(k1+k2+v1+v2, ",") {
+			return
+		}
+		want := map[string]string{k1: v1, k2: v2}
+		if !maps.Equal(got, want) {
+			t.Fatalf("zabbixTagString(%q) = %q, want %q", text, got, want)
+		}
 	})
 }

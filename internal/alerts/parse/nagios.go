@@ -23,7 +23,7 @@ import (
 // "NAGIOS_HOSTNAME" are the same). A value still spelled as a macro
 // ("$SERVICEDESC$") counts as empty.
 //
-//	NOTIFICATIONTYPE       required: PROBLEM → firing, RECOVERY → resolved,
+//	NOTIFICATIONTYPE       PROBLEM → firing, RECOVERY → resolved,
 //	                       ACKNOWLEDGEMENT → acknowledged, FLAPPINGSTOP while
 //	                       the state is OK/UP → resolved. FLAPPINGSTART,
 //	                       FLAPPINGSTOP in a problem state, FLAPPINGDISABLED,
@@ -31,8 +31,16 @@ import (
 //	                       CUSTOM yield no signal (o.OnIgnore hears why):
 //	                       Nagios reports the underlying state with
 //	                       PROBLEM/RECOVERY, and a downtime is not a page.
-//	HOSTNAME               required; Host
+//	                       When it is not given, the state decides: OK and
+//	                       UP → RECOVERY, WARNING, CRITICAL, UNKNOWN, DOWN and
+//	                       UNREACHABLE → PROBLEM; without a state either
+//	                       the request is refused.
+//	HOSTNAME               Host; else HOSTDISPLAYNAME, HOSTALIAS or
+//	                       HOSTADDRESS; one of them is required
 //	SERVICEDESC            Service; when empty this is a host notification
+//	SUBJECT                optional: the Summary as the command words it;
+//	                       otherwise it is built from the service, host,
+//	                       state and output ("HTTP on web01 is CRITICAL: …")
 //	SERVICESTATE/HOSTSTATE CRITICAL, WARNING, UNKNOWN, OK / DOWN, UNREACHABLE,
 //	                       UP: Severity (CRITICAL and DOWN → critical,
 //	                       UNKNOWN and UNREACHABLE → error)
@@ -42,9 +50,11 @@ import (
 //	LONGDATETIME           StartedAt, in that order of preference (TIMET and
 //	                       LONGDATETIME are the notification's time, so they
 //	                       are used for PROBLEM only)
-//	SYSTEM, OPSDESK_SYSTEM, _SERVICESYSTEM, _HOSTSYSTEM: System (the last two
-//	                       are the custom variable "_system" on a service or
-//	                       host), else o.DefaultSystem
+//	SYSTEM, SYSTEMNAME (the seed's name), OPSDESK_SYSTEM: System; they may
+//	                       all be given if they agree, different values are
+//	                       refused. Else _SERVICESYSTEM, _HOSTSYSTEM (the
+//	                       custom variable "_system" on a service or host;
+//	                       "_systemname" is read too), else o.DefaultSystem
 //
 // DedupKey is HOSTNAME + "/" + SERVICEDESC, or HOSTNAME for a host. Every
 // other macro is copied to Labels under its name without the prefix, except
@@ -59,16 +69,29 @@ func Nagios(body []byte, contentType string, o Options) ([]Signal, error) {
 		return nil, err
 	}
 
-	typ := strings.ToUpper(p.get("NOTIFICATIONTYPE"))
-	if typ == "" {
-		return nil, fieldErr(p.name("NOTIFICATIONTYPE"), "required ($NOTIFICATIONTYPE$)")
-	}
-	host := oneLine(p.get("HOSTNAME"))
+	host := oneLine(p.get("HOSTNAME", "HOSTDISPLAYNAME", "HOSTALIAS", "HOSTADDRESS"))
 	service := oneLine(p.get("SERVICEDESC"))
 	isService := service != ""
-	state := strings.ToUpper(p.get("HOSTSTATE"))
+	stateKey := "HOSTSTATE"
 	if isService {
-		state = strings.ToUpper(p.get("SERVICESTATE"))
+		stateKey = "SERVICESTATE"
+	}
+	state := strings.ToUpper(p.get(stateKey))
+	typ := strings.ToUpper(p.get("NOTIFICATIONTYPE"))
+	if typ == "" {
+		// A command that sends no $NOTIFICATIONTYPE$ (an event handler, a
+		// hand-written script) still says the state, which tells a
+		// problem from a recovery.
+		switch state {
+		case "OK", "UP":
+			typ = "RECOVERY"
+		case "WARNING", "CRITICAL", "UNKNOWN", "DOWN", "UNREACHABLE":
+			typ = "PROBLEM"
+		case "":
+			return nil, fieldErr(p.name("NOTIFICATIONTYPE"), "required ($NOTIFICATIONTYPE$), or give %s ($%s$) to tell a problem from a recovery", stateKey, stateKey)
+		default:
+			return nil, fieldErr(p.name("NOTIFICATIONTYPE"), "required ($NOTIFICATIONTYPE$): %s %q is not a Nagios state", p.name(stateKey), cutChars(oneLine(state), 40))
+		}
 	}
 	var st Status
 	switch typ {
@@ -91,10 +114,24 @@ func Nagios(body []byte, contentType string, o Options) ([]Signal, error) {
 		return nil, fieldErr(p.name("NOTIFICATIONTYPE"), "must be PROBLEM, RECOVERY or ACKNOWLEDGEMENT (or a flapping/downtime type, which is ignored)")
 	}
 	if host == "" {
-		return nil, fieldErr(p.name("HOSTNAME"), "required ($HOSTNAME$)")
+		return nil, fieldErr(p.name("HOSTNAME"), "required ($HOSTNAME$); nothing names the host (HOSTNAME, HOSTDISPLAYNAME, HOSTALIAS or HOSTADDRESS)")
 	}
-	sys, err := pickSystem(p.get("SYSTEM", "OPSDESK_SYSTEM", "_SERVICESYSTEM", "_HOSTSYSTEM"), o, "SYSTEM",
-		`set SYSTEM (or the custom variable _system on the host or service)`)
+	var given string
+	for _, aliases := range [][]string{
+		{"SYSTEM", "SYSTEMNAME", "OPSDESK_SYSTEM"},
+		{"_SERVICESYSTEM", "_SERVICESYSTEMNAME"},
+		{"_HOSTSYSTEM", "_HOSTSYSTEMNAME"},
+	} {
+		v, err := p.agree(aliases...)
+		if err != nil {
+			return nil, err
+		}
+		if given == "" {
+			given = v
+		}
+	}
+	sys, err := pickSystem(given, o, "SYSTEM",
+		`set SYSTEM or SYSTEMNAME (or the custom variable _system on the host or service)`)
 	if err != nil {
 		return nil, err
 	}
@@ -105,15 +142,18 @@ func Nagios(body []byte, contentType string, o Options) ([]Signal, error) {
 		output, long = p.get("SERVICEOUTPUT"), p.get("LONGSERVICEOUTPUT")
 		what, dedup = service+" on "+host, host+"/"+service
 	}
-	summary := what
-	if state != "" {
-		summary += " is " + state
-	}
-	if st == StatusAcknowledged {
-		summary += " (acknowledged)"
-	}
-	if l := oneLine(output); l != "" {
-		summary += ": " + l
+	summary := oneLine(p.get("SUBJECT"))
+	if summary == "" {
+		summary = what
+		if state != "" {
+			summary += " is " + state
+		}
+		if st == StatusAcknowledged {
+			summary += " (acknowledged)"
+		}
+		if l := oneLine(output); l != "" {
+			summary += ": " + l
+		}
 	}
 	// Long output arrives with literal "\n" sequences from Nagios 3 and
 	// real newlines from Nagios 4; show both as lines.
@@ -164,7 +204,7 @@ func Nagios(body []byte, contentType string, o Options) ([]Signal, error) {
 	rest := map[string]string{}
 	for n, q := range p {
 		switch n {
-		case "HOSTOUTPUT", "SERVICEOUTPUT", "LONGHOSTOUTPUT", "LONGSERVICEOUTPUT":
+		case "HOSTOUTPUT", "SERVICEOUTPUT", "LONGHOSTOUTPUT", "LONGSERVICEOUTPUT", "SUBJECT":
 			continue // in Summary and Details
 		}
 		if !secretish(n) {

@@ -245,3 +245,130 @@ func TestNagiosDuplicateNames(t *testing.T) {
 		t.Errorf("Host = %q, want h", got[0].Host)
 	}
 }
+
+// A command written after the seed article: no $NOTIFICATIONTYPE$, the
+// seed's lower-case "systemname". The state tells a problem from a
+// recovery, and the summary is built from service, host, state and output.
+func TestNagiosAsConfigured(t *testing.T) {
+	t.Parallel()
+	got, err := Nagios(readTestdata(t, "nagios_seed_style.form"), formType, Options{Location: jst, DefaultSystem: "unused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSignals(t, got, []Signal{{
+		Source: "nagios", System: "XYZ", DedupKey: "app01/CPU Utilization", Status: StatusFiring,
+		Summary:  "CPU Utilization on app01 is CRITICAL: CRITICAL - load average: 12.1, 11.8, 10.9",
+		Details:  "CRITICAL - load average: 12.1, 11.8, 10.9",
+		Severity: "critical", Host: "app01", Service: "CPU Utilization",
+		StartedAt: utc(2023, 10, 3, 4, 20, 52, 0),
+		Labels: map[string]string{"HOSTNAME": "app01", "SERVICEDESC": "CPU Utilization", "SERVICESTATE": "CRITICAL",
+			"LASTSERVICESTATECHANGE": "1696306852", "SYSTEMNAME": "XYZ"},
+	}})
+}
+
+// Without NOTIFICATIONTYPE the state decides; without either the request
+// is refused naming what is missing.
+func TestNagiosWithoutNotificationType(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		body string
+		want Status
+	}{
+		{"HOSTNAME=h&SERVICEDESC=s&SERVICESTATE=CRITICAL", StatusFiring},
+		{"HOSTNAME=h&SERVICEDESC=s&SERVICESTATE=WARNING", StatusFiring},
+		{"HOSTNAME=h&SERVICEDESC=s&SERVICESTATE=unknown", StatusFiring},
+		{"HOSTNAME=h&SERVICEDESC=s&SERVICESTATE=OK", StatusResolved},
+		{"HOSTNAME=h&HOSTSTATE=DOWN", StatusFiring},
+		{"HOSTNAME=h&HOSTSTATE=UNREACHABLE", StatusFiring},
+		{"HOSTNAME=h&HOSTSTATE=UP", StatusResolved},
+		{"NOTIFICATIONTYPE=ACKNOWLEDGEMENT&HOSTNAME=h&HOSTSTATE=DOWN", StatusAcknowledged}, // given: it wins
+	} {
+		got, err := Nagios([]byte(c.body+"&SYSTEM=S"), formType, Options{})
+		if err != nil {
+			t.Errorf("%s: %v", c.body, err)
+			continue
+		}
+		if got[0].Status != c.want {
+			t.Errorf("%s: Status = %q, want %q", c.body, got[0].Status, c.want)
+		}
+	}
+	for _, c := range []struct{ body, field, msg string }{
+		{"HOSTNAME=h&SERVICEDESC=s&SYSTEM=S", "NOTIFICATIONTYPE", "required ($NOTIFICATIONTYPE$), or give SERVICESTATE ($SERVICESTATE$) to tell a problem from a recovery"},
+		{"HOSTNAME=h&SYSTEM=S", "NOTIFICATIONTYPE", "required ($NOTIFICATIONTYPE$), or give HOSTSTATE ($HOSTSTATE$)"},
+		{"HOSTNAME=h&SERVICEDESC=s&servicestate=BROKEN&SYSTEM=S", "NOTIFICATIONTYPE", `required ($NOTIFICATIONTYPE$): servicestate "BROKEN" is not a Nagios state`},
+		// A service's state is SERVICESTATE; the host's does not stand in.
+		{"HOSTNAME=h&SERVICEDESC=s&HOSTSTATE=DOWN&SYSTEM=S", "NOTIFICATIONTYPE", "or give SERVICESTATE"},
+		{"SERVICEDESC=s&SERVICESTATE=CRITICAL&SYSTEM=S", "HOSTNAME", "required ($HOSTNAME$); nothing names the host (HOSTNAME, HOSTDISPLAYNAME, HOSTALIAS or HOSTADDRESS)"},
+	} {
+		got, err := Nagios([]byte(c.body), formType, Options{})
+		wantFieldError(t, got, err, c.field, c.msg)
+	}
+}
+
+// The host is named by HOSTNAME, else the display name, alias or address;
+// SUBJECT, when the command words one, is the summary.
+func TestNagiosHostAndSubject(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ body, host, key, summary string }{
+		{"HOSTALIAS=web01.example.com&SERVICEDESC=HTTP&SERVICESTATE=CRITICAL", "web01.example.com", "web01.example.com/HTTP", "HTTP on web01.example.com is CRITICAL"},
+		{"HOSTADDRESS=10.0.1.21&HOSTSTATE=DOWN&HOSTOUTPUT=PING+CRITICAL", "10.0.1.21", "10.0.1.21", "10.0.1.21 is DOWN: PING CRITICAL"},
+		{"HOSTNAME=web01&HOSTADDRESS=10.0.1.21&HOSTSTATE=DOWN", "web01", "web01", "web01 is DOWN"},
+		{"HOSTDISPLAYNAME=Web+01&HOSTALIAS=w1&HOSTSTATE=DOWN", "Web 01", "Web 01", "Web 01 is DOWN"},
+		{"HOSTNAME=web01&SERVICEDESC=HTTP&SERVICESTATE=CRITICAL&SUBJECT=**+PROBLEM+Service+Alert%3A+web01%2FHTTP+is+CRITICAL+**", "web01", "web01/HTTP",
+			"** PROBLEM Service Alert: web01/HTTP is CRITICAL **"},
+		{"HOSTNAME=web01&HOSTSTATE=DOWN&SUBJECT=%24NOTIFICATIONSUBJECT%24", "web01", "web01", "web01 is DOWN"},
+	} {
+		got, err := Nagios([]byte(c.body+"&SYSTEM=S"), formType, Options{})
+		if err != nil {
+			t.Errorf("%s: %v", c.body, err)
+			continue
+		}
+		if s := got[0]; s.Host != c.host || s.DedupKey != c.key || s.Summary != c.summary {
+			t.Errorf("%s: Host %q, DedupKey %q, Summary %q; want %q, %q, %q", c.body, s.Host, s.DedupKey, s.Summary, c.host, c.key, c.summary)
+		}
+		if _, ok := got[0].Labels["SUBJECT"]; ok {
+			t.Errorf("%s: SUBJECT copied to Labels", c.body)
+		}
+	}
+}
+
+// SYSTEMNAME (the seed's name) is an alias of SYSTEM, and _systemname of
+// the _system custom variable; aliases that disagree are refused naming
+// both; the explicit parameter wins over the custom variables, the
+// service's over the host's.
+func TestNagiosSystemname(t *testing.T) {
+	t.Parallel()
+	const base = "NOTIFICATIONTYPE=PROBLEM&HOSTNAME=h&SERVICEDESC=s&SERVICESTATE=CRITICAL&"
+	for _, c := range []struct{ params, want string }{
+		{"systemname=XYZ", "XYZ"},
+		{"NAGIOS_SYSTEMNAME=XYZ", "XYZ"},
+		{"SYSTEM=XYZ&SYSTEMNAME=XYZ&OPSDESK_SYSTEM=XYZ", "XYZ"},
+		{"SYSTEM=XYZ&SYSTEMNAME=%24_SERVICESYSTEMNAME%24", "XYZ"},
+		{"_SERVICESYSTEMNAME=Svc&_HOSTSYSTEMNAME=Host", "Svc"},
+		{"_HOSTSYSTEMNAME=Host", "Host"},
+		{"SYSTEMNAME=XYZ&_SERVICESYSTEM=Svc", "XYZ"},
+		{"", "FromURL"},
+	} {
+		got, err := Nagios([]byte(base+c.params), formType, Options{DefaultSystem: "FromURL"})
+		if err != nil {
+			t.Errorf("%s: %v", c.params, err)
+			continue
+		}
+		if got[0].System != c.want {
+			t.Errorf("%s: System = %q, want %q", c.params, got[0].System, c.want)
+		}
+	}
+	for _, c := range []struct{ params, field, msg string }{
+		{"SYSTEM=XYZ&systemname=Billing", "systemname", `is "Billing" but SYSTEM is "XYZ"; they name the same thing, give one of them`},
+		{"SYSTEMNAME=Billing&OPSDESK_SYSTEM=XYZ", "OPSDESK_SYSTEM", `is "XYZ" but SYSTEMNAME is "Billing"`},
+		{"_SERVICESYSTEM=A&_SERVICESYSTEMNAME=B", "_SERVICESYSTEMNAME", `is "B" but _SERVICESYSTEM is "A"`},
+	} {
+		got, err := Nagios([]byte(base+c.params), formType, Options{DefaultSystem: "FromURL"})
+		wantFieldError(t, got, err, c.field, c.msg)
+	}
+	// JSON bodies too.
+	got, err := Nagios([]byte(`{"NOTIFICATIONTYPE":"PROBLEM","HOSTNAME":"h","HOSTSTATE":"DOWN","systemname":"XYZ"}`), "application/json", Options{})
+	if err != nil || got[0].System != "XYZ" {
+		t.Errorf("JSON systemname: %+v %v", got, err)
+	}
+}

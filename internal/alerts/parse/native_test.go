@@ -107,7 +107,7 @@ func TestNativeErrors(t *testing.T) {
 		{name: "summary missing in second", body: `[{"system":"S","summary":"a"},{"system":"S"}]`, field: "[1].summary", msg: "required"},
 		{name: "bad status", body: `{"system":"S","summary":"a","status":"open"}`, field: "status", msg: `"firing", "resolved" or "acknowledged"`},
 		{name: "bad status in array", body: `[{"system":"S","summary":"a","status":"ok"}]`, field: "[0].status", msg: "must be"},
-		{name: "no system", body: `{"summary":"a"}`, field: "system", msg: `no system given; set "system" or add ?system= to the URL`},
+		{name: "no system", body: `{"summary":"a"}`, field: "system", msg: `no system given; set "system", add ?system= to the URL, or set alerts.default_system`},
 		{name: "unknown field", body: `{"system":"S","summary":"a","sumary":"b"}`, field: "sumary", msg: "not a known field"},
 		{name: "labels not object", body: `{"system":"S","summary":"a","labels":["x"]}`, field: "labels", msg: "must be an object"},
 		{name: "label not string", body: `{"system":"S","summary":"a","labels":{"x":{"y":1}}}`, field: "labels.x", msg: "must be a string"},

@@ -105,3 +105,25 @@ func objPairs(o obj, norm func(string) string, structured ...string) ([]param, e
 	}
 	return pairs, nil
 }
+
+// agree returns the value that the aliases names give: any of them may be
+// set, several may be set to the same value, but two different values are
+// refused naming both parameters rather than one silently winning (the
+// seed's "systemname" next to opsdesk's "system").
+func (p params) agree(names ...string) (string, error) {
+	var first param
+	for _, n := range names {
+		q, ok := p[n]
+		if !ok || q.val == "" {
+			continue
+		}
+		switch {
+		case first.key == "":
+			first = q
+		case oneLine(q.val) != oneLine(first.val):
+			return "", fieldErr(q.key, "is %q but %s is %q; they name the same thing, give one of them",
+				cutChars(oneLine(q.val), MaxSystem), first.key, cutChars(oneLine(first.val), MaxSystem))
+		}
+	}
+	return first.val, nil
+}

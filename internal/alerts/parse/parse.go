@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -510,12 +511,35 @@ func pickSystem(given string, o Options, field, hint string) (string, error) {
 		s = oneLine(strings.TrimSpace(o.DefaultSystem))
 	}
 	if s == "" {
-		return "", fieldErr(field, "no system given; %s or add ?system= to the URL", hint)
+		return "", fieldErr(field, "no system given; %s, add ?system= to the URL, or set alerts.default_system", hint)
 	}
 	if utf8.RuneCountInString(s) > MaxSystem {
 		return "", fieldErr(field, "is longer than %d characters", MaxSystem)
 	}
 	return s, nil
+}
+
+// QuerySystem reads the system an intake URL names: ?system=, or the
+// seed's name for it, ?systemname=. Both may be given if they agree; two
+// different names are refused naming both, rather than one silently
+// winning. The result is "" when the URL names none.
+func QuerySystem(q url.Values) (string, error) {
+	var name, val string
+	for _, k := range []string{"system", "systemname"} {
+		v := oneLine(q.Get(k))
+		switch {
+		case v == "":
+		case val == "":
+			name, val = k, v
+		case v != val:
+			return "", fieldErr(k, "?%s=%q disagrees with ?%s=%q; they name the same thing, give one of them",
+				k, cutChars(v, MaxSystem), name, cutChars(val, MaxSystem))
+		}
+	}
+	if utf8.RuneCountInString(val) > MaxSystem {
+		return "", fieldErr(name, "is longer than %d characters", MaxSystem)
+	}
+	return val, nil
 }
 
 // --- labels -----------------------------------------------------------------

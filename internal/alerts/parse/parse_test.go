@@ -1,6 +1,8 @@
 package parse
 
 import (
+	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -124,6 +126,8 @@ func TestSamplesKeepInvariants(t *testing.T) {
 		{"zabbix_problem.json", SourceZabbix, func(b []byte) ([]Signal, error) { return Zabbix(b, o) }},
 		{"zabbix_ack.json", SourceZabbix, func(b []byte) ([]Signal, error) { return Zabbix(b, o) }},
 		{"zabbix_recovery.json", SourceZabbix, func(b []byte) ([]Signal, error) { return Zabbix(b, o) }},
+		{"zabbix_problem_tags.json", SourceZabbix, func(b []byte) ([]Signal, error) { return Zabbix(b, o) }},
+		{"nagios_seed_style.form", SourceNagios, func(b []byte) ([]Signal, error) { return Nagios(b, formType, o) }},
 		{"nagios_service_problem.form", SourceNagios, func(b []byte) ([]Signal, error) { return Nagios(b, formType, o) }},
 		{"nagios_host_problem.json", SourceNagios, func(b []byte) ([]Signal, error) { return Nagios(b, "application/json", o) }},
 		{"cloudwatch_sns_alarm.json", SourceCloudWatch, func(b []byte) ([]Signal, error) { return CloudWatch(b, o) }},
@@ -138,5 +142,38 @@ func TestSamplesKeepInvariants(t *testing.T) {
 			t.Errorf("%s: no signals", c.file)
 		}
 		checkInvariants(t, c.source, got, nil)
+	}
+}
+
+// ?system= and the seed's ?systemname= are one setting: either names the
+// system, both may be given when they agree, different values are refused
+// naming both.
+func TestQuerySystem(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string]string{
+		"":                                      "",
+		"system=XYZ":                            "XYZ",
+		"systemname=XYZ":                        "XYZ",
+		"system=XYZ&systemname=XYZ":             "XYZ",
+		"system=+XYZ+&systemname=XYZ":           "XYZ",
+		"system=&systemname=XYZ":                "XYZ",
+		"token=t&systemname=%E5%9F%BA%E7%9B%A4": "基盤",
+	} {
+		v, _ := url.ParseQuery(q)
+		got, err := QuerySystem(v)
+		if err != nil || got != want {
+			t.Errorf("QuerySystem(%q) = %q, %v; want %q", q, got, err, want)
+		}
+	}
+	for q, c := range map[string]struct{ field, msg string }{
+		"system=XYZ&systemname=Billing":                  {"systemname", `?systemname="Billing" disagrees with ?system="XYZ"; they name the same thing, give one of them`},
+		"systemname=" + strings.Repeat("x", MaxSystem+1): {"systemname", "is longer than 100 characters"},
+	} {
+		v, _ := url.ParseQuery(q)
+		got, err := QuerySystem(v)
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field || fe.Msg != c.msg || got != "" {
+			t.Errorf("QuerySystem(%q) = %q, %v; want field %q: %s", q, got, err, c.field, c.msg)
+		}
 	}
 }

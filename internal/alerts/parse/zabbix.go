@@ -2,6 +2,7 @@ package parse
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -27,19 +28,26 @@ import (
 //	updateaction  {EVENT.UPDATE.ACTION}    e.g. "acknowledged, commented", "closed"
 //	updatemessage {EVENT.UPDATE.MESSAGE}   appended to Details
 //	user          {USER.FULLNAME}          who updated the problem
-//	subject       {ALERT.SUBJECT}          Summary
+//	subject       {ALERT.SUBJECT}          Summary (see below when it is empty)
 //	message       {ALERT.MESSAGE}          Details
-//	eventname     {EVENT.NAME}             Service, and Summary when subject is empty;
+//	eventname     {EVENT.NAME}             Service, and the Summary when subject is empty;
 //	triggername   {TRIGGER.NAME}           also accepted
+//	triggerdescription {TRIGGER.DESCRIPTION} (also "description"): the Summary when
+//	                                       there is no subject and no name; Details
+//	                                       when message is empty
 //	hostname      {HOST.NAME}              Host; also "host", or hosthost {HOST.HOST}
 //	severity      {EVENT.SEVERITY}         Not classified, Information, Warning,
 //	                                       Average, High, Disaster
 //	nseverity     {EVENT.NSEVERITY}        0–5, used when severity is empty
 //	eventdate     {EVENT.DATE}             with eventtime: StartedAt, read in
 //	eventtime     {EVENT.TIME}             o.Location (Zabbix sends no zone)
-//	eventtags     {EVENT.TAGSJSON}         tags become Labels "tag.<name>"; a tag
-//	                                       "system" names the system
-//	system        a constant or a user macro such as {$OPSDESK.SYSTEM}
+//	eventtags     {EVENT.TAGSJSON} or      tags become Labels "tag.<name>", tags
+//	              {EVENT.TAGS}             without a value are listed in Labels["tags"];
+//	                                       a tag "system" names the system. Also
+//	                                       eventtagsjson or tags. See zabbixTags.
+//	system        a constant or a user macro such as {$OPSDESK.SYSTEM};
+//	systemname    the seed's name for it. Both may be given when they agree;
+//	                                       different values are refused.
 //	triggerid, recoveryid {EVENT.RECOVERY.ID}, opdata {EVENT.OPDATA},
 //	triggerurl {TRIGGER.URL}, recoverydate, recoverytime: copied to Labels
 //
@@ -50,6 +58,14 @@ import (
 //
 // Severity: Disaster → critical, High → error, Average and Warning →
 // warning, Information and Not classified → info.
+//
+// Summary: subject; when it is empty, what names the problem — the event
+// or trigger name, else the first line of the trigger description, else the
+// first line of message — followed by " on <host>" unless the text already
+// names the host; with only a host, "Zabbix event <id> on <host>". A
+// problem that nothing names is refused (a phone call must say what is
+// wrong); a recovery or update needs only eventid, since it ends or
+// updates an alert that was named when it opened.
 //
 // Every other parameter is copied to Labels under its own name, except
 // ones whose name suggests a credential (token, password, secret…).
@@ -62,7 +78,7 @@ func Zabbix(body []byte, o Options) ([]Signal, error) {
 	if err != nil {
 		return nil, err
 	}
-	pairs, err := objPairs(root, zabbixNorm, "eventtags", "eventtagsjson")
+	pairs, err := objPairs(root, zabbixNorm, zabbixTagParams...)
 	if err != nil {
 		return nil, err
 	}
@@ -100,19 +116,31 @@ func Zabbix(body []byte, o Options) ([]Signal, error) {
 		st = StatusFiring
 	}
 
-	tags, rawTags := zabbixTags(p.get("eventtags", "eventtagsjson"))
-	sys, err := pickSystem(firstNonEmpty(p.get("system", "opsdesksystem"), tags["system"], tags["opsdesk_system"]),
-		o, "system", `set parameter "system" (or an event tag "system")`)
+	tags, rawTags := zabbixTags(p, zabbixTagParams...)
+	given, err := p.agree("system", "systemname", "opsdesksystem")
+	if err != nil {
+		return nil, err
+	}
+	sys, err := pickSystem(firstNonEmpty(given, tags["system"], tags["systemname"], tags["opsdesk_system"]),
+		o, "system", `set parameter "system" or "systemname" (or an event tag "system")`)
 	if err != nil {
 		return nil, err
 	}
 
 	name := p.get("eventname", "triggername")
-	summary := firstNonEmpty(p.get("subject", "alertsubject"), name)
-	if oneLine(summary) == "" {
-		return nil, fieldErr(p.name("subject", "alertsubject"), "required ({ALERT.SUBJECT}), or give eventname ({EVENT.NAME})")
-	}
+	host := p.get("hostname", "host", "hosthost")
+	description := p.get("triggerdescription", "description")
 	details := p.get("message", "alertmessage")
+	summary := p.get("subject", "alertsubject")
+	if oneLine(summary) == "" {
+		if summary = zabbixSummary(eventID, name, description, details, host, st); summary == "" {
+			return nil, fieldErr(p.name("subject", "alertsubject"), "nothing names the problem: give subject ({ALERT.SUBJECT}), "+
+				"eventname ({EVENT.NAME}), triggerdescription ({TRIGGER.DESCRIPTION}), message ({ALERT.MESSAGE}) or hostname ({HOST.NAME})")
+		}
+	}
+	if oneLine(details) == "" {
+		details, description = description, ""
+	}
 	// The update's comment goes into Details unless the message template
 	// already quotes it (the usual {EVENT.UPDATE.MESSAGE} in the template).
 	if update {
@@ -138,7 +166,7 @@ func Zabbix(body []byte, o Options) ([]Signal, error) {
 		Summary:  summary,
 		Details:  details,
 		Severity: normSeverity(sevWord, st),
-		Host:     p.get("hostname", "host", "hosthost"),
+		Host:     host,
 		Service:  name,
 		StartedAt: plausible(parseTime(strings.TrimSpace(date+" "+clock), o.loc(),
 			"2006.01.02 15:04:05", time.RFC3339, time.DateTime)),
@@ -148,8 +176,9 @@ func Zabbix(body []byte, o Options) ([]Signal, error) {
 	// Parameters already in a Signal field are not repeated under their own
 	// names; the ones below are copied under fixed label names.
 	used := []string{"subject", "alertsubject", "message", "alertmessage", "updatemessage", "eventupdatemessage",
-		"eventtags", "eventtagsjson", "system", "opsdesksystem", "eventname", "triggername", "hostname", "host", "hosthost",
-		"eventvalue", "eventstatus", "eventupdate", "eventupdatestatus"}
+		"system", "systemname", "opsdesksystem", "eventname", "triggername", "hostname", "host", "hosthost",
+		"triggerdescription", "description", "eventvalue", "eventstatus", "eventupdate", "eventupdatestatus"}
+	used = append(used, zabbixTagParams...)
 	for _, k := range []struct{ label, from string }{
 		{"eventid", "eventid"},
 		{"severity", "severity"}, {"severity", "eventseverity"}, {"severity", "triggerseverity"},
@@ -173,7 +202,15 @@ func Zabbix(body []byte, o Options) ([]Signal, error) {
 	if update {
 		l.set("updatemessage", p.get("updatemessage", "eventupdatemessage"))
 	}
+	l.set("description", description) // when message is set; else it is Details
 	l.setAll("tag.", tags)
+	var bare []string // tags without a value are listed by name
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		if tags[k] == "" {
+			bare = append(bare, k)
+		}
+	}
+	l.set("tags", strings.Join(bare, ", "))
 	if tags == nil {
 		l.set("eventtags", rawTags)
 	}
@@ -238,37 +275,115 @@ func zabbixBool(p params, names ...string) (bool, error) {
 	return false, fieldErr(p.name(names...), `must be "1"/"Yes" or "0"/"No"`)
 }
 
-// zabbixTags reads {EVENT.TAGSJSON}: [{"tag": "scope", "value": "availability"}].
-// A tag given twice keeps both values, comma-separated. When the text is
-// not such an array, tags is nil and the text is returned for Labels.
-func zabbixTags(s string) (tags map[string]string, raw string) {
-	if s == "" {
-		return nil, ""
-	}
-	var list []struct {
-		Tag   any `json:"tag"`
-		Value any `json:"value"`
-	}
-	if err := json.Unmarshal([]byte(s), &list); err != nil {
-		return nil, s
-	}
-	tags = map[string]string{}
-	for _, t := range list {
-		k, ok := t.Tag.(string)
-		if !ok || strings.TrimSpace(k) == "" {
+// zabbixTagParams are the parameters that may carry the event's tags, in
+// the order they are looked at.
+var zabbixTagParams = []string{"eventtagsjson", "eventtags", "tags"}
+
+// zabbixTags reads the event's tags from the first of names that holds
+// them, in either of the two forms Zabbix renders:
+//
+//   - {EVENT.TAGSJSON}: [{"tag": "scope", "value": "availability"}, …]
+//     (a JSON object of tag → value is read too; text that starts like
+//     JSON but is not one of these is kept as it is in Labels["eventtags"]);
+//   - {EVENT.TAGS}: "tag:value, tag2:value2, tag3" — Zabbix joins the tags,
+//     sorted, with ", " and writes ":value" only for a tag that has a
+//     value. The first ':' ends the name, so a value may hold ':' (a URL);
+//     a value that holds ", " cannot be told from the next tag, which is
+//     what {EVENT.TAGSJSON} is for.
+//
+// A tag given twice keeps both values, comma-separated; a tag without a
+// value maps to "". When the text is JSON of another shape, tags is nil
+// and the text is returned for Labels.
+func zabbixTags(p params, names ...string) (tags map[string]string, raw string) {
+	for _, n := range names {
+		s := p[n].val
+		if s == "" {
 			continue
 		}
-		k = strings.TrimSpace(k)
-		v, _ := t.Value.(string)
-		v = strings.TrimSpace(v)
-		if prev, ok := tags[k]; ok && prev != "" && v != "" && prev != v {
-			v = prev + ", " + v
-		} else if ok && v == "" {
-			v = prev
+		if t := strings.TrimSpace(s); strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{") {
+			// JSON, or meant to be: broken JSON is kept as text rather
+			// than read as tags named `[{"tag"`.
+			var v any
+			if json.Unmarshal([]byte(t), &v) == nil {
+				if tags, ok := zabbixJSONTags(v); ok {
+					return tags, ""
+				}
+			}
+			return nil, s
 		}
-		tags[k] = v
+		return zabbixTagString(s), ""
 	}
-	return tags, ""
+	return nil, ""
+}
+
+// zabbixJSONTags reads [{"tag","value"}…] or {"tag": "value"…}; ok is false
+// for any other JSON.
+func zabbixJSONTags(v any) (map[string]string, bool) {
+	tags := map[string]string{}
+	switch t := v.(type) {
+	case []any:
+		for _, e := range t {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			k, _ := m["tag"].(string)
+			val, _ := m["value"].(string)
+			addTag(tags, k, val)
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			val, _ := t[k].(string)
+			addTag(tags, k, val)
+		}
+	default:
+		return nil, false
+	}
+	return tags, true
+}
+
+// zabbixTagString reads the rendered {EVENT.TAGS}.
+func zabbixTagString(s string) map[string]string {
+	tags := map[string]string{}
+	for item := range strings.SplitSeq(s, ", ") {
+		k, v, _ := strings.Cut(item, ":")
+		addTag(tags, k, v)
+	}
+	return tags
+}
+
+func addTag(tags map[string]string, k, v string) {
+	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+	if k == "" {
+		return
+	}
+	prev, ok := tags[k]
+	switch {
+	case !ok || prev == "":
+	case v == "" || prev == v || slices.Contains(strings.Split(prev, ", "), v):
+		v = prev
+	default:
+		v = prev + ", " + v
+	}
+	tags[k] = v
+}
+
+// zabbixSummary builds a Summary for a payload without a subject from what
+// names the problem; "" when nothing does and the event opens a problem.
+func zabbixSummary(eventID, name, description, message, host string, st Status) string {
+	what := oneLine(firstNonEmpty(name, firstLine(description), firstLine(message)))
+	host = oneLine(host)
+	switch {
+	case what != "" && host != "" && !strings.Contains(what, host):
+		return what + " on " + host
+	case what != "":
+		return what
+	case host != "":
+		return "Zabbix event " + eventID + " on " + host
+	case st != StatusFiring:
+		return "Zabbix event " + eventID
+	}
+	return ""
 }
 
 // hasWord reports whether the comma-separated list s contains w as a whole

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -160,7 +161,7 @@ func TestZabbixErrors(t *testing.T) {
 		{"status word wrong", `{"eventid":"1","eventstatus":"MAYBE","subject":"s","system":"S"}`, "eventstatus", `"PROBLEM" or "RESOLVED"`},
 		{"update wrong", `{"eventid":"1","eventvalue":"1","eventupdate":"2","subject":"s","system":"S"}`, "eventupdate", `must be "1"/"Yes" or "0"/"No"`},
 		{"ack wrong", `{"eventid":"1","eventvalue":"1","event_ack":"maybe","subject":"s","system":"S"}`, "event_ack", `must be "1"/"Yes" or "0"/"No"`},
-		{"no summary", `{"eventid":"1","eventvalue":"1","system":"S"}`, "subject", "required"},
+		{"nothing names the problem", `{"eventid":"1","eventvalue":"1","system":"S"}`, "subject", "nothing names the problem: give subject ({ALERT.SUBJECT}), eventname ({EVENT.NAME}), triggerdescription ({TRIGGER.DESCRIPTION}), message ({ALERT.MESSAGE}) or hostname ({HOST.NAME})"},
 		{"no system", `{"eventid":"1","eventvalue":"1","subject":"s","system":"{$OPSDESK.SYSTEM}"}`, "system", `no system given; set parameter "system"`},
 		{"nested value", `{"eventid":"1","eventvalue":"1","subject":{"a":1},"system":"S"}`, "subject", "must be a string"},
 		{"conflicting spellings", `{"eventid":"1","event_id":"2","eventvalue":"1","subject":"s","system":"S"}`, "eventid", "disagrees with event_id"},
@@ -181,9 +182,177 @@ func TestZabbixMediaTypeSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"eventid", "eventvalue", "eventupdate", "eventack", "subject", "message",
-		"eventname", "hostname", "severity", "eventdate", "eventtime", "eventtags", "system"} {
+		"eventname", "triggerdescription", "hostname", "severity", "eventdate", "eventtime", "eventtags", "system"} {
 		if !strings.Contains(string(b), "- name: "+p+"\n") {
 			t.Errorf("media type sample lacks parameter %q", p)
 		}
+	}
+}
+
+// A media type set up the way many people do it: snake_case parameter
+// names, the seed's "systemname", {EVENT.TAGS} in its rendered form, and
+// no message template (so {ALERT.SUBJECT} and {ALERT.MESSAGE} are empty):
+// the summary is built from the event name and host, the trigger
+// description becomes the details.
+func TestZabbixAsConfigured(t *testing.T) {
+	t.Parallel()
+	got, err := Zabbix(readTestdata(t, "zabbix_problem_tags.json"), Options{Location: jst, DefaultSystem: "unused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "MySQL: Replication lag is too high (over 30s)"
+	checkSignals(t, got, []Signal{{
+		Source: "zabbix", System: "XYZ", DedupKey: "8812734", Status: StatusFiring,
+		Summary:  name + " on db02",
+		Details:  "The replica is behind its source.\nCheck the I/O and SQL threads (SHOW REPLICA STATUS).",
+		Severity: "warning", Host: "db02", Service: name,
+		StartedAt: utc(2024, 5, 1, 0, 0, 12, 0),
+		Labels: map[string]string{
+			"eventid": "8812734", "severity": "Average", "nseverity": "3", "eventdate": "2024.05.01", "eventtime": "09:00:12",
+			"ack": "No", "triggerid": "31077", "zabbix_url": "https://zabbix.example.com",
+			"tag.class": "database", "tag.component": "replication", "tag.scope": "performance",
+			"tag.runbook": "https://wiki.example.com/db/replication-lag", "tags": "critical",
+		},
+	}})
+}
+
+// {EVENT.TAGS} is rendered by Zabbix as "<tag>[:<value>], …", sorted by
+// tag; {EVENT.TAGSJSON} as a JSON array. Both become labels, whatever the
+// parameter is called.
+func TestZabbixTags(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, params string
+		system       string
+		labels       map[string]string
+	}{
+		{"rendered", `"eventtags":"class:os, component:cpu, system:XYZ"`, "XYZ",
+			map[string]string{"tag.class": "os", "tag.component": "cpu", "tag.system": "XYZ"}},
+		{"rendered, tags without a value", `"eventtags":"critical, pci, scope:availability"`, "Default",
+			map[string]string{"tag.scope": "availability", "tags": "critical, pci"}},
+		{"rendered, values holding ':'", `"event_tags":"runbook:https://wiki.example.com/x?a=b:c, time:09:00-18:00"`, "Default",
+			map[string]string{"tag.runbook": "https://wiki.example.com/x?a=b:c", "tag.time": "09:00-18:00"}},
+		{"rendered, a tag given twice", `"tags":"service:mysql, service:nginx, service:mysql"`, "Default",
+			map[string]string{"tag.service": "mysql, nginx"}},
+		{"rendered, the seed's systemname as a tag", `"eventtags":"systemname:Billing"`, "Billing",
+			map[string]string{"tag.systemname": "Billing"}},
+		{"rendered, one tag", `"eventtags":"system:XYZ"`, "XYZ", map[string]string{"tag.system": "XYZ"}},
+		{"JSON", `"eventtags":"[{\"tag\":\"class\",\"value\":\"os\"},{\"tag\":\"critical\",\"value\":\"\"},{\"tag\":\"system\",\"value\":\"XYZ\"}]"`, "XYZ",
+			map[string]string{"tag.class": "os", "tag.system": "XYZ", "tags": "critical"}},
+		{"JSON as a JSON value", `"eventtagsjson":[{"tag":"class","value":"os"}]`, "Default", map[string]string{"tag.class": "os"}},
+		{"JSON object", `"eventtags":{"team":"db","system":"XYZ"}`, "XYZ", map[string]string{"tag.team": "db", "tag.system": "XYZ"}},
+		{"both forms: the JSON one wins", `"eventtagsjson":"[{\"tag\":\"url\",\"value\":\"a, b\"}]","eventtags":"url:a, b"`, "Default",
+			map[string]string{"tag.url": "a, b"}},
+		{"unexpanded macro", `"eventtags":"{EVENT.TAGS}"`, "Default", map[string]string{}},
+		{"empty", `"eventtags":""`, "Default", map[string]string{}},
+		{"broken JSON is kept as text", `"eventtags":"[{\"tag\":\"class\""`, "Default", map[string]string{"eventtags": `[{"tag":"class"`}},
+		{"JSON of another shape is kept as text", `"eventtags":"[1,2]"`, "Default", map[string]string{"eventtags": "[1,2]"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Zabbix([]byte(`{"eventid":"5","eventvalue":"1","eventname":"n",`+c.params+`}`), Options{DefaultSystem: "Default"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"eventid": "5"}
+			for k, v := range c.labels {
+				want[k] = v
+			}
+			checkSignals(t, got, []Signal{{Source: "zabbix", System: c.system, DedupKey: "5", Status: StatusFiring,
+				Summary: "n", Severity: "critical", Service: "n", Labels: want}})
+		})
+	}
+}
+
+func TestZabbixTagString(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]map[string]string{
+		"a:1, b, c:x:y":  {"a": "1", "b": "", "c": "x:y"},
+		" a : 1 ,  b:2 ": {"a": "1", "b": "2"},
+		"a:1,b:2":        {"a": "1,b:2"}, // only ", " separates
+		":v, , k:":       {"k": ""},
+		"障害:発生, 担当:チームA": {"障害": "発生", "担当": "チームA"},
+	} {
+		got := zabbixTagString(in)
+		if !maps.Equal(got, want) {
+			t.Errorf("zabbixTagString(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The seed's "systemname" is the same parameter as "system": either names
+// the system; both may be given when they agree; two different names are
+// refused naming both, whatever else could name the system.
+func TestZabbixSystemname(t *testing.T) {
+	t.Parallel()
+	base := `"eventid":"9","eventvalue":"1","eventname":"n","eventtags":"system:FromTag",`
+	for _, c := range []struct{ params, want string }{
+		{`"systemname":"XYZ"`, "XYZ"},
+		{`"system_name":"XYZ"`, "XYZ"},
+		{`"system":"XYZ","systemname":"XYZ"`, "XYZ"},
+		{`"system":"XYZ","systemname":"{$OPSDESK.SYSTEM}"`, "XYZ"}, // an unexpanded macro is not a value
+		{`"systemname":""`, "FromTag"},
+	} {
+		got, err := Zabbix([]byte(`{`+base+c.params+`}`), Options{DefaultSystem: "FromURL"})
+		if err != nil {
+			t.Errorf("%s: %v", c.params, err)
+			continue
+		}
+		if got[0].System != c.want {
+			t.Errorf("%s: System = %q, want %q", c.params, got[0].System, c.want)
+		}
+		if _, ok := got[0].Labels["systemname"]; ok {
+			t.Errorf("%s: systemname copied to Labels", c.params)
+		}
+	}
+	got, err := Zabbix([]byte(`{`+base+`"system":"XYZ","systemname":"Billing"}`), Options{})
+	wantFieldError(t, got, err, "systemname", `is "Billing" but system is "XYZ"; they name the same thing, give one of them`)
+	got, err = Zabbix([]byte(`{`+base+`"opsdesk_system":"XYZ","SystemName":"Billing"}`), Options{})
+	wantFieldError(t, got, err, "opsdesk_system", `is "XYZ" but SystemName is "Billing"`)
+}
+
+// Without a subject the summary is built from what names the problem; only
+// a problem that nothing names is refused.
+func TestZabbixSummaryWithoutSubject(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, params, want string
+	}{
+		{"event name and host", `"eventvalue":"1","eventname":"High CPU","hostname":"web01"`, "High CPU on web01"},
+		{"trigger name (older media types)", `"eventvalue":"1","trigger_name":"High CPU","host":"web01"`, "High CPU on web01"},
+		{"name already names the host", `"eventvalue":"1","eventname":"web01 is unreachable for 5 minutes","hostname":"web01"`, "web01 is unreachable for 5 minutes"},
+		{"name without host", `"eventvalue":"1","eventname":"High CPU"`, "High CPU"},
+		{"trigger description", `"eventvalue":"1","triggerdescription":"\nDisk /var is almost full\nfree: 2%","hostname":"db1"`, "Disk /var is almost full on db1"},
+		{"message only", `"eventvalue":"1","message":"Problem started at 09:00\nHost: db1"`, "Problem started at 09:00"},
+		{"subject unexpanded", `"eventvalue":"1","subject":"{ALERT.SUBJECT}","eventname":"High CPU"`, "High CPU"},
+		{"host only", `"eventvalue":"1","hostname":"web01"`, "Zabbix event 42 on web01"},
+		{"recovery with only the id", `"eventvalue":"0"`, "Zabbix event 42"},
+		{"update with only the id", `"eventvalue":"1","eventupdate":"1","eventack":"Yes"`, "Zabbix event 42"},
+		{"subject wins", `"eventvalue":"1","subject":"Problem: High CPU","eventname":"High CPU","hostname":"web01"`, "Problem: High CPU"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Zabbix([]byte(`{"eventid":"42","system":"S",`+c.params+`}`), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[0].Summary != c.want {
+				t.Errorf("Summary = %q, want %q", got[0].Summary, c.want)
+			}
+		})
+	}
+	// The description goes to Details when there is no message, else to
+	// Labels.
+	got, err := Zabbix([]byte(`{"eventid":"1","eventvalue":"1","system":"S","eventname":"n","description":"d","message":"m"}`), Options{})
+	if err != nil || got[0].Details != "m" || got[0].Labels["description"] != "d" {
+		t.Errorf("description with a message: %+v %v", got, err)
+	}
+	for _, body := range []string{
+		`{"eventid":"1","eventvalue":"1","system":"S"}`,
+		`{"eventid":"1","eventvalue":"1","system":"S","subject":" ","message":"{ALERT.MESSAGE}","eventname":"{EVENT.NAME}","hostname":"{HOST.NAME}"}`,
+	} {
+		got, err := Zabbix([]byte(body), Options{})
+		wantFieldError(t, got, err, "subject", "nothing names the problem: give subject ({ALERT.SUBJECT}), eventname ({EVENT.NAME}), "+
+			"triggerdescription ({TRIGGER.DESCRIPTION}), message ({ALERT.MESSAGE}) or hostname ({HOST.NAME})")
 	}
 }
