@@ -208,6 +208,12 @@ func (m *alertsModule) fromEvent(ctx context.Context, ev *events.Stored, act eve
 	cfg := &m.a.Cfg.Alerts
 	sigs, err := alerts.SignalsFromEvent(ev.Raw, alerts.EventRule{Op: act.Op, System: act.System, Severity: act.Severity},
 		parse.Options{DefaultSystem: cfg.DefaultSystem, Location: cfg.Location()})
+	var fe *parse.FieldError
+	if errors.As(err, &fe) && act.System == "" && cfg.DefaultSystem == "" && strings.HasPrefix(fe.Msg, "no system given") {
+		// Nothing says whose call list this is: paging is not set up
+		// for it (a built-in rule skips, see events.NotConfigured).
+		return "", events.NotConfigured("the alarm names no system and alerts.default_system is not set: " + fe.Error())
+	}
 	if err != nil {
 		return "", events.Permanent(err)
 	}
