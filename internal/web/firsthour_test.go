@@ -152,6 +152,17 @@ func TestBuiltinRulesSkipWhatIsNotSetUp(t *testing.T) {
 		if n := strings.Count(r.body, `class="skip-note"`); n != 2 {
 			t.Errorf("rules page: %d skip notes, want 2 (case sync, alarm)", n)
 		}
+		// The built-in rules' descriptions in the page's language (point 15).
+		for lang, want := range map[string]string{
+			"ja": "AWS サポートケースの作成・回答・解決・再オープン",
+			"zh": "AWS 支持案例被创建、答复、解决或重新开启",
+			"ko": "AWS Support 사례가 생성·답변·해결·재개됨",
+		} {
+			r = b.get("/events/rules?lang=" + lang)
+			r.want(t, http.StatusOK, want)
+			r.wantNot(t, "AWS Support case created, answered", "CloudWatch alarm state change:", "Amazon Connect contact event:")
+			b.get("/events/rules/aws-support-case-update?lang="+lang).want(t, http.StatusOK, want)
+		}
 		for _, ref := range []int64{support, alarm} {
 			if ev, err := svc.Get(context.Background(), ref); err != nil || ev.Status != events.StatusDone {
 				t.Errorf("event %d: %+v %v; want done", ref, ev, err)
