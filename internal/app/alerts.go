@@ -206,13 +206,15 @@ func (m *alertsModule) webDeps(d *web.Deps) { d.Alerts = m.svc }
 // resolve an alert from any event.
 func (m *alertsModule) fromEvent(ctx context.Context, ev *events.Stored, act events.Action) (string, error) {
 	cfg := &m.a.Cfg.Alerts
-	sigs, err := alerts.SignalsFromEvent(ev.Raw, alerts.EventRule{Op: act.Op, System: act.System, Severity: act.Severity},
-		parse.Options{DefaultSystem: cfg.DefaultSystem, Location: cfg.Location()})
-	var fe *parse.FieldError
-	if errors.As(err, &fe) && act.System == "" && cfg.DefaultSystem == "" && strings.HasPrefix(fe.Msg, "no system given") {
-		// Nothing says whose call list this is: paging is not set up
-		// for it (a built-in rule skips, see events.NotConfigured).
-		return "", events.NotConfigured("the alarm names no system and alerts.default_system is not set: " + fe.Error())
+	rule := alerts.EventRule{Op: act.Op, System: act.System, Severity: act.Severity}
+	sigs, err := alerts.SignalsFromEvent(ev.Raw, rule, parse.Options{DefaultSystem: cfg.DefaultSystem, Location: cfg.Location()})
+	if err != nil && act.System == "" && cfg.DefaultSystem == "" {
+		// Would a default system have done? Then the only thing missing
+		// is whose call list this is: paging is not set up for it (a
+		// built-in rule skips, see events.NotConfigured).
+		if _, err2 := alerts.SignalsFromEvent(ev.Raw, rule, parse.Options{DefaultSystem: "default", Location: cfg.Location()}); err2 == nil {
+			return "", events.NotConfigured(`the alarm names no system (tag it "system") and alerts.default_system is not set: ` + err.Error())
+		}
 	}
 	if err != nil {
 		return "", events.Permanent(err)
