@@ -37,9 +37,6 @@ func (p *page) zone() *time.Location {
 	return p.Zone
 }
 
-// ZoneName names the page's time zone for texts such as "times in JST".
-func (p *page) ZoneName() string { return zoneLabel(time.Now().In(p.zone())) }
-
 type sections struct{ Events, Alerts, Chat bool }
 
 type langLink struct {
