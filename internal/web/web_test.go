@@ -116,7 +116,8 @@ func newEnv(t *testing.T, st *store.Store, yaml string, opts ...func(*Handler)) 
 		<-done
 	})
 	au := auth.New(st, clock.Now)
-	h, err := New(Deps{Cfg: cfg, St: st, Auth: au, Intake: in, Queue: q, Now: clock.Now})
+	// Pages write times in UTC whatever the machine's zone (TZ).
+	h, err := New(Deps{Cfg: cfg, St: st, Auth: au, Intake: in, Queue: q, Now: clock.Now, Location: time.UTC})
 	if err != nil {
 		t.Fatal(err)
 	}
