@@ -206,8 +206,16 @@ func (m *alertsModule) webDeps(d *web.Deps) { d.Alerts = m.svc }
 // resolve an alert from any event.
 func (m *alertsModule) fromEvent(ctx context.Context, ev *events.Stored, act events.Action) (string, error) {
 	cfg := &m.a.Cfg.Alerts
-	sigs, err := alerts.SignalsFromEvent(ev.Raw, alerts.EventRule{Op: act.Op, System: act.System, IntakeSystem: act.IntakeSystem, Severity: act.Severity},
-		parse.Options{DefaultSystem: cfg.DefaultSystem, Location: cfg.Location()})
+	rule := alerts.EventRule{Op: act.Op, System: act.System, IntakeSystem: act.IntakeSystem, Severity: act.Severity}
+	sigs, err := alerts.SignalsFromEvent(ev.Raw, rule, parse.Options{DefaultSystem: cfg.DefaultSystem, Location: cfg.Location()})
+	if err != nil && act.System == "" && act.IntakeSystem == "" && cfg.DefaultSystem == "" {
+		// Would a default system have done? Then the only thing missing
+		// is whose call list this is: paging is not set up for it (a
+		// built-in rule skips, see events.NotConfigured).
+		if _, err2 := alerts.SignalsFromEvent(ev.Raw, rule, parse.Options{DefaultSystem: "default", Location: cfg.Location()}); err2 == nil {
+			return "", events.NotConfigured(`the alarm names no system (tag it "system", or post it to /api/v1/events?system=NAME) and alerts.default_system is not set: ` + err.Error())
+		}
+	}
 	if err != nil {
 		return "", events.Permanent(err)
 	}

@@ -141,6 +141,9 @@ func (a *App) notifyMessage(ctx context.Context, dest string, msg notify.Message
 
 // syncCaseFromEvent queues a sync of the case an aws.support event names.
 func (a *App) syncCaseFromEvent(ctx context.Context, ev *events.Stored) (string, error) {
+	if len(a.accounts) == 0 {
+		return "", events.NotConfigured("no AWS account is configured (aws.accounts), so there is no case archive to sync this case into")
+	}
 	caseID := events.SupportCaseID(ev.Raw)
 	if caseID == "" {
 		return "", events.Permanent(errors.New("the event names no case (detail.case-id)"))

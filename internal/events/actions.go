@@ -97,11 +97,17 @@ func (w *ActionsWorker) Work(ctx context.Context, job *river.Job[ActionsArgs]) e
 		result, err := w.run(ctx, ev, a, attempt)
 		status, msg := "done", ""
 		var perm *permanentError
+		var nc *notConfiguredError
 		switch {
 		case err == nil:
 		case ctx.Err() != nil:
 			return ctx.Err() // shutting down: hand the job back
-		case errors.As(err, &perm) || attempt >= MaxActionAttempts:
+		case errors.As(err, &nc) && s.builtin(a.Rule):
+			// A built-in rule for a capability nobody set up: skipped,
+			// with the reason, not failed (see NotConfigured).
+			result = SkippedPrefix + nc.reason
+			w.Log.Info("event action skipped", "event", ev.Ref, "rule", a.Rule, "action", a.Type, "reason", nc.reason)
+		case errors.As(err, &perm) || errors.As(err, &nc) || attempt >= MaxActionAttempts:
 			status, msg = "failed", clip(err.Error(), 1000)
 			w.Log.Warn("event action failed", "event", ev.Ref, "rule", a.Rule, "action", a.Type, "attempts", attempt, "error", msg)
 		default:
@@ -141,7 +147,7 @@ func (s *Service) finish(ctx context.Context, ref int64, run int) error {
 }
 
 var errNotConfigured = func(what string) error {
-	return Permanent(fmt.Errorf("%s is not configured in this opsdesk", what))
+	return NotConfigured(what + " is not configured in this opsdesk")
 }
 
 func (w *ActionsWorker) run(ctx context.Context, ev *Stored, a ActionResult, attempt int) (string, error) {

@@ -79,6 +79,31 @@ type Rule struct {
 	compiled *pattern.Pattern
 }
 
+// NotConfigured is an action's error when the capability it needs is not
+// set up in this opsdesk: no AWS account (aws.accounts) for sync_case, no
+// system to page for an alarm that names none. A built-in rule's action
+// is then skipped with this reason, not failed: built-in rules are on in
+// every opsdesk, and an event they match must not turn the console red for
+// a capability nobody set up. The same error fails an action of a rule
+// from the config file or the console (someone asked for it), at once.
+func NotConfigured(reason string) error { return &notConfiguredError{reason: reason} }
+
+type notConfiguredError struct{ reason string }
+
+func (e *notConfiguredError) Error() string { return e.reason }
+
+// SkippedPrefix starts the result of a skipped action (status done).
+const SkippedPrefix = "skipped: "
+
+// SkipReason says why the action was skipped, if it was.
+func (a ActionResult) SkipReason() (string, bool) {
+	reason, ok := strings.CutPrefix(a.Result, SkippedPrefix)
+	if !ok || a.Status != "done" {
+		return "", false
+	}
+	return reason, true
+}
+
 // FieldError names the part of a rule that is wrong.
 type FieldError struct {
 	Field string

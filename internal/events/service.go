@@ -137,6 +137,16 @@ func (s *Service) rules(ctx context.Context) (*ruleSet, error) {
 	return rs, nil
 }
 
+// builtin reports whether name is one of the built-in rules in use.
+func (s *Service) builtin(name string) bool {
+	for _, r := range s.fixed {
+		if r.Name == name {
+			return r.Origin == OriginBuiltin
+		}
+	}
+	return false
+}
+
 // invalidate makes the next lookup reload console rules.
 func (s *Service) invalidate() {
 	s.mu.Lock()

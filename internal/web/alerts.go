@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,6 +100,10 @@ func alertStatusClass(s string) string {
 	return "ev-stored"
 }
 
+// alertSeverities are the normalized severities; an alert whose sender
+// gave none has "" and is shown as unspecified.
+var alertSeverities = []string{"critical", "error", "warning", "info"}
+
 // alertSeverityClass maps a normalized severity onto the case archive's
 // severity dots.
 func alertSeverityClass(s string) string {
@@ -109,8 +114,46 @@ func alertSeverityClass(s string) string {
 		return "sev-urgent"
 	case "warning":
 		return "sev-high"
+	case "info":
+		return "sev-low"
 	}
-	return "sev-low"
+	return "sev-unspecified"
+}
+
+func alertSeverityLabel(p *page, s string) string {
+	switch {
+	case s == "":
+		return p.T("alerts.severity.unspecified")
+	case slices.Contains(alertSeverities, s):
+		return p.T("alerts.severity." + s)
+	}
+	return s
+}
+
+// alertSources are the intake formats (parse.Source*), each with a label.
+var alertSources = []string{"seed", "native", "alertmanager", "zabbix", "nagios", "cloudwatch"}
+
+func alertSourceLabel(p *page, s string) string {
+	if slices.Contains(alertSources, s) {
+		return p.T("alerts.source." + s)
+	}
+	return s
+}
+
+// alertViaLabel says how an alert came in: the integration token's name,
+// a signed SNS subscription, an event rule, the console.
+func alertViaLabel(p *page, via string) string {
+	switch {
+	case via == "":
+		return ""
+	case via == "event":
+		return p.T("alerts.via.event")
+	case via == "console":
+		return p.T("alerts.via.console")
+	case strings.HasPrefix(via, "sns:"):
+		return p.T("alerts.via.sns", strings.TrimPrefix(via, "sns:"))
+	}
+	return p.T("alerts.via.token", via)
 }
 
 type alertRow struct {
@@ -120,13 +163,18 @@ type alertRow struct {
 	StatusClass   string
 	SeverityLabel string
 	SeverityClass string
+	// SourceLabel is the intake format; ViaLabel what it came with (the
+	// integration token, an SNS topic, an event rule).
+	SourceLabel string
+	ViaLabel    string
 	// Calling names who is being called now for it.
 	Calling []string
 }
 
 func (h *Handler) alertRow(p *page, a *alerts.Alert, calling map[int64][]string) alertRow {
 	return alertRow{Alert: a, URL: alertURL(a.ID), StatusLabel: p.T("alerts.status." + a.Status), StatusClass: alertStatusClass(a.Status),
-		SeverityLabel: p.T("alerts.severity." + cmp.Or(a.Severity, "critical")), SeverityClass: alertSeverityClass(a.Severity), Calling: calling[a.ID]}
+		SeverityLabel: alertSeverityLabel(p, a.Severity), SeverityClass: alertSeverityClass(a.Severity),
+		SourceLabel: alertSourceLabel(p, a.Source), ViaLabel: alertViaLabel(p, a.Via), Calling: calling[a.ID]}
 }
 
 // callingByAlert maps alerts to the people being called for them now.
@@ -148,6 +196,9 @@ type alertTab struct {
 	Count   int
 	URL     string
 	Current bool
+	// Urgent: alerts in this tab need someone (open, unacknowledged);
+	// only those counts are red, and a zero is not shown at all.
+	Urgent bool
 }
 
 type alertsListData struct {
@@ -162,10 +213,13 @@ type alertsListData struct {
 	Example  string
 }
 
-// alertsExample is shown while no alert has arrived.
-const alertsExample = `curl -X POST https://OPSDESK/api/v1/alerts \
+// alertsExample is shown while no alert has arrived, with the console's
+// own address.
+func alertsExample(base string) string {
+	return `curl -X POST ` + base + `/api/v1/alerts \
   -H "Authorization: Bearer $OPSDESK_TOKEN" \
   -d '{"alertinfo":[{"host":"server1","service":"CPU Utilization","lastcheck":"2023-10-03 13:20:52","systemname":"XYZ"}]}'`
+}
 
 // alertsList is GET /alerts: alerts by status (active by default), with a
 // system filter and paging by ?before=.
@@ -174,7 +228,7 @@ func (h *Handler) alertsList(w http.ResponseWriter, r *http.Request, p *page) {
 	alertNotice(p, r)
 	ctx := r.Context()
 	q := r.URL.Query()
-	d := alertsListData{Status: q.Get("status"), System: strings.TrimSpace(q.Get("system")), Phones: h.alerts.Phones(), Example: alertsExample}
+	d := alertsListData{Status: q.Get("status"), System: strings.TrimSpace(q.Get("system")), Phones: h.alerts.Phones(), Example: alertsExample(h.baseURL(r))}
 	if d.Status != "all" && !slices.Contains(alerts.Statuses, d.Status) {
 		d.Status = "active"
 	}
@@ -195,7 +249,8 @@ func (h *Handler) alertsList(w http.ResponseWriter, r *http.Request, p *page) {
 		if d.System != "" {
 			v.Set("system", d.System)
 		}
-		d.Tabs = append(d.Tabs, alertTab{Key: key, Label: p.T("alerts.tab." + key), Count: n, URL: "/alerts?" + v.Encode(), Current: key == d.Status})
+		urgent := n > 0 && (key == alerts.StatusOpen || key == alerts.StatusUnacknowledged)
+		d.Tabs = append(d.Tabs, alertTab{Key: key, Label: p.T("alerts.tab." + key), Count: n, URL: "/alerts?" + v.Encode(), Current: key == d.Status, Urgent: urgent})
 	}
 	tab("active", active)
 	for _, st := range alerts.Statuses {
@@ -246,15 +301,26 @@ func (h *Handler) alertsList(w http.ResponseWriter, r *http.Request, p *page) {
 
 type callRow struct {
 	*alerts.Call
+	// Order is the callee's place on the list, from 1 as in the timeline
+	// (Position counts from 0).
+	Order        int
 	Phone        string // masked
 	StateLabel   string
 	OutcomeLabel string
 	OutcomeClass string
 }
 
+// entryRow is one line of an alert's timeline.
 type entryRow struct {
-	*alerts.Entry
+	At        time.Time
+	Kind      string
 	KindLabel string
+	Actor     string
+	Detail    string
+	// LinkURL and LinkLabel point at the fix a detail asks for (the call
+	// list to create).
+	LinkURL   string
+	LinkLabel string
 }
 
 type labelPair struct{ Key, Value string }
@@ -336,7 +402,7 @@ func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	for _, c := range calls {
-		row := callRow{Call: c, Phone: maskNumber(c.Phone), StateLabel: p.T("alerts.call_state." + c.State), OutcomeClass: outcomeClass(c.Outcome)}
+		row := callRow{Call: c, Order: c.Position + 1, Phone: maskNumber(c.Phone), StateLabel: p.T("alerts.call_state." + c.State), OutcomeClass: outcomeClass(c.Outcome)}
 		if c.Outcome != "" {
 			row.OutcomeLabel = p.T("alerts.outcome." + c.Outcome)
 		}
@@ -347,9 +413,7 @@ func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, p *page) {
 		h.serverError(w, r, p, err)
 		return
 	}
-	for _, e := range tl {
-		d.Timeline = append(d.Timeline, entryRow{Entry: e, KindLabel: p.T("alerts.kind." + e.Kind)})
-	}
+	d.Timeline = h.timeline(p, a, tl)
 	if d.Notifications, err = h.alerts.Notifications(ctx, id); err != nil {
 		h.serverError(w, r, p, err)
 		return
@@ -371,6 +435,68 @@ func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, p *page) {
 	d.CanAck = canWrite && (a.Status == alerts.StatusOpen || a.Status == alerts.StatusUnacknowledged || a.Status == alerts.StatusQuiet)
 	d.CanResolve = canWrite && a.Status != alerts.StatusResolved
 	h.render(w, r, p, http.StatusOK, "alert", d)
+}
+
+// timeline is an alert's history in time order: the stored entries and
+// the repeats it absorbed (one line, at the last repeat). Entries of the
+// same time keep the order they were written in.
+func (h *Handler) timeline(p *page, a *alerts.Alert, tl []*alerts.Entry) []entryRow {
+	rows := make([]entryRow, 0, len(tl)+1)
+	for _, e := range tl {
+		row := entryRow{At: e.At, Kind: e.Kind, KindLabel: p.T("alerts.kind." + e.Kind), Actor: e.Actor, Detail: e.Detail}
+		if e.Kind == alerts.KindGaveUp {
+			h.gaveUpReason(p, &row)
+		}
+		rows = append(rows, row)
+	}
+	if a.Repeats > 0 {
+		rows = append(rows, entryRow{At: a.LastSeenAt, Kind: "repeat", KindLabel: p.T("alerts.kind.repeat"), Detail: p.TN("alerts.repeats_n", a.Repeats)})
+	}
+	slices.SortStableFunc(rows, func(x, y entryRow) int { return x.At.Compare(y.At) })
+	return rows
+}
+
+// gaveUpReasons read the reasons the escalation engine gives up with
+// (alerts.Service.giveUp, in English) so that the console says them in
+// the page's language; a reason not listed here is shown as it is.
+var gaveUpReasons = []struct {
+	re  *regexp.Regexp
+	key string
+}{
+	{regexp.MustCompile(`^no call list for system "(.*)" \(`), "alerts.gave_up.no_list"},
+	{regexp.MustCompile(`^the call list of "(.*)" is empty$`), "alerts.gave_up.empty"},
+	{regexp.MustCompile(`^phone calls are not configured \(alerts\.connect\)$`), "alerts.gave_up.no_phones"},
+	{regexp.MustCompile(`^nobody acknowledged in (\d+) rounds$`), "alerts.gave_up.rounds"},
+}
+
+// gaveUpReason localizes a "gave up" entry and links the fix: the call
+// list to create or to fill.
+func (h *Handler) gaveUpReason(p *page, row *entryRow) {
+	canWrite := p.User != nil && p.User.CanWrite()
+	for _, g := range gaveUpReasons {
+		m := g.re.FindStringSubmatch(row.Detail)
+		if m == nil {
+			continue
+		}
+		switch g.key {
+		case "alerts.gave_up.no_list":
+			row.Detail = p.T(g.key, m[1])
+			if canWrite {
+				row.LinkURL, row.LinkLabel = "/alerts/systems/new?"+url.Values{"name": {m[1]}}.Encode(), p.T("alerts.gave_up.create_list", m[1])
+			}
+		case "alerts.gave_up.empty":
+			row.Detail = p.T(g.key, m[1])
+			if canWrite {
+				row.LinkURL, row.LinkLabel = systemURL(m[1]), p.T("alerts.gave_up.fill_list", m[1])
+			}
+		case "alerts.gave_up.rounds":
+			n, _ := strconv.Atoi(m[1])
+			row.Detail = p.TN(g.key, n)
+		default:
+			row.Detail = p.T(g.key)
+		}
+		return
+	}
 }
 
 // alertChange is POST /alerts/{id}/ack and /resolve.
@@ -489,6 +615,7 @@ type contactForm struct {
 
 type destChoice struct {
 	Name    string
+	Type    string
 	Checked bool
 }
 
@@ -552,7 +679,11 @@ func (h *Handler) alertSystemForm(w http.ResponseWriter, r *http.Request, p *pag
 	name := r.PathValue("name")
 	if name == "" {
 		p.Title = p.T("alerts.system_new")
-		h.render(w, r, p, http.StatusOK, "alert_system", h.systemForm(nil, true, false))
+		d := h.systemForm(nil, true, false)
+		// ?name= comes from the link on an alert whose system has no
+		// call list.
+		d.Name = clipRunes(strings.TrimSpace(redisplay(r.URL.Query().Get("name"))), 100)
+		h.render(w, r, p, http.StatusOK, "alert_system", d)
 		return
 	}
 	sys, err := h.alerts.System(r.Context(), name)
@@ -838,7 +969,7 @@ func (h *Handler) alertsPanel(r *http.Request, p *page) (*panel, error) {
 	}
 	pn := &panel{Key: "alerts", Title: p.T("alerts.panel_title"), Attention: n, Body: body, MoreURL: "/alerts", MoreLabel: p.T("alerts.all")}
 	if n > 0 {
-		pn.AttentionText = p.T("alerts.attention", n)
+		pn.AttentionText = p.TN("alerts.attention", n)
 		pn.AttentionURL = "/alerts"
 	}
 	return pn, nil
@@ -851,6 +982,7 @@ var alertsCatalog = map[string][4]string{
 	"alerts.panel_title":       {"Alerts and phone escalation", "アラートと電話エスカレーション", "告警与电话升级", "알림과 전화 에스컬레이션"},
 	"alerts.all":               {"All alerts", "すべてのアラート", "全部告警", "모든 알림"},
 	"alerts.attention":         {"%d alerts open or not acknowledged", "対応待ちのアラートが %d 件あります", "有 %d 条告警未处理或未确认", "처리되지 않았거나 확인되지 않은 알림 %d건"},
+	"alerts.attention_one":     {"1 alert open or not acknowledged", "対応待ちのアラートが 1 件あります", "有 1 条告警未处理或未确认", "처리되지 않았거나 확인되지 않은 알림 1건"},
 	"alerts.by_status":         {"Alerts by status", "状態別のアラート", "按状态查看告警", "상태별 알림"},
 	"alerts.older":             {"Older", "以前のアラート", "更早", "이전 알림"},
 	"alerts.none_here":         {"No alerts in this list.", "この一覧にアラートはありません。", "此列表中没有告警。", "이 목록에 알림이 없습니다."},
@@ -863,6 +995,7 @@ var alertsCatalog = map[string][4]string{
 	"alerts.calling":           {"Calling", "発信中：", "正在呼叫：", "발신 중:"},
 	"alerts.calling_now":       {"Being called now", "現在電話中", "正在呼叫", "지금 전화 중"},
 	"alerts.repeats_n":         {"repeated %d times", "%d 回再通知", "重复 %d 次", "%d회 반복"},
+	"alerts.repeats_n_one":     {"repeated once", "1 回再通知", "重复 1 次", "1회 반복"},
 	"alerts.round_n":           {"round %d", "%d 巡目", "第 %d 轮", "%d회차"},
 	"alerts.round_of":          {"round %d of %d", "%d / %d 巡目", "第 %d 轮（共 %d 轮）", "%d / %d회차"},
 	"alerts.quiet_now":         {"Quiet:", "静観中：", "静默中：", "조용히 하는 중:"},
@@ -915,10 +1048,31 @@ var alertsCatalog = map[string][4]string{
 	"alerts.status.quiet":          {"quiet", "静観", "静默", "조용히"},
 	"alerts.status.resolved":       {"resolved", "解決済み", "已解决", "해결됨"},
 
-	"alerts.severity.critical": {"critical", "緊急", "严重", "심각"},
-	"alerts.severity.error":    {"error", "重大", "错误", "오류"},
-	"alerts.severity.warning":  {"warning", "警告", "警告", "경고"},
-	"alerts.severity.info":     {"info", "情報", "信息", "정보"},
+	"alerts.severity.critical":    {"critical", "緊急", "严重", "심각"},
+	"alerts.severity.error":       {"error", "重大", "错误", "오류"},
+	"alerts.severity.warning":     {"warning", "警告", "警告", "경고"},
+	"alerts.severity.info":        {"info", "情報", "信息", "정보"},
+	"alerts.severity.unspecified": {"unspecified", "未指定", "未指定", "지정 안 됨"},
+
+	"alerts.source.seed":         {"alertinfo (seed format)", "alertinfo（従来形式）", "alertinfo（原有格式）", "alertinfo(기존 형식)"},
+	"alerts.source.native":       {"native API", "ネイティブ API", "原生 API", "네이티브 API"},
+	"alerts.source.alertmanager": {"Alertmanager", "Alertmanager", "Alertmanager", "Alertmanager"},
+	"alerts.source.zabbix":       {"Zabbix", "Zabbix", "Zabbix", "Zabbix"},
+	"alerts.source.nagios":       {"Nagios", "Nagios", "Nagios", "Nagios"},
+	"alerts.source.cloudwatch":   {"CloudWatch", "CloudWatch", "CloudWatch", "CloudWatch"},
+	"alerts.received_with":       {"Received with", "受信経路", "接收途径", "수신 경로"},
+	"alerts.via.token":           {"integration token %s", "連携トークン %s", "集成令牌 %s", "연동 토큰 %s"},
+	"alerts.via.sns":             {"SNS subscription of %s", "SNS サブスクリプション（%s）", "SNS 订阅（%s）", "SNS 구독(%s)"},
+	"alerts.via.event":           {"an AWS event rule (/events)", "AWS イベントのルール（/events）", "AWS 事件规则（/events）", "AWS 이벤트 규칙(/events)"},
+	"alerts.via.console":         {"the console", "コンソール", "控制台", "콘솔"},
+
+	"alerts.gave_up.no_list":     {"No call list for system %s: nobody was called.", "システム %s の呼び出しリストがないため、誰にも電話していません。", "系统 %s 没有呼叫名单：未呼叫任何人。", "시스템 %s의 호출 목록이 없어 아무에게도 전화하지 않았습니다."},
+	"alerts.gave_up.create_list": {"Create the call list of %s", "%s の呼び出しリストを作成", "创建 %s 的呼叫名单", "%s 호출 목록 만들기"},
+	"alerts.gave_up.empty":       {"The call list of %s has nobody on it: nobody was called.", "%s の呼び出しリストに担当者がいないため、誰にも電話していません。", "%s 的呼叫名单为空：未呼叫任何人。", "%s 호출 목록에 담당자가 없어 아무에게도 전화하지 않았습니다."},
+	"alerts.gave_up.fill_list":   {"Add people to the call list of %s", "%s の呼び出しリストに担当者を追加", "为 %s 的呼叫名单添加负责人", "%s 호출 목록에 담당자 추가"},
+	"alerts.gave_up.no_phones":   {"Phone calls are not configured (alerts.connect): nobody was called.", "電話発信が設定されていないため（alerts.connect）、誰にも電話していません。", "未配置电话呼叫（alerts.connect）：未呼叫任何人。", "전화 발신이 설정되어 있지 않아(alerts.connect) 아무에게도 전화하지 않았습니다."},
+	"alerts.gave_up.rounds":      {"Nobody acknowledged in %d rounds.", "%d 巡しても誰も確認しませんでした。", "%d 轮呼叫后仍无人确认。", "%d회 반복했지만 아무도 확인하지 않았습니다."},
+	"alerts.gave_up.rounds_one":  {"Nobody acknowledged in 1 round.", "1 巡しても誰も確認しませんでした。", "1 轮呼叫后仍无人确认。", "1회 걸었지만 아무도 확인하지 않았습니다."},
 
 	"alerts.call_state.placing":   {"placing", "発信処理中", "正在拨出", "발신 처리 중"},
 	"alerts.call_state.ringing":   {"ringing", "呼び出し中", "振铃中", "벨 울리는 중"},
@@ -973,6 +1127,7 @@ var alertsCatalog = map[string][4]string{
 	"alerts.no_systems":         {"No call list yet.", "呼び出しリストはまだありません。", "还没有呼叫名单。", "아직 호출 목록이 없습니다."},
 	"alerts.no_systems_how":     {"Create one here, or put them in the config file:", "ここで作成するか、設定ファイルに記述してください：", "可在此创建，或写入配置文件：", "여기서 만들거나 설정 파일에 적으세요:"},
 	"alerts.rounds_n":           {"%d rounds", "%d 巡", "%d 轮", "%d회"},
+	"alerts.rounds_n_one":       {"1 round", "1 巡", "1 轮", "1회"},
 	"alerts.rounds":             {"Rounds", "巡回数", "轮数", "반복 횟수"},
 	"alerts.wait":               {"Wait between calls", "発信間隔", "呼叫间隔", "발신 간격"},
 	"alerts.wait_hint":          {"A Go duration: 0s (call the next person at once), 30s, 2m.", "Go の時間表記：0s（すぐに次の担当者へ）、30s、2m。", "Go 时长格式：0s（立即呼叫下一位）、30s、2m。", "Go 기간 표기: 0s(바로 다음 사람), 30s, 2m."},
@@ -1002,8 +1157,15 @@ var alertsCatalog = map[string][4]string{
 	"alerts.err_number":         {"Please enter a whole number.", "整数を入力してください。", "请输入整数。", "정수를 입력하세요."},
 	"alerts.err_duration":       {"Please enter a duration such as 30s, 5m or 12h.", "30s、5m、12h のような時間を入力してください。", "请输入时长，例如 30s、5m 或 12h。", "30s, 5m, 12h 같은 기간을 입력하세요."},
 
-	"alerts.quiet_title":    {"Quiet periods", "静観", "静默期", "조용히 하는 기간"},
-	"alerts.quiet_intro":    {"While a system is quiet nobody is called for it: its new alerts are stored as quiet. Key 2 on a call starts one; you can also start and end them here.", "静観中のシステムでは誰にも電話しません。新しいアラートは静観として保存されます。通話中にキー 2 を押すと開始します。ここから開始・終了もできます。", "系统处于静默期时不会呼叫任何人，其新告警以静默状态保存。通话中按 2 即开始静默期，也可在此开始或结束。", "조용히 하는 동안에는 그 시스템으로 아무에게도 전화하지 않으며 새 알림은 '조용히'로 저장됩니다. 통화 중 키 2로 시작하며, 여기서 시작하거나 끝낼 수도 있습니다."},
+	"alerts.quiet_title":       {"Quiet periods", "静観", "静默期", "조용히 하는 기간"},
+	"alerts.quiet_intro":       {"While a system is quiet nobody is called for it: its new alerts are stored as quiet. Key 2 on a call starts one.", "静観中のシステムでは誰にも電話しません。新しいアラートは静観として保存されます。通話中にキー 2 を押すと開始します。", "系统处于静默期时不会呼叫任何人，其新告警以静默状态保存。通话中按 2 即开始静默期。", "조용히 하는 동안에는 그 시스템으로 아무에게도 전화하지 않으며 새 알림은 '조용히'로 저장됩니다. 통화 중 키 2로 시작합니다."},
+	"alerts.quiet_start_title": {"Start a quiet period", "静観を開始する", "开始静默期", "조용히 하는 기간 시작"},
+	"alerts.quiet_needs_list": {
+		"A quiet period silences a system's call list, and there is no call list yet. Create one first; then you can start and end quiet periods here.",
+		"静観はシステムの呼び出しリストを止めるものですが、呼び出しリストがまだありません。先に作成すると、ここで静観を開始・終了できます。",
+		"静默期用于暂停某个系统的呼叫名单，但目前还没有呼叫名单。请先创建一个，之后即可在此开始或结束静默期。",
+		"조용히 하는 기간은 시스템의 호출 목록을 멈추는 것인데, 아직 호출 목록이 없습니다. 먼저 만들면 여기서 시작하고 끝낼 수 있습니다.",
+	},
 	"alerts.quiet_active":   {"In force now", "現在の静観", "当前生效", "지금 적용 중"},
 	"alerts.quiet_none":     {"No system is quiet.", "静観中のシステムはありません。", "没有处于静默期的系统。", "조용히 하는 시스템이 없습니다."},
 	"alerts.quiet_end":      {"End now", "今すぐ終了", "立即结束", "지금 끝내기"},

@@ -28,11 +28,14 @@ type askData struct {
 	MaxChars   int
 	MaxProject int
 	MaxName    int
+	// Routed says that questions are sent on to someone (routes.questions
+	// names a destination); without, the form does not promise it.
+	Routed bool
 }
 
 func (h *Handler) newAskData() askData {
 	return askData{Errors: map[string]string{}, MaxChars: h.intake.MaxQuestionChars(),
-		MaxProject: intake.MaxProject, MaxName: intake.MaxName}
+		MaxProject: intake.MaxProject, MaxName: intake.MaxName, Routed: h.questionsRouted()}
 }
 
 // askForm is GET /ask: the public question form. ?project= presets the
@@ -136,7 +139,13 @@ func thanksURL(ref, lang, project string) string {
 type thanksData struct {
 	Ref        string
 	AnotherURL string
+	Routed     bool
 }
+
+// questionsRouted reports whether new questions are sent anywhere
+// (routes.questions names a destination). Without, the public pages do not
+// promise that anyone will receive them, and Home says how to fix it.
+func (h *Handler) questionsRouted() bool { return len(h.cfg.Routes.Questions) > 0 }
 
 // askThanks is GET /ask/thanks?ref=Q-…: it only echoes a well-formed
 // reference and never looks it up, so the public page reveals nothing
@@ -144,7 +153,7 @@ type thanksData struct {
 func (h *Handler) askThanks(w http.ResponseWriter, r *http.Request, p *page) {
 	p.Title = p.T("thanks.title")
 	q := r.URL.Query()
-	d := thanksData{AnotherURL: "/ask"}
+	d := thanksData{AnotherURL: "/ask", Routed: h.questionsRouted()}
 	if ref := q.Get("ref"); intake.ValidRef(ref) {
 		d.Ref = ref
 	}

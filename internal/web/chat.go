@@ -21,12 +21,38 @@ type ChatService interface {
 	RecentFailed(ctx context.Context, limit int) ([]chatops.FailedMessage, error)
 }
 
-// chatRoutes adds GET /chat, the audit log of chat commands.
+// chatRoutes adds GET /chat, the audit log of chat commands; without
+// chat-ops it says how to set it up.
 func (h *Handler) chatRoutes(mux *http.ServeMux) {
 	if h.chat == nil {
+		mux.Handle("GET /chat", h.route(accessMember, h.chatSetup))
 		return
 	}
 	mux.Handle("GET /chat", h.route(accessMember, h.chatPage))
+}
+
+type chatSetupData struct {
+	DingTalkURL string
+	SlackURL    string
+	Example     string
+}
+
+// chatSetupExample is the smallest chat section of the config file.
+const chatSetupExample = `chat:
+  dingtalk:
+    app_secret_env: DINGTALK_APP_SECRET      # the robot's AppSecret
+    webhook_url_env: DINGTALK_WEBHOOK_URL    # optional: custom robot for updates
+  slack:
+    signing_secret_env: SLACK_SIGNING_SECRET # the app's signing secret`
+
+// chatSetup is GET /chat while chat-ops is not configured: the empty
+// state, with the steps to set it up.
+func (h *Handler) chatSetup(w http.ResponseWriter, r *http.Request, p *page) {
+	p.Title, p.Nav = p.T("chat.title"), "chat"
+	base := h.baseURL(r)
+	h.render(w, r, p, http.StatusOK, "chat_setup", chatSetupData{
+		DingTalkURL: base + "/hooks/dingtalk", SlackURL: base + "/hooks/slack/commands", Example: chatSetupExample,
+	})
 }
 
 // chatPanels are the chat capability's home page panels.
@@ -198,13 +224,13 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, p *page) {
 			return
 		}
 	}
-	d.Endpoints = h.chatEndpoints()
+	d.Endpoints = h.chatEndpoints(r)
 	h.render(w, r, p, http.StatusOK, "chat", d)
 }
 
 // chatEndpoints are the hook URLs the configured platforms post to.
-func (h *Handler) chatEndpoints() []string {
-	base := strings.TrimRight(h.cfg.BaseURL, "/")
+func (h *Handler) chatEndpoints(r *http.Request) []string {
+	base := h.baseURL(r)
 	var out []string
 	if h.cfg.Chat.DingTalk.AppSecretEnv != "" {
 		out = append(out, "DingTalk: POST "+base+"/hooks/dingtalk")
@@ -258,7 +284,7 @@ func (h *Handler) chatPanel(r *http.Request, p *page) (*panel, error) {
 	}
 	pn := &panel{Key: "chat", Title: p.T("chat.panel.title"), Attention: n, Body: body, MoreURL: "/chat", MoreLabel: p.T("chat.panel.all")}
 	if n > 0 {
-		pn.AttentionText = p.T("chat.panel.failed", n)
+		pn.AttentionText = p.TN("chat.panel.failed", n)
 		pn.AttentionURL = "/chat"
 	}
 	return pn, nil
@@ -311,6 +337,48 @@ var chatCatalog = map[string][4]string{
 		"聊天平台的回调地址：",
 		"채팅 플랫폼이 보내는 주소:",
 	},
+	"chat.setup_none": {
+		"Chat-ops is not set up.",
+		"チャット連携は設定されていません。",
+		"尚未设置聊天运维。",
+		"채팅 연동이 설정되어 있지 않습니다.",
+	},
+	"chat.setup_what": {
+		"With it, a DingTalk group robot and a Slack slash command look up service codes and create, show, answer, resolve and search Support cases, and every command is listed here. To set it up:",
+		"設定すると、DingTalk グループのロボットや Slack のスラッシュコマンドからサービスコードの検索、サポートケースの作成・表示・返信・解決・検索ができ、すべてのコマンドがここに記録されます。設定手順：",
+		"设置后，可以通过钉钉群机器人和 Slack 斜杠命令查找服务代码，创建、查看、回复、解决和搜索支持案例，所有命令都会记录在这里。设置步骤：",
+		"설정하면 DingTalk 그룹 로봇과 Slack 슬래시 명령으로 서비스 코드를 찾고 지원 사례를 만들고·보고·답변하고·해결하고·검색할 수 있으며, 모든 명령이 여기에 기록됩니다. 설정 방법:",
+	},
+	"chat.setup_account": {
+		"List the AWS account whose Support cases chat works on under aws.accounts.",
+		"チャットで扱うサポートケースの AWS アカウントを aws.accounts に記載します。",
+		"在 aws.accounts 下列出聊天要操作其支持案例的 AWS 账户。",
+		"채팅에서 다룰 지원 사례의 AWS 계정을 aws.accounts에 적습니다.",
+	},
+	"chat.setup_dingtalk": {
+		"DingTalk: create an enterprise internal robot whose message receiving address is",
+		"DingTalk：企業内部ロボットを作成し、メッセージ受信アドレスを次にします：",
+		"钉钉：创建企业内部机器人，将消息接收地址设为",
+		"DingTalk: 기업 내부 로봇을 만들고 메시지 수신 주소를 다음으로 설정합니다:",
+	},
+	"chat.setup_slack": {
+		"Slack: create a slash command (for example /aws) whose request URL is",
+		"Slack：スラッシュコマンド（例：/aws）を作成し、リクエスト URL を次にします：",
+		"Slack：创建斜杠命令（例如 /aws），将请求 URL 设为",
+		"Slack: 슬래시 명령(예: /aws)을 만들고 요청 URL을 다음으로 설정합니다:",
+	},
+	"chat.setup_config": {
+		"Put the secrets in environment variables and name them in the config file (keep the platforms you use):",
+		"秘密情報を環境変数に設定し、設定ファイルでその名前を指定します（使うプラットフォームだけ残してください）：",
+		"将密钥放入环境变量，并在配置文件中写上变量名（只保留您使用的平台）：",
+		"비밀 값을 환경 변수에 넣고 설정 파일에 그 이름을 적습니다(쓰는 플랫폼만 남기세요):",
+	},
+	"chat.setup_restart": {
+		"Restart opsdesk. Every step, who may do what, and troubleshooting: docs/chatops.md.",
+		"opsdesk を再起動します。詳しい手順、権限、トラブルシューティング：docs/chatops.md。",
+		"重启 opsdesk。详细步骤、权限设置和故障排查：docs/chatops.md。",
+		"opsdesk를 재시작합니다. 자세한 단계, 권한, 문제 해결: docs/chatops.md.",
+	},
 	"chat.no_match": {"No command matches these filters.", "条件に一致するコマンドはありません。", "没有符合筛选条件的命令。", "조건에 맞는 명령이 없습니다."},
 	"chat.failed_title": {
 		"Messages that could not be sent (%d)",
@@ -331,5 +399,11 @@ var chatCatalog = map[string][4]string{
 		"%d 件のチャットメッセージを送信できませんでした",
 		"%d 条聊天消息未能发送",
 		"채팅 메시지 %d건을 보내지 못했습니다",
+	},
+	"chat.panel.failed_one": {
+		"1 chat message could not be sent",
+		"1 件のチャットメッセージを送信できませんでした",
+		"1 条聊天消息未能发送",
+		"채팅 메시지 1건을 보내지 못했습니다",
 	},
 }

@@ -27,7 +27,7 @@ func TestChatPage(t *testing.T) {
 			t.Fatalf("/chat without login: %d %s", r.status, r.loc)
 		}
 		b.login("victor")
-		b.get("/chat?lang=en").want(t, http.StatusOK, "No command has been received yet.", "POST /hooks/dingtalk", "POST /hooks/slack/commands", `href="/chat" aria-current="page"`)
+		b.get("/chat?lang=en").want(t, http.StatusOK, "No command has been received yet.", "POST "+e.srv.URL+"/hooks/dingtalk", "POST "+e.srv.URL+"/hooks/slack/commands", `href="/chat" aria-current="page"`)
 
 		now := time.Now().UTC()
 		ms := func(d time.Duration) int64 { return now.Add(d).UnixMilli() }
@@ -75,7 +75,7 @@ func TestChatPage(t *testing.T) {
 		// Japanese labels.
 		b.get("/chat?lang=ja").want(t, http.StatusOK, "チャットコマンド", "ケース作成", "権限なし")
 		// Home: the panel, and the failed reply needs attention.
-		b.get("/?lang=en").want(t, http.StatusOK, "Chat commands", "1 chat messages could not be sent", "All chat commands")
+		b.get("/?lang=en").want(t, http.StatusOK, "Chat commands", "1 chat message could not be sent", "All chat commands")
 	})
 }
 

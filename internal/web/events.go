@@ -59,6 +59,8 @@ type eventRow struct {
 }
 
 type eventsListData struct {
+	// BaseURL is the console's address, for the sample command.
+	BaseURL  string
 	Rows     []eventRow
 	Filter   events.Filter
 	Filtered bool
@@ -95,7 +97,7 @@ func (h *Handler) eventsList(w http.ResponseWriter, r *http.Request, p *page) {
 		h.serverError(w, r, p, err)
 		return
 	}
-	d := eventsListData{Filter: f, Filtered: f.Source != "" || f.DetailType != "" || f.Rule != "" || f.Status != ""}
+	d := eventsListData{BaseURL: h.baseURL(r), Filter: f, Filtered: f.Source != "" || f.DetailType != "" || f.Rule != "" || f.Status != ""}
 	d.Statuses = []option{{Value: "", Label: p.T("events.any"), Selected: f.Status == ""}}
 	for _, s := range []string{events.StatusFailed, events.StatusPending, events.StatusDone, events.StatusStored} {
 		d.Statuses = append(d.Statuses, option{Value: s, Label: p.T("events.status." + s), Selected: f.Status == s})
@@ -137,6 +139,12 @@ type eventAction struct {
 	Status      string
 	StatusLabel string
 	Target      string
+	// Skipped: the action did not run because the capability it serves is
+	// not set up here; SkipReason is the worker's reason, SkipNote the
+	// rule's localized explanation.
+	Skipped    bool
+	SkipReason string
+	SkipNote   string
 }
 
 // eventPage is GET /events/{ref}: the event as stored, the rules it
@@ -174,6 +182,10 @@ func (h *Handler) eventPage(w http.ResponseWriter, r *http.Request, p *page) {
 			d.Runs = append(d.Runs, eventRun{Run: a.Run})
 		}
 		ea := eventAction{ActionResult: a, Status: actionBadge(a.Status), StatusLabel: p.T("events.action." + a.Status)}
+		if why, ok := a.SkipReason(); ok {
+			ea.Skipped, ea.SkipReason, ea.Status, ea.StatusLabel = true, why, "ev-stored", p.T("events.action.skipped")
+			ea.SkipNote = h.ruleSkipNote(p, a.Rule, events.OriginBuiltin)
+		}
 		switch a.Type {
 		case events.ActionNotify:
 			ea.Target = a.Spec.Destination
@@ -221,10 +233,25 @@ type ruleRow struct {
 	PatternText string
 	ActionsText string
 	Editable    bool
+	// SkipNote says why this built-in rule skips its actions here.
+	SkipNote string
 }
 
-func ruleRowOf(ru events.Rule) ruleRow {
-	row := ruleRow{Rule: ru, Editable: ru.Origin == events.OriginConsole}
+// builtinRuleTexts are the built-in rules' descriptions in the console's
+// languages (events.Builtin's are English, for the API and the CLI).
+var builtinRuleTexts = map[string]string{
+	events.RuleSupportCaseUpdate: "events.builtin.support_case_update",
+	events.RuleAlarmStateChange:  "events.builtin.cloudwatch_alarm",
+	events.RuleConnectContact:    "events.builtin.connect_contact",
+}
+
+// ruleRowOf is a rule as the pages show it: the built-in rules' texts in
+// the page's language, and why a built-in rule skips here.
+func (h *Handler) ruleRowOf(p *page, ru events.Rule) ruleRow {
+	if k, ok := builtinRuleTexts[ru.Name]; ok && ru.Origin == events.OriginBuiltin {
+		ru.Description = p.T(k)
+	}
+	row := ruleRow{Rule: ru, Editable: ru.Origin == events.OriginConsole, SkipNote: h.ruleSkipNote(p, ru.Name, ru.Origin)}
 	var buf bytes.Buffer
 	if json.Indent(&buf, ru.Pattern, "", "  ") == nil {
 		row.PatternText = buf.String()
@@ -234,6 +261,26 @@ func ruleRowOf(ru events.Rule) ruleRow {
 	b, _ := json.MarshalIndent(ru.Actions, "", "  ")
 	row.ActionsText = string(b)
 	return row
+}
+
+// ruleSkipNote says, in the page's language, why a built-in rule skips
+// its actions in this opsdesk (the capability it serves is not set up;
+// see events.NotConfigured), or "".
+func (h *Handler) ruleSkipNote(p *page, name, origin string) string {
+	if origin != events.OriginBuiltin {
+		return ""
+	}
+	switch name {
+	case events.RuleSupportCaseUpdate:
+		if len(h.cfg.AWS.Accounts) == 0 {
+			return p.T("events.skip.no_accounts")
+		}
+	case events.RuleAlarmStateChange:
+		if h.cfg.Alerts.DefaultSystem == "" {
+			return p.T("events.skip.no_default_system")
+		}
+	}
+	return ""
 }
 
 // eventRules is GET /events/rules.
@@ -246,7 +293,7 @@ func (h *Handler) eventRules(w http.ResponseWriter, r *http.Request, p *page) {
 	}
 	var rows []ruleRow
 	for _, ru := range rules {
-		rows = append(rows, ruleRowOf(ru))
+		rows = append(rows, h.ruleRowOf(p, ru))
 	}
 	h.render(w, r, p, http.StatusOK, "event_rules", struct {
 		Rows    []ruleRow
@@ -270,18 +317,49 @@ type ruleFormData struct {
 	TestMatched bool
 	TestReasons []string
 	TestError   string
+	// SkipNote says why this built-in rule skips its actions here.
+	SkipNote string
+	// Destinations are the configured destinations a notify action can
+	// name.
+	Destinations []destChoice
 }
 
-const ruleExampleActions = `[
-  {"type": "notify", "destination": "ops-slack",
+// ruleNamePattern is the HTML pattern of a rule name: what
+// config.ValidateName accepts (a letter, digit or "_", then letters,
+// digits, ".", "_", "-"). Browsers compile it with the v flag
+// (unicodeSets), where a "-" inside a class must be escaped; an invalid
+// pattern is ignored, and the field goes unchecked.
+const ruleNamePattern = `[A-Za-z0-9_][A-Za-z0-9._\-]*`
+
+// ruleExampleActions is what a new rule's actions start as: a notify
+// action to the first configured destination, or, with none, store (keep
+// the matched events), so that saving the example as it is works.
+func (h *Handler) ruleExampleActions() string {
+	if len(h.cfg.Destinations) == 0 {
+		return "[\n  {\"type\": \"store\"}\n]"
+	}
+	dest, _ := json.Marshal(h.cfg.Destinations[0].Name)
+	return `[
+  {"type": "notify", "destination": ` + string(dest) + `,
    "title": "{{index . \"detail-type\"}}: {{field \"detail.alarmName\"}}"}
 ]`
+}
+
+// ruleDestinations lists the destinations a notify action can name.
+func (h *Handler) ruleDestinations() []destChoice {
+	out := make([]destChoice, 0, len(h.cfg.Destinations))
+	for _, d := range h.cfg.Destinations {
+		out = append(out, destChoice{Name: d.Name, Type: d.Type})
+	}
+	return out
+}
 
 // eventRuleForm is GET /events/rules/new and /events/rules/{name}.
 func (h *Handler) eventRuleForm(w http.ResponseWriter, r *http.Request, p *page) {
 	p.Nav = "events"
 	name := r.PathValue("name")
-	d := ruleFormData{New: name == "", Enabled: true, Pattern: "{\n  \"source\": [\"aws.cloudwatch\"]\n}", Actions: ruleExampleActions, TestRef: r.URL.Query().Get("event")}
+	d := ruleFormData{New: name == "", Enabled: true, Pattern: "{\n  \"source\": [\"aws.cloudwatch\"]\n}", Actions: h.ruleExampleActions(),
+		TestRef: r.URL.Query().Get("event"), Destinations: h.ruleDestinations()}
 	if name != "" {
 		ru, err := h.events.Rule(r.Context(), name)
 		if errors.Is(err, events.ErrNotFound) {
@@ -292,8 +370,9 @@ func (h *Handler) eventRuleForm(w http.ResponseWriter, r *http.Request, p *page)
 			h.serverError(w, r, p, err)
 			return
 		}
-		row := ruleRowOf(*ru)
-		d.Name, d.Description, d.Pattern, d.Actions, d.Enabled, d.Origin = ru.Name, ru.Description, row.PatternText, row.ActionsText, ru.Enabled, ru.Origin
+		row := h.ruleRowOf(p, *ru)
+		d.Name, d.Description, d.Pattern, d.Actions, d.Enabled, d.Origin = ru.Name, row.Description, row.PatternText, row.ActionsText, ru.Enabled, ru.Origin
+		d.SkipNote = row.SkipNote
 		d.ReadOnly = !row.Editable || p.User.Role == "viewer"
 	}
 	if d.New {
@@ -311,7 +390,7 @@ func (h *Handler) eventRuleSave(w http.ResponseWriter, r *http.Request, p *page)
 	d := ruleFormData{
 		New: r.PostFormValue("new") == "1", Name: strings.TrimSpace(r.PostFormValue("name")), Description: strings.TrimSpace(r.PostFormValue("description")),
 		Pattern: r.PostFormValue("pattern"), Actions: r.PostFormValue("actions"), Enabled: r.PostFormValue("enabled") == "1",
-		TestRef: strings.TrimSpace(r.PostFormValue("event")),
+		TestRef: strings.TrimSpace(r.PostFormValue("event")), Destinations: h.ruleDestinations(),
 	}
 	if d.New {
 		p.Title = p.T("events.rule_new")
@@ -425,7 +504,7 @@ func (h *Handler) failedEventsPanel(r *http.Request, p *page) (*panel, error) {
 	}
 	pn := &panel{Key: "events", Title: p.T("home.events.title"), Attention: n, Body: body, MoreURL: "/events", MoreLabel: p.T("home.events.all")}
 	if n > 0 {
-		pn.AttentionText = p.T("home.events.failed", n)
+		pn.AttentionText = p.TN("home.events.failed", n)
 		pn.AttentionURL = "/events?status=failed"
 		pn.MoreURL = "/events?status=failed"
 	}
@@ -460,32 +539,76 @@ var eventsCatalog = map[string][4]string{
 	"events.action.pending": {"pending", "待機中", "等待中", "대기 중"},
 	"events.action.done":    {"done", "完了", "已完成", "완료"},
 	"events.action.failed":  {"failed", "失敗", "失败", "실패"},
-	"events.event_title":    {"Event: %s", "イベント: %s", "事件：%s", "이벤트: %s"},
-	"events.event_id":       {"Event id", "イベント ID", "事件 ID", "이벤트 ID"},
-	"events.account":        {"Account", "アカウント", "账户", "계정"},
-	"events.region":         {"Region", "リージョン", "区域", "리전"},
-	"events.time":           {"Event time", "発生日時", "发生时间", "발생 시각"},
-	"events.via":            {"via %s (%s)", "経路: %s（%s）", "途径：%s（%s）", "경로: %s (%s)"},
-	"events.no_rule":        {"no rule (stored only)", "一致なし（保存のみ）", "无匹配规则（仅保存）", "일치 규칙 없음(저장만)"},
-	"events.actions":        {"Actions", "アクション", "动作", "작업"},
-	"events.replay_n":       {"Replay %d", "再実行 %d", "重放 %d", "재실행 %d"},
-	"events.payload":        {"Event as matched by rules", "ルール照合に使うイベント", "用于规则匹配的事件", "규칙 매칭에 쓰이는 이벤트"},
-	"events.replay":         {"Replay through current rules", "現在のルールで再実行", "按当前规则重放", "현재 규칙으로 재실행"},
-	"events.new_rule_from":  {"New rule tested on this event", "このイベントでルールを作成", "以此事件新建规则", "이 이벤트로 규칙 만들기"},
+	"events.action.skipped": {"skipped", "スキップ", "已跳过", "건너뜀"},
+	"events.skip.no_accounts": {
+		"Skipped here: no AWS account is configured (aws.accounts), so there is no case archive to sync. Support Case Update events are stored; add an account to archive its cases.",
+		"この環境ではスキップします：AWS アカウント（aws.accounts）が設定されていないため、同期先のケースアーカイブがありません。Support Case Update イベントは保存されます。ケースを保存するにはアカウントを追加してください。",
+		"此处跳过：未配置 AWS 账户（aws.accounts），没有可同步的案例存档。Support Case Update 事件会被保存；如需存档案例，请添加账户。",
+		"여기서는 건너뜁니다: AWS 계정(aws.accounts)이 설정되어 있지 않아 동기화할 사례 아카이브가 없습니다. Support Case Update 이벤트는 저장됩니다. 사례를 보관하려면 계정을 추가하세요.",
+	},
+	"events.skip.no_default_system": {
+		"alerts.default_system is not set: an alarm that names no system (tag it \"system\") is stored and skipped here; an alarm that names one opens an alert for that system's call list.",
+		"alerts.default_system が設定されていません。system を指定しないアラーム（タグ \"system\" を付けてください）は保存のみでスキップします。system を指定したアラームはそのシステムの呼び出しリストでアラートを開きます。",
+		"未设置 alerts.default_system：未指明系统的告警（请加上标签 \"system\"）只会保存并跳过；指明系统的告警会按该系统的呼叫名单创建告警。",
+		"alerts.default_system이 설정되어 있지 않습니다. 시스템을 지정하지 않은 경보(태그 \"system\"을 붙이세요)는 저장만 하고 건너뜁니다. 시스템을 지정한 경보는 그 시스템의 호출 목록으로 알림을 엽니다.",
+	},
+	"events.builtin.support_case_update": {
+		"AWS Support case created, answered, resolved or reopened: sync that case into the archive now.",
+		"AWS サポートケースの作成・回答・解決・再オープン：そのケースをすぐにアーカイブへ同期します。",
+		"AWS 支持案例被创建、答复、解决或重新开启：立即将该案例同步到存档。",
+		"AWS Support 사례가 생성·답변·해결·재개됨: 해당 사례를 즉시 아카이브로 동기화합니다.",
+	},
+	"events.builtin.cloudwatch_alarm": {
+		"CloudWatch alarm state change: ALARM opens an alert for phone escalation, OK resolves it.",
+		"CloudWatch アラームの状態変化：ALARM で電話エスカレーションのアラートを開き、OK で解決します。",
+		"CloudWatch 告警状态变化：ALARM 时创建告警并进行电话升级，OK 时将其解决。",
+		"CloudWatch 경보 상태 변경: ALARM이면 전화 에스컬레이션 알림을 열고, OK이면 해결합니다.",
+	},
+	"events.builtin.connect_contact": {
+		"Amazon Connect contact event: tells the phone escalation at once how a call ended, instead of waiting for its next poll.",
+		"Amazon Connect のコンタクトイベント：通話の終わり方を次の確認を待たずにすぐ電話エスカレーションへ伝えます。",
+		"Amazon Connect 联系事件：立即告知电话升级通话如何结束，无需等待下一次轮询。",
+		"Amazon Connect 컨택 이벤트: 다음 확인을 기다리지 않고 통화가 어떻게 끝났는지 바로 전화 에스컬레이션에 알립니다.",
+	},
+	"events.event_title":   {"Event: %s", "イベント: %s", "事件：%s", "이벤트: %s"},
+	"events.event_id":      {"Event id", "イベント ID", "事件 ID", "이벤트 ID"},
+	"events.account":       {"Account", "アカウント", "账户", "계정"},
+	"events.region":        {"Region", "リージョン", "区域", "리전"},
+	"events.time":          {"Event time", "発生日時", "发生时间", "발생 시각"},
+	"events.via":           {"via %s (%s)", "経路: %s（%s）", "途径：%s（%s）", "경로: %s (%s)"},
+	"events.no_rule":       {"no rule (stored only)", "一致なし（保存のみ）", "无匹配规则（仅保存）", "일치 규칙 없음(저장만)"},
+	"events.actions":       {"Actions", "アクション", "动作", "작업"},
+	"events.replay_n":      {"Replay %d", "再実行 %d", "重放 %d", "재실행 %d"},
+	"events.payload":       {"Event as matched by rules", "ルール照合に使うイベント", "用于规则匹配的事件", "규칙 매칭에 쓰이는 이벤트"},
+	"events.replay":        {"Replay through current rules", "現在のルールで再実行", "按当前规则重放", "현재 규칙으로 재실행"},
+	"events.new_rule_from": {"New rule tested on this event", "このイベントでルールを作成", "以此事件新建规则", "이 이벤트로 규칙 만들기"},
 	"events.rules_intro": {
 		"Each event is matched against every enabled rule (EventBridge pattern syntax); every matching rule's actions run. Built-in rules and rules from the config file are read-only here.",
 		"受信したイベントは有効なすべてのルール（EventBridge のパターン構文）と照合され、一致したルールのアクションがすべて実行されます。組み込みルールと設定ファイルのルールはここでは変更できません。",
 		"每个事件都会与所有已启用的规则（EventBridge 模式语法）进行匹配，匹配到的规则的动作都会执行。内置规则和配置文件中的规则在此处只读。",
 		"수신한 이벤트는 활성화된 모든 규칙(EventBridge 패턴 문법)과 비교되며, 일치한 규칙의 작업이 모두 실행됩니다. 기본 제공 규칙과 설정 파일의 규칙은 여기서 수정할 수 없습니다.",
 	},
-	"events.origin.builtin":   {"built-in", "組み込み", "内置", "기본 제공"},
-	"events.origin.config":    {"config file", "設定ファイル", "配置文件", "설정 파일"},
-	"events.origin.console":   {"console", "コンソール", "控制台", "콘솔"},
-	"events.disabled":         {"disabled", "無効", "已停用", "비활성"},
-	"events.matching_events":  {"matching events", "一致したイベント", "匹配的事件", "일치한 이벤트"},
-	"events.rule_new":         {"New rule", "新しいルール", "新建规则", "새 규칙"},
-	"events.rule_title":       {"Rule %s", "ルール %s", "规则 %s", "규칙 %s"},
-	"events.rule_name":        {"Name", "名前", "名称", "이름"},
+	"events.origin.builtin":  {"built-in", "組み込み", "内置", "기본 제공"},
+	"events.origin.config":   {"config file", "設定ファイル", "配置文件", "설정 파일"},
+	"events.origin.console":  {"console", "コンソール", "控制台", "콘솔"},
+	"events.disabled":        {"disabled", "無効", "已停用", "비활성"},
+	"events.matching_events": {"matching events", "一致したイベント", "匹配的事件", "일치한 이벤트"},
+	"events.rule_new":        {"New rule", "新しいルール", "新建规则", "새 규칙"},
+	"events.rule_title":      {"Rule %s", "ルール %s", "规则 %s", "규칙 %s"},
+	"events.rule_name":       {"Name", "名前", "名称", "이름"},
+	"events.rule_name_hint": {
+		"Letters, digits, '.', '_' and '-', beginning with a letter, a digit or '_'; at most 64 characters.",
+		"英数字と「.」「_」「-」。先頭は英数字か「_」。64 文字まで。",
+		"字母、数字和“.”“_”“-”，须以字母、数字或“_”开头，最多 64 个字符。",
+		"영문자, 숫자, '.', '_', '-'만 쓰며 영문자, 숫자 또는 '_'로 시작합니다. 최대 64자.",
+	},
+	"events.destinations": {"Destinations a notify action can name:", "notify アクションで指定できる送信先：", "notify 动作可使用的推送目标：", "notify 작업에 지정할 수 있는 전송 대상:"},
+	"events.no_destinations": {
+		"No destination is configured, so a notify action cannot be saved yet (use store or alert, or add a destination to the config file):",
+		"送信先が設定されていないため、notify アクションはまだ保存できません（store か alert を使うか、設定ファイルに送信先を追加してください）：",
+		"尚未配置推送目标，因此暂时无法保存 notify 动作（请使用 store 或 alert，或在配置文件中添加推送目标）：",
+		"전송 대상이 설정되어 있지 않아 notify 작업은 아직 저장할 수 없습니다(store나 alert를 쓰거나 설정 파일에 전송 대상을 추가하세요):",
+	},
 	"events.rule_description": {"Description", "説明", "说明", "설명"},
 	"events.rule_pattern":     {"Event pattern (JSON)", "イベントパターン（JSON）", "事件模式（JSON）", "이벤트 패턴(JSON)"},
 	"events.pattern_hint": {
@@ -519,13 +642,14 @@ var eventsCatalog = map[string][4]string{
 		"此规则为内置规则或来自配置文件，请在配置文件（events.rules、events.disable_rules）中修改。",
 		"이 규칙은 기본 제공이거나 설정 파일에서 온 것입니다. 설정 파일(events.rules, events.disable_rules)에서 변경하세요.",
 	},
-	"events.rule_viewer":    {"Viewers can read rules but not change them.", "閲覧者はルールを変更できません。", "查看者只能查看规则，不能修改。", "뷰어는 규칙을 볼 수만 있고 변경할 수 없습니다."},
-	"notfound.event":        {"There is no such event.", "該当するイベントはありません。", "没有此事件。", "해당 이벤트가 없습니다."},
-	"notfound.rule":         {"There is no rule with this name.", "この名前のルールはありません。", "没有此名称的规则。", "이 이름의 규칙이 없습니다."},
-	"notice.event_replayed": {"The event was run through the current rules again.", "イベントを現在のルールで再実行しました。", "已按当前规则重新处理该事件。", "이벤트를 현재 규칙으로 다시 실행했습니다."},
-	"notice.rule_saved":     {"Rule saved; it applies to events received from now on.", "ルールを保存しました。これから受信するイベントに適用されます。", "规则已保存，将应用于此后收到的事件。", "규칙을 저장했습니다. 앞으로 수신하는 이벤트에 적용됩니다."},
-	"notice.rule_deleted":   {"Rule deleted.", "ルールを削除しました。", "规则已删除。", "규칙을 삭제했습니다."},
-	"home.events.title":     {"AWS events", "AWS イベント", "AWS 事件", "AWS 이벤트"},
-	"home.events.all":       {"All events", "すべてのイベント", "全部事件", "모든 이벤트"},
-	"home.events.failed":    {"%d events whose actions failed", "アクションが失敗したイベント %d 件", "%d 个事件的动作执行失败", "작업이 실패한 이벤트 %d건"},
+	"events.rule_viewer":     {"Viewers can read rules but not change them.", "閲覧者はルールを変更できません。", "查看者只能查看规则，不能修改。", "뷰어는 규칙을 볼 수만 있고 변경할 수 없습니다."},
+	"notfound.event":         {"There is no such event.", "該当するイベントはありません。", "没有此事件。", "해당 이벤트가 없습니다."},
+	"notfound.rule":          {"There is no rule with this name.", "この名前のルールはありません。", "没有此名称的规则。", "이 이름의 규칙이 없습니다."},
+	"notice.event_replayed":  {"The event was run through the current rules again.", "イベントを現在のルールで再実行しました。", "已按当前规则重新处理该事件。", "이벤트를 현재 규칙으로 다시 실행했습니다."},
+	"notice.rule_saved":      {"Rule saved; it applies to events received from now on.", "ルールを保存しました。これから受信するイベントに適用されます。", "规则已保存，将应用于此后收到的事件。", "규칙을 저장했습니다. 앞으로 수신하는 이벤트에 적용됩니다."},
+	"notice.rule_deleted":    {"Rule deleted.", "ルールを削除しました。", "规则已删除。", "규칙을 삭제했습니다."},
+	"home.events.title":      {"AWS events", "AWS イベント", "AWS 事件", "AWS 이벤트"},
+	"home.events.all":        {"All events", "すべてのイベント", "全部事件", "모든 이벤트"},
+	"home.events.failed":     {"%d events whose actions failed", "アクションが失敗したイベント %d 件", "%d 个事件的动作执行失败", "작업이 실패한 이벤트 %d건"},
+	"home.events.failed_one": {"1 event whose actions failed", "アクションが失敗したイベント 1 件", "1 个事件的动作执行失败", "작업이 실패한 이벤트 1건"},
 }

@@ -58,7 +58,7 @@ func TestEventPages(t *testing.T) {
 			t.Fatalf("/events without login: %d", r.status)
 		}
 		b.login("alice")
-		b.get("/").want(t, 200, "AWS events", "1 events whose actions failed", `href="/events?status=failed"`)
+		b.get("/").want(t, 200, "AWS events", "1 event whose actions failed", `href="/events?status=failed"`)
 		b.get("/events").want(t, 200, "CloudWatch Alarm State Change", "Object Created", "Support Case Update", `href="/events/rules"`)
 		r := b.get("/events?status=failed")
 		r.want(t, 200, "CloudWatch Alarm State Change")

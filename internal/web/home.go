@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/delivery"
@@ -34,6 +35,50 @@ type panelFunc func(r *http.Request, p *page) (*panel, error)
 type homeData struct {
 	Panels    []*panel
 	Attention []*panel
+	// Warnings are set-up problems: nothing is broken, but something does
+	// not do what people expect (questions sent nowhere). Home is only all
+	// clear without attention items and without warnings.
+	Warnings []warning
+}
+
+// warning is a set-up problem with its fix: what to put in the config
+// file, and where to read more.
+type warning struct {
+	Key       string // CSS id
+	Text      string
+	Fix       string // config lines to add
+	LinkURL   string
+	LinkLabel string
+}
+
+// destinationsShortExample is the smallest fix for questions that go
+// nowhere; /destinations shows a longer example.
+const destinationsShortExample = `destinations:
+  - name: instructors
+    type: teams
+    url_env: TEAMS_WEBHOOK_URL
+routes:
+  questions: [instructors]`
+
+// setupWarnings are the set-up problems Home shows.
+func (h *Handler) setupWarnings(p *page) []warning {
+	var out []warning
+	if !h.questionsRouted() {
+		w := warning{Key: "warn-no-routes", LinkURL: "/destinations", LinkLabel: p.T("home.warn.destinations_link")}
+		if len(h.cfg.Destinations) == 0 {
+			w.Text = p.T("home.warn.no_destinations")
+			w.Fix = destinationsShortExample
+		} else {
+			w.Text = p.T("home.warn.no_routes")
+			var names []string
+			for _, d := range h.cfg.Destinations {
+				names = append(names, d.Name)
+			}
+			w.Fix = "routes:\n  questions: [" + strings.Join(names, ", ") + "]"
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // home is GET /: what needs attention.
@@ -55,6 +100,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, p *page) {
 		}
 	}
 	sort.SliceStable(d.Panels, func(i, j int) bool { return d.Panels[i].Attention > 0 && d.Panels[j].Attention == 0 })
+	d.Warnings = h.setupWarnings(p)
 	h.render(w, r, p, http.StatusOK, "home", d)
 }
 

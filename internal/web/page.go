@@ -25,6 +25,16 @@ type page struct {
 	Data    any
 	// Sections says which later capabilities have console pages (nav).
 	Sections sections
+	// Zone is the time zone the page writes times in (Handler.zoneFor).
+	Zone *time.Location
+}
+
+// zone is the page's time zone (UTC when none was set).
+func (p *page) zone() *time.Location {
+	if p.Zone == nil {
+		return time.UTC
+	}
+	return p.Zone
 }
 
 type sections struct{ Events, Alerts, Chat bool }
@@ -38,6 +48,18 @@ type langLink struct {
 
 // T returns the message key in the page's language, formatted with args.
 func (p *page) T(key string, args ...any) string { return translate(p.Lang, key, args...) }
+
+// TN is T for a count n (the key's one argument): the key's "_one" text
+// when n is 1 and the catalog has one ("repeated once", "1 round"; the
+// languages without a singular say the same as for any n).
+func (p *page) TN(key string, n int) string {
+	if n == 1 {
+		if _, ok := catalog[key+"_one"]; ok {
+			return translate(p.Lang, key+"_one")
+		}
+	}
+	return translate(p.Lang, key, n)
+}
 
 // HTMLLang is the value of <html lang>.
 func (p *page) HTMLLang() string {
@@ -56,7 +78,7 @@ func isNotice(key string) bool {
 }
 
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request) *page {
-	p := &page{Lang: h.pickLang(w, r), Sections: sections{Events: h.events != nil, Alerts: h.alerts != nil, Chat: h.chat != nil}}
+	p := &page{Lang: h.pickLang(w, r), Sections: sections{Events: h.events != nil, Alerts: h.alerts != nil, Chat: h.chat != nil}, Zone: h.zoneFor(nil)}
 	if n := r.URL.Query().Get("notice"); isNotice(n) {
 		p.Notice = p.T("notice." + n)
 	}

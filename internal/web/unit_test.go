@@ -73,7 +73,7 @@ func TestCatalogComplete(t *testing.T) {
 		}
 	}
 	used := map[string]bool{}
-	keyRE := regexp.MustCompile(`\.T "([a-z0-9_.]+)"`)
+	keyRE := regexp.MustCompile(`\.TN? "([a-z0-9_.]+)"`)
 	err := fs.WalkDir(assets, "templates", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -87,7 +87,7 @@ func TestCatalogComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goKeyRE := regexp.MustCompile(`\bp\.T\("([a-z0-9_.]+)"[,)]`)
+	goKeyRE := regexp.MustCompile(`\bp\.TN?\("([a-z0-9_.]+)"[,)]`)
 	files, err := filepath.Glob("*.go")
 	if err != nil || len(files) < 10 {
 		t.Fatalf("source files: %v %v", files, err)
@@ -120,6 +120,36 @@ func TestCatalogComplete(t *testing.T) {
 	}
 	for _, s := range []string{"minutes", "hours", "days"} {
 		used["unit."+s] = true
+	}
+	for _, s := range alertSources {
+		used["alerts.source."+s] = true
+	}
+	for _, s := range append(alertSeverities, "unspecified") {
+		used["alerts.severity."+s] = true
+	}
+	for _, k := range builtinRuleTexts {
+		used[k] = true
+	}
+	for _, g := range gaveUpReasons {
+		used[g.key] = true
+	}
+	// A count's singular ("_one") goes with a text for any count, and
+	// takes no argument.
+	for k, m := range catalog {
+		base, ok := strings.CutSuffix(k, "_one")
+		if !ok {
+			continue
+		}
+		_, plain := catalog[base]
+		_, n := catalog[base+"_n"] // cases.messages_n, cases.messages_one
+		if !plain && !n {
+			t.Errorf("%s has no %s", k, base)
+		}
+		for i, s := range m {
+			if verbs.MatchString(s) {
+				t.Errorf("%s (%s): %q takes an argument; a singular says its number", k, languages[i].Tag, s)
+			}
+		}
 	}
 	if len(used) < 50 {
 		t.Fatalf("found only %d keys in use; the pattern is broken", len(used))

@@ -105,15 +105,20 @@ func excerpt(s string, n int) string {
 }
 
 // askURL is the absolute address of the public form, for sharing.
-func (h *Handler) askURL(r *http.Request) string {
+func (h *Handler) askURL(r *http.Request) string { return h.baseURL(r) + "/ask" }
+
+// baseURL is the console's public address, for the examples and links
+// pages show (curl commands, webhook addresses): base_url from the config,
+// else the scheme and host this request came to. No trailing slash.
+func (h *Handler) baseURL(r *http.Request) string {
 	if h.cfg.BaseURL != "" {
-		return strings.TrimRight(h.cfg.BaseURL, "/") + "/ask"
+		return strings.TrimRight(h.cfg.BaseURL, "/")
 	}
 	scheme := "http"
 	if h.secure(r) {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + "/ask"
+	return scheme + "://" + r.Host
 }
 
 // scrub removes the secret parts (path, query, query values) of every

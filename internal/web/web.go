@@ -3,10 +3,14 @@
 // case archive, destinations).
 //
 // Everything is html/template (auto-escaping) and plain forms; the only
-// JavaScript is one small same-origin file that shows times in the
-// browser's time zone and counts characters, and every page works without
-// it. Charts are SVG drawn on the server. Templates, CSS and JS are
-// embedded in the binary.
+// JavaScript is one small same-origin file that counts characters, keeps
+// forms from being sent twice and shows a time in the browser's zone where
+// a page asks for it, and every page works without it. Charts are SVG
+// drawn on the server. Templates, CSS and JS are embedded in the binary.
+//
+// Times are written in the viewer's time zone with its abbreviation
+// ("2025-03-14 21:00:05 JST"): today the server's zone (Deps.Location),
+// later each user's own (see Handler.zoneFor).
 //
 // # Security model
 //
@@ -50,6 +54,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/auth"
@@ -102,6 +107,9 @@ type Deps struct {
 	// Blobs holds the case archive's attachment contents (nil: the
 	// configured local or db store, attachments.store).
 	Blobs blob.Store
+	// Location is the time zone console times are written in (nil: the
+	// server's, time.Local).
+	Location *time.Location
 
 	// The later capabilities' services; nil leaves their pages out (see
 	// events.go, alerts.go, chat.go for the interfaces).
@@ -135,12 +143,15 @@ type Handler struct {
 	askLimit   Limiter
 	loginLimit Limiter
 	cop        *http.CrossOriginProtection
-	pages      map[string]*template.Template
-	partials   *template.Template
-	static     fs.FS
-	staticVer  string
-	favicon    []byte // /favicon.ico
-	baseHTTPS  bool
+	// loc is the server's time zone; tmpl holds the templates parsed for
+	// each zone pages are written in (see templatesFor).
+	loc       *time.Location
+	tmplMu    sync.Mutex
+	tmpl      map[string]*templateSet
+	static    fs.FS
+	staticVer string
+	favicon   []byte // /favicon.ico
+	baseHTTPS bool
 
 	events EventsService
 	alerts AlertsService
@@ -172,6 +183,9 @@ func New(d Deps) (*Handler, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Location == nil {
+		d.Location = time.Local
+	}
 	h := &Handler{
 		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log,
 		events: d.Events, alerts: d.Alerts, chat: d.Chat,
@@ -180,6 +194,8 @@ func New(d Deps) (*Handler, error) {
 		askLimit:   d.AskLimiter,
 		loginLimit: d.LoginLimiter,
 		pageSize:   50,
+		loc:        d.Location,
+		tmpl:       map[string]*templateSet{},
 		baseHTTPS:  strings.HasPrefix(strings.ToLower(d.Cfg.BaseURL), "https://"),
 	}
 	if h.askLimit == nil {
@@ -214,7 +230,7 @@ func New(d Deps) (*Handler, error) {
 	if h.favicon, err = faviconICO(); err != nil {
 		return nil, fmt.Errorf("web: favicon: %w", err)
 	}
-	if err := h.parseTemplates(); err != nil {
+	if _, err := h.templatesFor(h.loc); err != nil {
 		return nil, err
 	}
 	h.panels = append(h.alertPanels(), h.failedDeliveriesPanel, h.awaitingCasesPanel)
@@ -308,6 +324,7 @@ func (h *Handler) route(a access, fn handlerFunc) http.Handler {
 			switch {
 			case err == nil:
 				p.User, p.CSRF = u, csrf
+				p.Zone = h.zoneFor(u)
 			case errors.Is(err, auth.ErrNotFound):
 				// Expired or logged out elsewhere: forget the cookie.
 				h.clearSessionCookie(w, r)
@@ -427,7 +444,64 @@ func origin(s string) string {
 
 // ---- rendering ----
 
-func (h *Handler) parseTemplates() error {
+// templateSet is every page and partial, parsed with the time functions
+// of one zone.
+type templateSet struct {
+	pages    map[string]*template.Template
+	partials *template.Template
+}
+
+// templatesFor returns the templates that write times in loc, parsing them
+// the first time a zone is asked for. Template functions are fixed at
+// parse time, so each zone has its own set: the server's zone today, and
+// every user's own zone once users pick one.
+func (h *Handler) templatesFor(loc *time.Location) (*templateSet, error) {
+	h.tmplMu.Lock()
+	defer h.tmplMu.Unlock()
+	if ts, ok := h.tmpl[loc.String()]; ok {
+		return ts, nil
+	}
+	ts, err := h.parseTemplates(loc)
+	if err != nil {
+		return nil, err
+	}
+	h.tmpl[loc.String()] = ts
+	return ts, nil
+}
+
+// zoneFor is the time zone the console writes times in for u. Every user
+// gets the server's zone; a per-user zone (a profile setting) returns the
+// user's here.
+func (h *Handler) zoneFor(u *auth.User) *time.Location {
+	_ = u
+	return h.loc
+}
+
+// clockText writes t in loc with the zone's abbreviation, or its offset
+// from UTC where the zone has no abbreviation (tzdata writes those as
+// "+0530" or "-03").
+func clockText(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(loc)
+	return t.Format("2006-01-02 15:04:05") + " " + zoneLabel(t)
+}
+
+// zoneLabel names t's zone: "JST", "CET", "UTC", else "UTC+05:30".
+func zoneLabel(t time.Time) string {
+	name, off := t.Zone()
+	if name != "" && strings.IndexFunc(name, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') }) < 0 {
+		return name
+	}
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	return fmt.Sprintf("UTC%s%02d:%02d", sign, off/3600, off%3600/60)
+}
+
+func (h *Handler) parseTemplates(loc *time.Location) (*templateSet, error) {
 	funcs := template.FuncMap{
 		"static": func(name string) string { return "/static/" + name + "?v=" + h.staticVer },
 		"utc": func(t time.Time) string {
@@ -436,40 +510,49 @@ func (h *Handler) parseTemplates() error {
 			}
 			return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 		},
-		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"day": func(t time.Time) string { return t.UTC().Format(dateLayout) },
+		// clock is a time in the page's zone, with the zone's name.
+		"clock": func(t time.Time) string { return clockText(t, loc) },
+		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"day":   func(t time.Time) string { return t.UTC().Format(dateLayout) },
 		"selectArgs": func(name, label string, opts []option) selectData {
 			return selectData{Name: name, Label: label, Options: opts}
 		},
-		"pd": func(p *page, d any) partialData { return partialData{P: p, D: d} },
+		"pd":              func(p *page, d any) partialData { return partialData{P: p, D: d} },
+		"ruleNamePattern": func() string { return ruleNamePattern },
 		"retryArgs": func(p *page, id int64, next string) retryData {
 			return retryData{P: p, ID: id, Next: next}
 		},
 	}
-	h.pages = map[string]*template.Template{}
+	ts := &templateSet{pages: map[string]*template.Template{}}
 	pages, err := fs.Glob(assets, "templates/page_*.html")
 	if err != nil {
-		return fmt.Errorf("web: templates: %w", err)
+		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	for _, file := range pages {
 		name := strings.TrimSuffix(strings.TrimPrefix(file, "templates/page_"), ".html")
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/partials.html", file)
 		if err != nil {
-			return fmt.Errorf("web: template %s: %w", name, err)
+			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
-		h.pages[name] = t
+		ts.pages[name] = t
 	}
-	h.partials, err = template.New("partials").Funcs(funcs).ParseFS(assets, "templates/partials.html", "templates/panels*.html")
+	ts.partials, err = template.New("partials").Funcs(funcs).ParseFS(assets, "templates/partials.html", "templates/panels*.html")
 	if err != nil {
-		return fmt.Errorf("web: templates: %w", err)
+		return nil, fmt.Errorf("web: templates: %w", err)
 	}
-	return nil
+	return ts, nil
 }
 
 // render writes a whole page. The page is executed into a buffer first so
 // that a template error becomes a clean 500, not half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, p *page, status int, name string, data any) {
-	t, ok := h.pages[name]
+	ts, err := h.templatesFor(p.zone())
+	if err != nil {
+		h.log.Error("web: templates", "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	t, ok := ts.pages[name]
 	if !ok {
 		h.serverError(w, r, p, fmt.Errorf("web: no template %q", name))
 		return
@@ -498,8 +581,12 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, p *page, status
 // partial executes one named template of panels.html/partials.html with
 // the page and data, for the home page's panels.
 func (h *Handler) partial(name string, p *page, data any) (template.HTML, error) {
+	ts, err := h.templatesFor(p.zone())
+	if err != nil {
+		return "", err
+	}
 	var buf bytes.Buffer
-	if err := h.partials.ExecuteTemplate(&buf, name, partialData{P: p, D: data}); err != nil {
+	if err := ts.partials.ExecuteTemplate(&buf, name, partialData{P: p, D: data}); err != nil {
 		return "", fmt.Errorf("web: render %s: %w", name, err)
 	}
 	return template.HTML(buf.String()), nil //nolint:gosec // output of html/template
@@ -560,6 +647,15 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	p.Console = !strings.HasPrefix(r.URL.Path, "/ask")
+	if p.Console {
+		// A logged-in user keeps the console's navigation. Only a valid
+		// session is read; nothing is changed (a stale cookie stays).
+		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+			if u, csrf, err := h.auth.Session(r.Context(), c.Value); err == nil {
+				p.User, p.CSRF, p.Zone = u, csrf, h.zoneFor(u)
+			}
+		}
+	}
 	h.renderError(w, r, p, http.StatusNotFound, "notfound.body")
 }
 

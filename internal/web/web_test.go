@@ -116,7 +116,8 @@ func newEnv(t *testing.T, st *store.Store, yaml string, opts ...func(*Handler)) 
 		<-done
 	})
 	au := auth.New(st, clock.Now)
-	h, err := New(Deps{Cfg: cfg, St: st, Auth: au, Intake: in, Queue: q, Now: clock.Now})
+	// Pages write times in UTC whatever the machine's zone (TZ).
+	h, err := New(Deps{Cfg: cfg, St: st, Auth: au, Intake: in, Queue: q, Now: clock.Now, Location: time.UTC})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -734,7 +735,12 @@ func TestEmptyStates(t *testing.T) {
 		e.addUser("alice", auth.RoleAdmin)
 		b := e.browser("")
 		b.login("alice")
-		b.get("/").want(t, http.StatusOK, "No questions yet.", "http://desk.example:8080/ask?project=COURSE-101", "nothing needs attention")
+		// No destination: questions go nowhere, and Home says so (with
+		// the fix) instead of "all clear".
+		r := b.get("/")
+		r.want(t, http.StatusOK, "No questions yet.", "http://desk.example:8080/ask?project=COURSE-101",
+			`id="warn-no-routes"`, "Questions are stored but sent nowhere: no destination is configured.", "url_env: TEAMS_WEBHOOK_URL", `href="/destinations"`)
+		r.wantNot(t, "nothing needs attention", `class="attention"`)
 		b.get("/questions").want(t, http.StatusOK, "No questions yet.", "/ask?project=COURSE-101")
 		b.get("/destinations?lang=ja").want(t, http.StatusOK, "送信先が設定されていません。", "type: teams", "url_env: TEAMS_WEBHOOK_URL", "routes:")
 		// A question with no routes.

@@ -11,15 +11,9 @@
     try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
   }
 
-  // <time data-local>UTC text</time>: show the browser's local time, keep
-  // UTC in the tooltip.
-  document.querySelectorAll("time[data-local]").forEach(function (el) {
-    var d = new Date(el.getAttribute("datetime"));
-    if (isNaN(d.getTime())) { return; }
-    el.title = el.textContent;
-    el.textContent = local(d);
-  });
-  // <time data-local-only>: local time with the zone name.
+  // Times are written by the server in the viewer's zone, with the zone's
+  // name. <time data-local-only> asks for the browser's own time next to
+  // it, with the browser's zone name.
   document.querySelectorAll("time[data-local-only]").forEach(function (el) {
     var d = new Date(el.getAttribute("datetime"));
     if (isNaN(d.getTime())) { return; }
@@ -41,25 +35,6 @@
     ta.addEventListener("input", update);
     update();
   });
-
-  // The console menu scrolls sideways when it does not fit (phones, or
-  // more sections than room): keep the current section in view and fade
-  // the edge that has more behind it.
-  var nav = document.querySelector(".top .nav");
-  if (nav) {
-    var hints = function () {
-      var more = nav.scrollWidth - nav.clientWidth;
-      nav.classList.toggle("more-left", more > 1 && nav.scrollLeft > 1);
-      nav.classList.toggle("more-right", more > 1 && nav.scrollLeft < more - 1);
-    };
-    var current = nav.querySelector("a[aria-current]");
-    if (current && nav.scrollWidth > nav.clientWidth) {
-      nav.scrollLeft = current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2;
-    }
-    nav.addEventListener("scroll", hints, { passive: true });
-    window.addEventListener("resize", hints);
-    hints();
-  }
 
   // Forms marked data-once cannot be sent twice by a double click; coming
   // back to the page (history) enables them again.
