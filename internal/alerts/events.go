@@ -135,7 +135,7 @@ func genericSignal(raw []byte, op string, o parse.Options) (parse.Signal, error)
 		Status:   parse.StatusFiring,
 		Summary:  clipRunes(summary, parse.MaxSummary),
 		Details:  clip(string(ev.Detail), parse.MaxDetails),
-		Severity: parse.SeverityCritical,
+		Severity: parse.SeverityUnspecified, // unless the rule says (Severity)
 		Host:     ev.Account,
 		Service:  ev.Source,
 		Labels:   map[string]string{"event_id": ev.ID, "detail_type": ev.DetailType, "region": ev.Region, "account": ev.Account},

@@ -55,7 +55,7 @@ func TestAlertmanagerGrafana(t *testing.T) {
 	}
 	checkSignals(t, got, []Signal{{
 		Source: "alertmanager", System: "Infra", DedupKey: "c6eadffa33fcdf37", Status: StatusFiring,
-		Summary: "Memory above 90% in ap-northeast-1a", Severity: "critical", Service: "High memory usage",
+		Summary: "Memory above 90% in ap-northeast-1a", Severity: "", Service: "High memory usage",
 		StartedAt: utc(2024, 5, 1, 0, 51, 3, 157076000),
 		Labels: map[string]string{
 			"alertname": "High memory usage", "grafana_folder": "Infra", "team": "blue", "zone": "ap-northeast-1a",

@@ -80,7 +80,7 @@ func TestCloudWatchWithoutArn(t *testing.T) {
 	checkSignals(t, got, []Signal{{
 		Source: "cloudwatch", System: "S", DedupKey: "111122223333/Asia Pacific (Tokyo)/sample-error", Status: StatusFiring,
 		Summary: "sample-error: sampleでエラーが発生しました。", Details: "Threshold Crossed\n\nsampleでエラーが発生しました。",
-		Severity: "critical", Service: "sample-metric",
+		Severity: "", Service: "sample-metric",
 		StartedAt: utc(2017, 11, 29, 1, 10, 32, 907000000),
 		Labels: map[string]string{"alarmName": "sample-error", "account": "111122223333", "regionName": "Asia Pacific (Tokyo)",
 			"newState": "ALARM", "oldState": "OK", "stateChangeTime": "2017-11-29T01:10:32.907+0000",
@@ -114,7 +114,7 @@ func TestCloudWatchEvent(t *testing.T) {
 			Source: "cloudwatch", System: "XYZ", DedupKey: db01Arn, Status: StatusFiring,
 			Summary:  "db01-cpu-high: CPU of db01 above 80% for 5 minutes",
 			Details:  "Threshold Crossed: 1 out of the last 1 datapoints [96.4 (01/05/24 00:59:00)] was greater than or equal to the threshold (80.0) (minimum 1 datapoint for OK -> ALARM transition).\n\nCPU of db01 above 80% for 5 minutes",
-			Severity: "critical", Host: "i-0d6c06981a9aa5112", Service: "CPUUtilization",
+			Severity: "", Host: "i-0d6c06981a9aa5112", Service: "CPUUtilization",
 			StartedAt: utc(2024, 5, 1, 1, 4, 40, 985000000),
 			Labels: with(map[string]string{"newState": "ALARM", "oldState": "OK",
 				"stateChangeTime": "2024-05-01T01:04:40.985+0000", "tag.system": "XYZ",

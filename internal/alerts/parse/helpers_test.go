@@ -129,7 +129,7 @@ func checkInvariants(t *testing.T, source string, sigs []Signal, err error) {
 			fail("Status %q", s.Status)
 		}
 		switch s.Severity {
-		case SeverityCritical, SeverityError, SeverityWarning, SeverityInfo:
+		case SeverityCritical, SeverityError, SeverityWarning, SeverityInfo, SeverityUnspecified:
 		default:
 			fail("Severity %q", s.Severity)
 		}

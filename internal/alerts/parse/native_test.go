@@ -44,7 +44,7 @@ func TestNative(t *testing.T) {
     "error in rsync protocol data stream"
   ]
 }`,
-				Severity: "critical", Host: "backup1", Service: "backup",
+				Severity: "", Host: "backup1", Service: "backup",
 				Labels: map[string]string{},
 			},
 			{

@@ -61,6 +61,8 @@ const (
 	SeverityError    = "error"
 	SeverityWarning  = "warning"
 	SeverityInfo     = "info"
+	// SeverityUnspecified: the sender said nothing about severity.
+	SeverityUnspecified = ""
 )
 
 // Source names, as stored in Signal.Source.
@@ -488,15 +490,21 @@ var severityWords = map[string]string{
 }
 
 // normSeverity maps the sender's word to a normalized level. A payload that
-// says nothing, or a word we do not know, is treated as critical while the
-// alert is open (a missed call costs more than an extra one) and as info
-// once it is resolved.
+// says nothing leaves the severity unspecified ("": the console shows it
+// so; the escalation calls all the same). A word we do not know is treated
+// as critical while the alert is open (a missed call costs more than an
+// extra one; the word itself stays in the labels) and as info once it is
+// resolved.
 func normSeverity(raw string, st Status) string {
-	if s, ok := severityWords[strings.ToLower(strings.TrimSpace(raw))]; ok {
+	raw = strings.ToLower(strings.TrimSpace(raw))
+	if s, ok := severityWords[raw]; ok {
 		return s
 	}
 	if st == StatusResolved {
 		return SeverityInfo
+	}
+	if raw == "" {
+		return SeverityUnspecified
 	}
 	return SeverityCritical
 }

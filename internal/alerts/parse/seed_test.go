@@ -13,7 +13,7 @@ func TestSeed(t *testing.T) {
 	checkSignals(t, got, []Signal{
 		{
 			Source: "seed", System: "XYZ", DedupKey: "server1/CPU Utilization", Status: StatusFiring,
-			Summary: "CPU Utilization on server1", Severity: "critical",
+			Summary: "CPU Utilization on server1", Severity: "",
 			Host: "server1", Service: "CPU Utilization",
 			StartedAt: utc(2023, 10, 3, 4, 20, 52, 0), // 13:20:52 JST
 			Labels:    map[string]string{"lastcheck": "2023-10-03 13:20:52"},
@@ -29,7 +29,7 @@ func TestSeed(t *testing.T) {
 			// An unreadable lastcheck does not lose the page: StartedAt
 			// stays zero and the text is kept.
 			Source: "seed", System: "Billing", DedupKey: "web02/HTTP", Status: StatusFiring,
-			Summary: "HTTP on web02", Severity: "critical",
+			Summary: "HTTP on web02", Severity: "",
 			Host: "web02", Service: "HTTP",
 			Labels: map[string]string{"lastcheck": "yesterday", "language": "ja"},
 		},

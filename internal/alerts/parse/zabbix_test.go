@@ -259,7 +259,7 @@ func TestZabbixTags(t *testing.T) {
 				want[k] = v
 			}
 			checkSignals(t, got, []Signal{{Source: "zabbix", System: c.system, DedupKey: "5", Status: StatusFiring,
-				Summary: "n", Severity: "critical", Service: "n", Labels: want}})
+				Summary: "n", Severity: "", Service: "n", Labels: want}})
 		})
 	}
 }
