@@ -446,7 +446,7 @@ func (a *App) initHTTP(ctx context.Context) error {
 	// One budget for both doors (the JSON API and /ask), per client address.
 	askLimiter := a.rateLimiter("intake", ratelimit.PerMinute(a.Cfg.Intake.RatePerMinute, a.Cfg.Intake.Burst))
 	mux.Handle("POST /api/v1/questions", &intake.API{Svc: a.Intake, Limiter: askLimiter, Trusted: a.Cfg.Trusted})
-	(&cases.API{Store: a.Syncer.Store}).Register(mux, a.requireToken)
+	(&cases.API{Store: a.Syncer.Store}).Register(mux, a.requireScope(auth.ScopeReadCases))
 	for _, m := range a.modules {
 		m.routes(mux)
 	}
@@ -473,18 +473,10 @@ func (a *App) initHTTP(ctx context.Context) error {
 	return nil
 }
 
-// requireToken admits requests with a valid API token in
-// "Authorization: Bearer …" (or ?token=, for senders that cannot set
-// headers).
-func (a *App) requireToken(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := a.Auth.CheckToken(r.Context(), httpx.BearerToken(r)); err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="opsdesk"`)
-			httpx.Error(w, http.StatusUnauthorized, "an API token is required (opsdesk tokens create --name NAME; send it as Authorization: Bearer TOKEN)", "")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// requireScope admits requests whose API token has the scope (see
+// auth.Service.Authorize: header only, except on ingest routes).
+func (a *App) requireScope(scope string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return a.Auth.Require(scope, next) }
 }
 
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {

@@ -70,23 +70,29 @@ func FuzzClientIP(f *testing.F) {
 	})
 }
 
-func TestBearerToken(t *testing.T) {
+func TestRequestToken(t *testing.T) {
 	for _, tc := range []struct {
 		auth, query, want string
+		fromQuery         bool
 	}{
-		{"Bearer odt_abc", "", "odt_abc"},
-		{"bearer  odt_abc ", "", "odt_abc"},
-		{"Basic eDp5", "odt_q", "odt_q"},
-		{"", "odt_q", "odt_q"},
-		{"", "", ""},
-		{"Bearer", "odt_q", "odt_q"},
+		{"Bearer odt_abc", "", "odt_abc", false},
+		{"bearer  odt_abc ", "", "odt_abc", false},
+		{"Bearer odt_h", "odt_q", "odt_h", false},
+		{"Basic eDp5", "odt_q", "odt_q", true},
+		{"", "odt_q", "odt_q", true},
+		{"", "", "", false},
+		{"Bearer", "odt_q", "odt_q", true},
 	} {
 		r := httptest.NewRequest("POST", "/x?token="+tc.query, nil)
 		if tc.auth != "" {
 			r.Header.Set("Authorization", tc.auth)
 		}
-		if got := BearerToken(r); got != tc.want {
-			t.Errorf("%q %q: %q; want %q", tc.auth, tc.query, got, tc.want)
+		got, q := RequestToken(r)
+		if got != tc.want || q != tc.fromQuery {
+			t.Errorf("%q %q: %q %v; want %q %v", tc.auth, tc.query, got, q, tc.want, tc.fromQuery)
+		}
+		if HasToken(r) != (tc.want != "") {
+			t.Errorf("%q %q: HasToken %v", tc.auth, tc.query, HasToken(r))
 		}
 	}
 }
