@@ -3,6 +3,7 @@ package httpx
 import (
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -95,4 +96,27 @@ func TestRequestToken(t *testing.T) {
 			t.Errorf("%q %q: HasToken %v", tc.auth, tc.query, HasToken(r))
 		}
 	}
+}
+
+// FuzzRequestToken: any Authorization header and query give a token from
+// exactly one of them, the header winning, without surrounding spaces.
+func FuzzRequestToken(f *testing.F) {
+	for _, s := range [][2]string{{"Bearer odt_x", ""}, {"bearer\todt_x", "odt_q"}, {"Bearer ", "a%20b"}, {"Basic x", "%ZZ"}, {"", "odt_q&token=2"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, header, query string) {
+		r := httptest.NewRequest("GET", "/x", nil)
+		r.URL.RawQuery = "token=" + query
+		r.Header["Authorization"] = []string{header}
+		tok, fromQuery := RequestToken(r)
+		if fromQuery {
+			if tok != r.URL.Query().Get("token") || tok == "" {
+				t.Fatalf("query token %q from %q", tok, query)
+			}
+			return
+		}
+		if tok != "" && (tok != strings.TrimSpace(tok) || !strings.Contains(header, tok)) {
+			t.Fatalf("header token %q from %q", tok, header)
+		}
+	})
 }
