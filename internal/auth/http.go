@@ -50,7 +50,7 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, scope string
 		unauthorized(w, CodeQueryToken, "a token in the query string (?token=) is accepted only on the ingest endpoints (POST /api/v1/alerts…, POST /api/v1/events); send it as Authorization: Bearer TOKEN")
 		return "", false
 	}
-	t, err := s.CheckToken(r.Context(), tok)
+	t, err := s.lookupToken(r.Context(), tok)
 	if errors.Is(err, ErrNotFound) {
 		unauthorized(w, CodeTokenInvalid, "the API token is not valid (mistyped, or revoked): see opsdesk tokens list")
 		return "", false
@@ -69,6 +69,8 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, scope string
 			Error: "this route needs the scope " + scope + ", which token " + strconv.Quote(t.Name) + " does not have; create a token with: opsdesk tokens create --name NAME --scope " + scope})
 		return "", false
 	}
+	// Only an admitted request counts as a use.
+	s.touchToken(r.Context(), t)
 	return t.Name, true
 }
 

@@ -107,5 +107,25 @@ func TestAuthorize(t *testing.T) {
 				t.Errorf("%s: the answer does not say how to send the token: %s", label, body.Error)
 			}
 		}
+		// Only admitted requests count as a use: a token that was only
+		// ever refused has none; every other was admitted above.
+		refused, err := svc.CreateToken(ctx, "refused", auth.ScopeReadCases)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest(http.MethodGet, "/api/x", nil)
+		r.Header.Set("Authorization", "Bearer "+refused)
+		if _, ok := svc.Authorize(httptest.NewRecorder(), r, auth.ScopeReadAlerts); ok {
+			t.Fatal("refused token admitted")
+		}
+		ts, err := svc.ListTokens(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range ts {
+			if used := !tk.LastUsedAt.IsZero(); used != (tk.Name != "refused") {
+				t.Errorf("token %s: last use %v", tk.Name, tk.LastUsedAt)
+			}
+		}
 	})
 }

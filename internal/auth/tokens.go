@@ -154,6 +154,15 @@ func (s *Service) CreateToken(ctx context.Context, name string, scopes ...string
 // CheckToken returns the API token tok, or ErrNotFound. It records the
 // token's use (at most once a minute).
 func (s *Service) CheckToken(ctx context.Context, tok string) (*Token, error) {
+	t, err := s.lookupToken(ctx, tok)
+	if err != nil {
+		return nil, err
+	}
+	s.touchToken(ctx, t)
+	return t, nil
+}
+
+func (s *Service) lookupToken(ctx context.Context, tok string) (*Token, error) {
 	if !strings.HasPrefix(tok, TokenPrefix) {
 		return nil, ErrNotFound
 	}
@@ -174,7 +183,6 @@ func (s *Service) CheckToken(ctx context.Context, tok string) (*Token, error) {
 	t.Scopes = strings.Fields(scopes)
 	t.CreatedAt = store.Time(created)
 	t.LastUsedAt = store.NullTime(last)
-	s.touchToken(ctx, t)
 	return t, nil
 }
 
@@ -199,7 +207,11 @@ func (s *Service) touchToken(ctx context.Context, t *Token) {
 	s.touched[t.ID] = now
 	s.touchMu.Unlock()
 	s.touchWrites.Add(1)
-	res, err := s.st.W.ExecContext(context.WithoutCancel(ctx), s.st.Q(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`),
+	// The request may end before this write does; the write still
+	// deserves its short chance.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	res, err := s.st.W.ExecContext(wctx, s.st.Q(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`),
 		store.Millis(now), t.ID, store.Millis(now.Add(-touchInterval)))
 	if err != nil {
 		s.touchMu.Lock()
