@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/events"
 	"github.com/opsdesk/opsdesk/internal/events/samples"
 )
@@ -360,7 +361,7 @@ func login(t *testing.T, bctx context.Context, srv *apptest.Server) {
 // (opsdesk tokens create --name NAME).
 func readmeToken(t *testing.T, srv *apptest.Server) string {
 	t.Helper()
-	tok, err := srv.App.Auth.CreateToken(context.Background(), "readme")
+	tok, err := srv.App.Auth.CreateToken(context.Background(), "readme", auth.ScopeIngestEvents, auth.ScopeIngestAlerts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -180,7 +180,7 @@ func startServerOn(b *testing.B, db, yaml string, cn *fake.Connect) *server {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	tok, err := auth.New(st, time.Now).CreateToken(context.Background(), "bench-"+strings.ReplaceAll(addr, ":", "-"))
+	tok, err := auth.New(st, time.Now).CreateToken(context.Background(), "bench-"+strings.ReplaceAll(addr, ":", "-"), auth.ScopeIngestAlerts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func BenchmarkThousandAtOnce(b *testing.B) {
 				late[state] = append(late[state], d)
 				mu.Unlock()
 			})
-			tok, err := srv.App.Auth.CreateToken(context.Background(), "bench")
+			tok, err := srv.App.Auth.CreateToken(context.Background(), "bench", auth.ScopeIngestAlerts)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -179,7 +179,7 @@ func TestEscalationSurvivesSIGKILL(t *testing.T) {
 // process uses.
 func createToken(t *testing.T, st *store.Store) string {
 	t.Helper()
-	tok, err := auth.New(st, time.Now).CreateToken(context.Background(), "monitoring")
+	tok, err := auth.New(st, time.Now).CreateToken(context.Background(), "monitoring", auth.ScopeIngestAlerts)
 	if err != nil {
 		t.Fatal(err)
 	}

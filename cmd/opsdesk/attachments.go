@@ -33,7 +33,7 @@ func attachmentsCmd(args []string, stdout, stderr io.Writer) error {
 	case "check":
 		return attachmentsCheck(args[1:], stdout)
 	}
-	return usageError{fmt.Sprintf("unknown attachments subcommand %q", args[0])}
+	return usageError{fmt.Sprintf("unknown attachments subcommand %q (%s)", args[0], strings.Join(subcommands("attachments"), ", "))}
 }
 
 // openBlobs opens a store spec as opsdesk would with this configuration: a

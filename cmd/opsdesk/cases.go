@@ -31,7 +31,7 @@ func casesCmd(args []string, stdout, stderr io.Writer) error {
 	case "export":
 		return casesExport(args[1:], stdout)
 	}
-	return usageError{fmt.Sprintf("unknown cases subcommand %q", args[0])}
+	return usageError{fmt.Sprintf("unknown cases subcommand %q (%s)", args[0], strings.Join(subcommands("cases"), ", "))}
 }
 
 // casesSync archives every configured account now, one after the other;

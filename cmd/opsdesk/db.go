@@ -26,7 +26,7 @@ func dbCmd(args []string, stdout, stderr io.Writer) error {
 	case "copy":
 		return dbCopy(args[1:], stdout, stderr)
 	}
-	return usageError{fmt.Sprintf("unknown db subcommand %q", args[0])}
+	return usageError{fmt.Sprintf("unknown db subcommand %q (%s)", args[0], strings.Join(subcommands("db"), ", "))}
 }
 
 // dbCopy is "opsdesk db copy --to postgres://…": the SQLite installation

@@ -15,10 +15,10 @@ import (
 // command refuses to copy twice.
 func TestCLIDBCopy(t *testing.T) {
 	st, _, dataDir := sqliteInstallation(t)
-	if out, err := cli(t, "", "users", "add", "alice", "--role", "admin"); err != nil {
+	if out, err := cli(t, "", "users", "add", "alice", "--role", "admin", "--generate"); err != nil {
 		t.Fatalf("users add: %v %s", err, out)
 	}
-	if out, err := cli(t, "", "tokens", "create", "--name", "nagios"); err != nil {
+	if out, err := cli(t, "", "tokens", "create", "--name", "nagios", "--scope", "ingest:alerts"); err != nil {
 		t.Fatalf("tokens create: %v %s", err, out)
 	}
 	key := storeAttachment(t, st, dataDir, "ERROR: out of memory\n")

@@ -24,16 +24,25 @@ func eventsCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	switch args[0] {
 	case "samples":
+		if pos, err := parse(noFlags("events samples"), args[1:]); err != nil {
+			return err
+		} else if len(pos) != 0 {
+			return usageError{"events samples takes no arguments"}
+		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		for _, s := range samples.List() {
 			fmt.Fprintf(w, "%s\t%s\n", s.Name, s.Description)
 		}
 		return w.Flush()
 	case "sample":
-		if len(args) != 2 {
+		pos, err := parse(noFlags("events sample"), args[1:])
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
 			return usageError{"events sample needs one NAME (see: opsdesk events samples)"}
 		}
-		b, err := samples.Get(args[1])
+		b, err := samples.Get(pos[0])
 		if err != nil {
 			return err
 		}
@@ -44,7 +53,7 @@ func eventsCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	case "match":
 		return eventsMatch(args[1:], stdin, stdout)
 	}
-	return usageError{fmt.Sprintf("unknown events subcommand %q", args[0])}
+	return usageError{fmt.Sprintf("unknown events subcommand %q (%s)", args[0], strings.Join(subcommands("events"), ", "))}
 }
 
 // readArg reads a file, or stdin for "-".
@@ -60,8 +69,8 @@ func readArg(name string, stdin io.Reader) ([]byte, error) {
 // OPSDESK_TOKEN.
 func eventsSend(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs, _ := flags("events send")
-	base := fs.String("url", "", "opsdesk base URL (default $OPSDESK_URL or http://127.0.0.1:8080)")
-	token := fs.String("token", "", "integration token (default $OPSDESK_TOKEN)")
+	base := fs.String("url", "", "opsdesk base `URL` (default $OPSDESK_URL or http://127.0.0.1:8080)")
+	token := fs.String("token", "", "API `TOKEN` with the scope ingest:events (default $OPSDESK_TOKEN)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -90,7 +99,7 @@ func eventsSend(args []string, stdin io.Reader, stdout io.Writer) error {
 		*token = os.Getenv("OPSDESK_TOKEN")
 	}
 	if *token == "" {
-		return usageError{"events send needs --token (or OPSDESK_TOKEN): create one with opsdesk tokens create --name NAME"}
+		return usageError{"events send needs --token (or OPSDESK_TOKEN): create one with opsdesk tokens create --name NAME --scope ingest:events"}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -151,6 +160,10 @@ func eventsSend(args []string, stdin io.Reader, stdout io.Writer) error {
 // eventsMatch tells whether a pattern matches each event of a payload and
 // why.
 func eventsMatch(args []string, stdin io.Reader, stdout io.Writer) error {
+	args, err := parse(noFlags("events match"), args)
+	if err != nil {
+		return err
+	}
 	if len(args) != 2 {
 		return usageError{"events match needs PATTERN.json EVENT.json"}
 	}

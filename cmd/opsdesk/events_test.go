@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/events/payload"
 	"github.com/opsdesk/opsdesk/internal/events/samples"
@@ -67,7 +68,7 @@ func TestCLIEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := apptest.Start(t, cfg, nil)
-	tok, err := s.App.Auth.CreateToken(context.Background(), "cli")
+	tok, err := s.App.Auth.CreateToken(context.Background(), "cli", auth.ScopeIngestEvents)
 	if err != nil {
 		t.Fatal(err)
 	}

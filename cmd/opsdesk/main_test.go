@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -21,6 +22,14 @@ func cli(t *testing.T, stdin string, args ...string) (string, error) {
 	return out.String(), err
 }
 
+// cli2 is cli with standard output and standard error apart.
+func cli2(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var o, e bytes.Buffer
+	err = run(args, strings.NewReader(stdin), &o, &e)
+	return o.String(), e.String(), err
+}
+
 func TestCLI(t *testing.T) {
 	db := storetest.DatabaseURL(t, store.SQLite)
 	t.Setenv("OPSDESK_DATABASE", db)
@@ -30,8 +39,8 @@ func TestCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, "migrated sqlite database") {
 		t.Fatalf("migrate: %v %s", err, out)
 	}
-	out, err = cli(t, "", "users", "add", "alice", "--role", "responder")
-	if err != nil || !strings.Contains(out, "added user alice (responder) with password:") {
+	out, err = cli(t, "", "users", "add", "alice", "--role", "responder", "--generate")
+	if err != nil || !strings.Contains(out, "added user alice (responder) with a one-time password:") || !strings.Contains(out, "must be changed at the first login") {
 		t.Fatalf("users add: %v %s", err, out)
 	}
 	pw := strings.TrimSpace(strings.Split(out, "\n")[2])
@@ -41,38 +50,94 @@ func TestCLI(t *testing.T) {
 	}
 	defer st.Close()
 	svc := auth.New(st, nil)
-	if _, _, err := svc.Login(context.Background(), "alice", pw, 3600e9); err != nil {
-		t.Fatalf("printed password does not log in: %v", err)
+	if _, u, err := svc.Login(context.Background(), "alice", pw, 3600e9); err != nil || !u.MustChangePassword() {
+		t.Fatalf("printed password does not log in as a one-time password: %v", err)
 	}
-	if _, err := cli(t, "new password 123\n", "users", "passwd", "alice", "--password-stdin"); err != nil {
+	// users passwd and users add read a password the same way: one line
+	// of standard input when it is not a terminal.
+	if _, err := cli(t, "new password 123\n", "users", "passwd", "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := svc.Login(context.Background(), "alice", "new password 123", 3600e9); err != nil {
+	if _, u, err := svc.Login(context.Background(), "alice", "new password 123", 3600e9); err != nil || u.MustChangePassword() {
 		t.Fatalf("changed password does not log in: %v", err)
 	}
-	if _, err := cli(t, "short\n", "users", "passwd", "alice", "--password-stdin"); err == nil {
-		t.Error("short password accepted")
+	if _, err := cli(t, "other password 45\n", "users", "passwd", "alice", "--password-stdin"); err != nil {
+		t.Fatalf("--password-stdin (kept for scripts): %v", err)
 	}
-	if _, err := cli(t, "", "users", "add", "bob", "--role", "root"); !isUsage(err) {
+	if out, err := cli(t, "carol's password\n", "users", "add", "carol", "--role", "viewer"); err != nil || strings.TrimSpace(out) != "added user carol (viewer)" {
+		t.Fatalf("users add from stdin: %v %s", err, out)
+	}
+	if _, u, err := svc.Login(context.Background(), "carol", "carol's password", 3600e9); err != nil || u.MustChangePassword() {
+		t.Fatalf("password read by users add does not log in: %v", err)
+	}
+	if _, err := cli(t, "", "users", "add", "dave", "--role", "viewer"); !isUsage(err) || !strings.Contains(err.Error(), "--generate") {
+		t.Errorf("users add without a password: %v", err)
+	}
+	if _, err := cli(t, "short\n", "users", "passwd", "alice"); err == nil || err.Error() != "password must be at least 10 characters" {
+		t.Errorf("short password: %v", err)
+	}
+	if _, err := cli(t, "short\n", "users", "add", "erin", "--role", "viewer"); err == nil {
+		t.Error("short password accepted by users add")
+	}
+	out, err = cli(t, "", "users", "passwd", "alice", "--generate")
+	if err != nil || !strings.Contains(out, "alice has a new one-time password") {
+		t.Fatalf("users passwd --generate: %v %s", err, out)
+	}
+	if _, u, err := svc.Login(context.Background(), "alice", strings.TrimSpace(strings.Split(out, "\n")[2]), 3600e9); err != nil || !u.MustChangePassword() {
+		t.Errorf("generated password: %v %+v", err, u)
+	}
+	if _, err := cli(t, "", "users", "add", "bob", "--role", "root"); !isUsage(err) || err.Error() != `--role must be one of admin, responder, viewer (got "root")` {
 		t.Errorf("bad role: %v", err)
 	}
-	if out, err := cli(t, "", "users", "list"); err != nil || !strings.Contains(out, "alice") {
+	if _, err := cli(t, "0123456789ab\n", "users", "add", "alice", "--role", "viewer"); err == nil || message(err) != `user "alice" already exists` {
+		t.Errorf("existing user: %v", err)
+	}
+	if out, err := cli(t, "", "users", "list"); err != nil || !strings.Contains(out, "alice") || !strings.Contains(out, "one-time, until") {
 		t.Errorf("users list: %v %s", err, out)
 	}
 
-	out, err = cli(t, "", "tokens", "create", "--name", "nagios")
-	tok := strings.TrimSpace(out)
-	if err != nil || !strings.HasPrefix(tok, auth.TokenPrefix) {
-		t.Fatalf("tokens create: %v %q", err, out)
+	stdout, stderr, err := cli2(t, "", "tokens", "create", "--name", "nagios", "--scope", "ingest:alerts,read:cases", "--scope", "act:alerts")
+	tok := strings.TrimSpace(stdout)
+	if err != nil || !strings.HasPrefix(tok, auth.TokenPrefix) || strings.Contains(tok, "\n") {
+		t.Fatalf("tokens create: %v %q", err, stdout)
 	}
-	if name, err := svc.CheckToken(context.Background(), tok); err != nil || name != "nagios" {
-		t.Errorf("printed token does not work: %v", err)
+	// How to use it, once per scope, without printing the token again.
+	for _, want := range []string{"act:alerts, ingest:alerts, read:cases", "curl -X POST http://127.0.0.1:8080/api/v1/alerts -H \"Authorization: Bearer $TOKEN\"",
+		"/api/v1/alerts/zabbix?token=$TOKEN", "/api/v1/cases?q=", "/api/v1/alerts/12/ack"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("tokens create does not say %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, tok) {
+		t.Error("the token is printed twice")
+	}
+	if tk, err := svc.CheckToken(context.Background(), tok); err != nil || tk.Name != "nagios" || strings.Join(tk.Scopes, " ") != "act:alerts ingest:alerts read:cases" {
+		t.Errorf("printed token does not work: %+v %v", tk, err)
+	}
+	if _, err := cli(t, "", "tokens", "create", "--name", "nagios", "--scope", "ingest:alerts"); err == nil || message(err) != `token "nagios" already exists` {
+		t.Errorf("existing token: %v", err)
 	}
 	if _, err := cli(t, "", "tokens", "create"); !isUsage(err) {
 		t.Errorf("tokens create without name: %v", err)
 	}
+	if _, err := cli(t, "", "tokens", "create", "--name", "x"); !isUsage(err) || !strings.Contains(err.Error(), "ingest:events") || !strings.Contains(err.Error(), "read:cases") {
+		t.Errorf("tokens create without scope: %v", err)
+	}
+	if _, err := cli(t, "", "tokens", "create", "--name", "x", "--scope", "read:all"); !isUsage(err) || !strings.Contains(err.Error(), `unknown scope "read:all"`) {
+		t.Errorf("tokens create with a bad scope: %v", err)
+	}
+	out, err = cli(t, "", "tokens", "list")
+	if err != nil || !strings.Contains(out, "act:alerts,ingest:alerts,read:cases") || !strings.Contains(out, "LAST USED") {
+		t.Errorf("tokens list: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`nagios\s+\S+\s+\S+\s+20\d\d-`).MatchString(out) {
+		t.Errorf("tokens list shows no last use of the token just used:\n%s", out)
+	}
 	if _, err := cli(t, "", "tokens", "revoke", "nagios"); err != nil {
 		t.Error(err)
+	}
+	if _, err := cli(t, "", "tokens", "revoke", "nagios"); err == nil || message(err) != `there is no token "nagios"` {
+		t.Errorf("revoke again: %v", err)
 	}
 
 	// Deliveries: a failed one is retried by id and by --failed.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/alerts/parse"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/aws/snsverify"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 )
@@ -33,22 +34,28 @@ import (
 //	POST /api/v1/alerts/{id}/ack
 //	POST /api/v1/alerts/{id}/resolve
 //
-// Every request needs an integration token (Authorization: Bearer, or
-// ?token= for senders that cannot set headers); its name is recorded as
-// the alert's "via". SNS messages are always signature-checked; a topic in
-// alerts.sns_topics needs no token. ?system= names the system of alerts
-// whose payload names none (?systemname=, the seed's name, works too).
+// Every request needs an API token with the route's scope, checked
+// before any of the body is read: ingest:alerts for intake (as
+// Authorization: Bearer, or ?token= for senders that cannot set headers),
+// read:alerts to read, act:alerts to acknowledge and resolve (header
+// only). The token's name is recorded as the alert's "via". SNS messages
+// are always signature-checked; a topic in alerts.sns_topics needs no
+// token (such a post is read only when it says it comes from SNS, and at
+// most httpx.MaxSNSBody). ?system= names the system of alerts whose
+// payload names none (?systemname=, the seed's name, works too).
 //
 // Intake answers 202 once every alert of the request is committed; 400
 // naming the field, with nothing stored, when any alert of the request is
 // malformed; 503 when storing failed (senders retry; repeats are absorbed).
 type API struct {
 	Svc *Service
-	// CheckToken validates a token and returns its name.
-	CheckToken func(ctx context.Context, token string) (string, error)
-	SNS        *snsverify.Verifier
-	SNSTopics  []string
-	MaxBody    int64
+	// Authorize admits a request whose API token has the scope and
+	// returns the token's name, or answers the request and returns false;
+	// it reads nothing of the body (auth.Service.Authorize).
+	Authorize func(w http.ResponseWriter, r *http.Request, scope string) (token string, ok bool)
+	SNS       *snsverify.Verifier
+	SNSTopics []string
+	MaxBody   int64
 	// Parse are the parser options: default system, time zone.
 	Parse parse.Options
 	Log   *slog.Logger
@@ -70,10 +77,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	}))
 	mux.HandleFunc("POST /api/v1/alerts/nagios", a.intake(parse.Nagios))
 	mux.HandleFunc("POST /api/v1/alerts/cloudwatch", a.cloudwatch)
-	mux.HandleFunc("GET /api/v1/alerts", a.authed(a.list))
-	mux.HandleFunc("GET /api/v1/alerts/{id}", a.authed(a.get))
-	mux.HandleFunc("POST /api/v1/alerts/{id}/ack", a.authed(a.change(StatusAcknowledged)))
-	mux.HandleFunc("POST /api/v1/alerts/{id}/resolve", a.authed(a.change(StatusResolved)))
+	mux.HandleFunc("GET /api/v1/alerts", a.authed(auth.ScopeReadAlerts, a.list))
+	mux.HandleFunc("GET /api/v1/alerts/{id}", a.authed(auth.ScopeReadAlerts, a.get))
+	mux.HandleFunc("POST /api/v1/alerts/{id}/ack", a.authed(auth.ScopeActAlerts, a.change(StatusAcknowledged)))
+	mux.HandleFunc("POST /api/v1/alerts/{id}/resolve", a.authed(auth.ScopeActAlerts, a.change(StatusResolved)))
 }
 
 // isSeed tells the seed's format from the native one: it has a top-level
@@ -87,31 +94,10 @@ func isSeed(body []byte) bool {
 	return ok
 }
 
-func bearer(r *http.Request) string { return httpx.BearerToken(r) }
-
-func unauthorized(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="opsdesk"`)
-	httpx.Error(w, http.StatusUnauthorized, "an integration token is required (opsdesk tokens create --name NAME; send it as Authorization: Bearer TOKEN or ?token=)", "")
-}
-
-// token checks the request's token and returns its name.
-func (a *API) token(w http.ResponseWriter, r *http.Request) (string, bool) {
-	tok := bearer(r)
-	if tok == "" {
-		unauthorized(w)
-		return "", false
-	}
-	name, err := a.CheckToken(r.Context(), tok)
-	if err != nil {
-		unauthorized(w)
-		return "", false
-	}
-	return name, true
-}
-
-func (a *API) authed(fn func(w http.ResponseWriter, r *http.Request, token string)) http.HandlerFunc {
+// authed runs fn for requests whose token has the scope.
+func (a *API) authed(scope string, fn func(w http.ResponseWriter, r *http.Request, token string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		name, ok := a.token(w, r)
+		name, ok := a.Authorize(w, r, scope)
 		if !ok {
 			return
 		}
@@ -120,12 +106,27 @@ func (a *API) authed(fn func(w http.ResponseWriter, r *http.Request, token strin
 }
 
 func (a *API) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	r.Body = http.MaxBytesReader(w, r.Body, a.MaxBody)
+	return a.readBodyMax(w, r, a.MaxBody)
+}
+
+func (a *API) readBodyMax(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	tooLarge := func() {
+		msg := "the body is larger than alerts.max_body_bytes"
+		if limit < a.MaxBody {
+			msg = "the body is larger than what SNS sends"
+		}
+		httpx.Error(w, http.StatusRequestEntityTooLarge, msg, "")
+	}
+	if httpx.TooLarge(r, limit) {
+		tooLarge()
+		return nil, false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			httpx.Error(w, http.StatusRequestEntityTooLarge, "the body is larger than alerts.max_body_bytes", "")
+			tooLarge()
 			return nil, false
 		}
 		httpx.Error(w, http.StatusBadRequest, "reading the body failed: "+err.Error(), "")
@@ -154,7 +155,7 @@ type parser func(body []byte, contentType string, o parse.Options) ([]parse.Sign
 
 func (a *API) intake(p parser) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		name, ok := a.token(w, r)
+		name, ok := a.Authorize(w, r, auth.ScopeIngestAlerts)
 		if !ok {
 			return
 		}
@@ -242,19 +243,24 @@ func (a *API) storeThen(w http.ResponseWriter, r *http.Request, sigs []parse.Sig
 // cloudwatch is POST /api/v1/alerts/cloudwatch: an SNS HTTP/S
 // subscription (SNS sends text/plain), or with a token the alarm message
 // itself or an EventBridge alarm state change event.
+//
+// The token is checked before the body is read. Without one, only a post
+// that says it comes from SNS is read, and at most httpx.MaxSNSBody.
 func (a *API) cloudwatch(w http.ResponseWriter, r *http.Request) {
-	body, ok := a.readBody(w, r)
-	if !ok {
-		return
-	}
 	name := ""
-	if tok := bearer(r); tok != "" {
-		n, err := a.CheckToken(r.Context(), tok)
-		if err != nil {
-			unauthorized(w)
+	limit := a.MaxBody
+	if httpx.HasToken(r) || !httpx.IsSNS(r) {
+		n, ok := a.Authorize(w, r, auth.ScopeIngestAlerts)
+		if !ok {
 			return
 		}
 		name = n
+	} else {
+		limit = min(limit, httpx.MaxSNSBody)
+	}
+	body, ok := a.readBodyMax(w, r, limit)
+	if !ok {
+		return
 	}
 	var ignored []string
 	o, err := a.options(r, &ignored)
@@ -263,10 +269,6 @@ func (a *API) cloudwatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !isSNS(r, body) {
-		if name == "" {
-			unauthorized(w)
-			return
-		}
 		var sigs []parse.Signal
 		var err error
 		if isEvent(body) {

@@ -2,9 +2,7 @@ package alerts_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +16,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/alerts/parse"
 	"github.com/opsdesk/opsdesk/internal/aws/snsverify"
 	"github.com/opsdesk/opsdesk/internal/fake"
+	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/store"
 	"github.com/opsdesk/opsdesk/internal/store/storetest"
 	"github.com/riverqueue/river"
@@ -50,11 +49,14 @@ func newAPIEnv(t *testing.T, st *store.Store) *apiEnv {
 	sns := fake.NewSNS(t, fake.WithClock(e.clk.Now))
 	api := &alerts.API{
 		Svc: e.svc,
-		CheckToken: func(ctx context.Context, tok string) (string, error) {
-			if tok == goodToken {
-				return "monitoring", nil
+		// The real check (scopes, query tokens) is auth.Service.Authorize,
+		// tested in internal/auth and internal/app.
+		Authorize: func(w http.ResponseWriter, r *http.Request, scope string) (string, bool) {
+			if tok, _ := httpx.RequestToken(r); tok == goodToken {
+				return "monitoring", true
 			}
-			return "", errors.New("no such token")
+			httpx.Error(w, http.StatusUnauthorized, "no such token", "")
+			return "", false
 		},
 		SNS:     &snsverify.Verifier{Now: e.clk.Now, CertURLAllowed: sns.CertURLAllowed, Client: sns.Client()},
 		MaxBody: 1 << 20,

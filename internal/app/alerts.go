@@ -189,13 +189,13 @@ func (m *alertsModule) run(ctx context.Context) {
 func (m *alertsModule) routes(mux *http.ServeMux) {
 	a := m.a
 	(&alerts.API{
-		Svc:        m.svc,
-		CheckToken: a.Auth.CheckToken,
-		SNS:        a.snsVerifier(),
-		SNSTopics:  a.Cfg.Alerts.SNSTopics,
-		MaxBody:    a.Cfg.Alerts.MaxBodyBytes,
-		Parse:      parse.Options{DefaultSystem: a.Cfg.Alerts.DefaultSystem, Location: a.Cfg.Alerts.Location()},
-		Log:        a.Log.With("component", "alerts"),
+		Svc:       m.svc,
+		Authorize: a.Auth.Authorize,
+		SNS:       a.snsVerifier(),
+		SNSTopics: a.Cfg.Alerts.SNSTopics,
+		MaxBody:   a.Cfg.Alerts.MaxBodyBytes,
+		Parse:     parse.Options{DefaultSystem: a.Cfg.Alerts.DefaultSystem, Location: a.Cfg.Alerts.Location()},
+		Log:       a.Log.With("component", "alerts"),
 	}).Register(mux)
 }
 

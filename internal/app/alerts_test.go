@@ -18,6 +18,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/alerts"
 	"github.com/opsdesk/opsdesk/internal/app"
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/events/samples"
 	"github.com/opsdesk/opsdesk/internal/fake"
@@ -96,7 +97,7 @@ alerts:
 		"AWS_SECRET_ACCESS_KEY":    fake.ConnectSecretAccessKey,
 	}
 	s := apptest.StartWith(t, cfg, env, func(o *app.Options) { o.Now = clk.Now })
-	tok, err := s.App.Auth.CreateToken(context.Background(), "monitoring")
+	tok, err := s.App.Auth.CreateToken(context.Background(), "monitoring", auth.ScopeIngestAlerts, auth.ScopeIngestEvents)
 	if err != nil {
 		t.Fatal(err)
 	}

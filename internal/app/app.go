@@ -170,6 +170,11 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		{"auth", a.initAuth},
 		{"jobs", a.initJobs},
 		{"http", a.initHTTP},
+		// Last: only once every part of the configuration has been
+		// checked (destinations, accounts, rules, Connect …) is the first
+		// admin created and its password printed. A start that fails
+		// before creates nothing, and the next one prints the password.
+		{"first user", a.bootstrap},
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx); err != nil {
@@ -202,6 +207,12 @@ func (a *App) initFleet(ctx context.Context) error {
 
 func (a *App) initAuth(ctx context.Context) error {
 	a.Auth = auth.New(a.St, a.now)
+	return nil
+}
+
+// bootstrap creates the user admin with a one-time password when there are
+// no users yet, and prints the password.
+func (a *App) bootstrap(ctx context.Context) error {
 	pw, err := a.Auth.Bootstrap(ctx)
 	if err != nil {
 		return err
@@ -211,9 +222,21 @@ func (a *App) initAuth(ctx context.Context) error {
 		// the system now rather than idle with it.
 		debug.FreeOSMemory()
 		// Printed once, to the terminal, never to the log.
-		fmt.Fprintf(a.Stdout, "\nopsdesk: created user \"admin\" with one-time password:\n\n    %s\n\nLog in at http://%s/login and change it with: opsdesk users passwd admin\n\n", pw, a.Cfg.Addr)
+		fmt.Fprintf(a.Stdout, "\nopsdesk: created user \"admin\" with one-time password:\n\n    %s\n\n"+
+			"Log in at %s/login within %d hours: the password must be changed at the first login and expires\n"+
+			"after that time (opsdesk users passwd admin sets a new one).\n\n",
+			pw, a.consoleBase(), int(auth.OneTimeValidity.Hours()))
 	}
 	return nil
+}
+
+// consoleBase is where the console is reached: base_url, else the listen
+// address.
+func (a *App) consoleBase() string {
+	if b := strings.TrimRight(a.Cfg.BaseURL, "/"); b != "" {
+		return b
+	}
+	return "http://" + a.Cfg.Addr
 }
 
 // Senders builds one sender per configured destination.
@@ -446,7 +469,7 @@ func (a *App) initHTTP(ctx context.Context) error {
 	// One budget for both doors (the JSON API and /ask), per client address.
 	askLimiter := a.rateLimiter("intake", ratelimit.PerMinute(a.Cfg.Intake.RatePerMinute, a.Cfg.Intake.Burst))
 	mux.Handle("POST /api/v1/questions", &intake.API{Svc: a.Intake, Limiter: askLimiter, Trusted: a.Cfg.Trusted})
-	(&cases.API{Store: a.Syncer.Store}).Register(mux, a.requireToken)
+	(&cases.API{Store: a.Syncer.Store}).Register(mux, a.requireScope(auth.ScopeReadCases))
 	for _, m := range a.modules {
 		m.routes(mux)
 	}
@@ -473,18 +496,10 @@ func (a *App) initHTTP(ctx context.Context) error {
 	return nil
 }
 
-// requireToken admits requests with a valid API token in
-// "Authorization: Bearer …" (or ?token=, for senders that cannot set
-// headers).
-func (a *App) requireToken(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := a.Auth.CheckToken(r.Context(), httpx.BearerToken(r)); err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="opsdesk"`)
-			httpx.Error(w, http.StatusUnauthorized, "an API token is required (opsdesk tokens create --name NAME; send it as Authorization: Bearer TOKEN)", "")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// requireScope admits requests whose API token has the scope (see
+// auth.Service.Authorize: header only, except on ingest routes).
+func (a *App) requireScope(scope string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return a.Auth.Require(scope, next) }
 }
 
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {

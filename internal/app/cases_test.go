@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/store/storetest"
@@ -78,7 +79,7 @@ aws:
 			if code, _ := get("/api/v1/cases", ""); code != http.StatusUnauthorized {
 				t.Errorf("no token: %d", code)
 			}
-			tok, err := s.App.Auth.CreateToken(context.Background(), "reader")
+			tok, err := s.App.Auth.CreateToken(context.Background(), "reader", auth.ScopeReadCases)
 			if err != nil {
 				t.Fatal(err)
 			}

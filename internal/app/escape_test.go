@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/fake"
@@ -106,7 +107,7 @@ alerts:
 
 			// An AWS event whose fields are hostile, matched by a rule
 			// that notifies every destination.
-			tok, err := s.App.Auth.CreateToken(context.Background(), "events")
+			tok, err := s.App.Auth.CreateToken(context.Background(), "events", auth.ScopeIngestEvents, auth.ScopeIngestAlerts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -82,11 +82,8 @@ func (m *eventsModule) queueReady(q jobs.Queue) { m.svc.SetQueue(q) }
 func (m *eventsModule) routes(mux *http.ServeMux) {
 	a := m.a
 	mux.Handle("POST /api/v1/events", &events.API{
-		Svc: m.svc,
-		CheckToken: func(ctx context.Context, tok string) error {
-			_, err := a.Auth.CheckToken(ctx, tok)
-			return err
-		},
+		Svc:       m.svc,
+		Authorize: a.Auth.Authorize,
 		SNS:       a.snsVerifier(),
 		SNSTopics: a.Cfg.Events.SNSTopics,
 		MaxBody:   a.Cfg.Events.MaxBodyBytes,

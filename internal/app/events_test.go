@@ -13,6 +13,7 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/app"
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/events"
 	"github.com/opsdesk/opsdesk/internal/events/samples"
@@ -114,7 +115,7 @@ events:
 			s := apptest.StartWith(t, cfg, map[string]string{"AWS_ENDPOINT_URL_SUPPORT": sup.URL()}, func(o *app.Options) {
 				o.SNSCertAllowed, o.SNSClient = sns.CertURLAllowed, sns.Client()
 			})
-			tok, err := s.App.Auth.CreateToken(context.Background(), "events")
+			tok, err := s.App.Auth.CreateToken(context.Background(), "events", auth.ScopeIngestEvents)
 			if err != nil {
 				t.Fatal(err)
 			}

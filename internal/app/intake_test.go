@@ -15,6 +15,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/alerts"
 	"github.com/opsdesk/opsdesk/internal/app"
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/events"
 	"github.com/opsdesk/opsdesk/internal/events/samples"
@@ -73,7 +74,7 @@ events:
 	s := apptest.StartWith(t, cfg, env, func(o *app.Options) {
 		o.SNSCertAllowed, o.SNSClient = sns.CertURLAllowed, sns.Client()
 	})
-	tok, err := s.App.Auth.CreateToken(context.Background(), "monitoring")
+	tok, err := s.App.Auth.CreateToken(context.Background(), "monitoring", auth.ScopeIngestAlerts, auth.ScopeIngestEvents)
 	if err != nil {
 		t.Fatal(err)
 	}

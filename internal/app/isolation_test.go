@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/store/storetest"
@@ -63,7 +64,7 @@ alerts:
 				"AWS_SECRET_ACCESS_KEY":    fake.ConnectSecretAccessKey,
 			}
 			s := apptest.Start(t, cfg, env)
-			tok, err := s.App.Auth.CreateToken(context.Background(), "monitoring")
+			tok, err := s.App.Auth.CreateToken(context.Background(), "monitoring", auth.ScopeIngestAlerts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,13 +11,15 @@ import (
 	"github.com/opsdesk/opsdesk/internal/search"
 )
 
-// API serves the case archive to machines (API token required; the caller
-// wraps it).
+// API serves the case archive to machines. Every route needs an API token
+// with the scope read:cases, sent as Authorization: Bearer (never
+// ?token=); the caller wraps the routes with that check (Register).
 type API struct {
 	Store *Store
 }
 
-// Register adds GET /api/v1/cases and GET /api/v1/cases/{caseId}.
+// Register adds GET /api/v1/cases and GET /api/v1/cases/{caseId}, each
+// wrapped in wrap (the token check, which runs first).
 func (a *API) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handler) {
 	mux.Handle("GET /api/v1/cases", wrap(http.HandlerFunc(a.list)))
 	mux.Handle("GET /api/v1/cases/{caseId}", wrap(http.HandlerFunc(a.get)))

@@ -89,7 +89,7 @@ func newInstallation(t *testing.T) *installation {
 	if _, _, err := au.Login(ctx, "alice", "correct horse battery", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := au.CreateToken(ctx, "nagios"); err != nil {
+	if _, err := au.CreateToken(ctx, "nagios", auth.ScopeIngestAlerts); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,7 +1,6 @@
 package events
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/opsdesk/opsdesk/internal/alerts/parse"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/aws/snsverify"
 	"github.com/opsdesk/opsdesk/internal/events/payload"
 	"github.com/opsdesk/opsdesk/internal/httpx"
@@ -17,11 +17,14 @@ import (
 
 // API serves POST /api/v1/events.
 //
-// A request is admitted with an integration token (Authorization: Bearer,
-// or ?token= for senders that cannot set headers — EventBridge API
-// destinations can, SNS subscriptions put it in the URL), or, for an SNS
-// HTTP/S subscription, by a valid SNS signature from a topic listed in
-// events.sns_topics. SNS messages are always signature-checked, token or
+// A request is admitted with an API token holding the scope ingest:events
+// (Authorization: Bearer, or ?token= for senders that cannot set headers —
+// EventBridge API destinations can, SNS subscriptions put it in the URL),
+// or, for an SNS HTTP/S subscription, by a valid SNS signature from a
+// topic listed in events.sns_topics. The token is checked before any of
+// the body is read; a request without one is read only when it says it
+// comes from SNS (x-amz-sns-message-type), and then at most
+// httpx.MaxSNSBody. SNS messages are always signature-checked, token or
 // not; a SubscriptionConfirmation is confirmed.
 //
 // ?system=NAME (or the seed's ?systemname=NAME) in the URL names the
@@ -30,12 +33,15 @@ import (
 //
 // Answers: 202 with what was accepted (duplicates absorbed, bad records of
 // a batch listed under "failed"), 400 naming the field when nothing in the
-// body is usable, 401 without credentials, 403 for a bad SNS signature.
+// body is usable, 401 without credentials, 403 for a token without the
+// scope or a bad SNS signature.
 type API struct {
 	Svc *Service
-	// CheckToken validates an integration token.
-	CheckToken func(ctx context.Context, token string) error
-	SNS        *snsverify.Verifier
+	// Authorize admits a request whose API token has the scope, or
+	// answers it and returns false; it reads nothing of the body
+	// (auth.Service.Authorize).
+	Authorize func(w http.ResponseWriter, r *http.Request, scope string) (token string, ok bool)
+	SNS       *snsverify.Verifier
 	// SNSTopics are the topics accepted without a token.
 	SNSTopics []string
 	MaxBody   int64
@@ -43,25 +49,30 @@ type API struct {
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, a.MaxBody)
+	tokenOK := false
+	limit, limitName := a.MaxBody, "events.max_body_bytes"
+	if httpx.HasToken(r) || !httpx.IsSNS(r) {
+		if _, ok := a.Authorize(w, r, auth.ScopeIngestEvents); !ok {
+			return
+		}
+		tokenOK = true
+	} else if httpx.MaxSNSBody < limit {
+		limit, limitName = httpx.MaxSNSBody, "what SNS sends"
+	}
+	if httpx.TooLarge(r, limit) {
+		httpx.Error(w, http.StatusRequestEntityTooLarge, "the body is larger than "+limitName, "")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			httpx.Error(w, http.StatusRequestEntityTooLarge, "the body is larger than events.max_body_bytes", "")
+			httpx.Error(w, http.StatusRequestEntityTooLarge, "the body is larger than "+limitName, "")
 			return
 		}
 		httpx.Error(w, http.StatusBadRequest, "reading the body failed: "+err.Error(), "")
 		return
-	}
-	tok := httpx.BearerToken(r)
-	tokenOK := false
-	if tok != "" {
-		if err := a.CheckToken(r.Context(), tok); err != nil {
-			unauthorized(w)
-			return
-		}
-		tokenOK = true
 	}
 	via := "api"
 	if v := r.Header.Get("X-Opsdesk-Via"); v == "lambda" {
@@ -97,9 +108,6 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		via = "sns"
-	} else if !tokenOK {
-		unauthorized(w)
-		return
 	}
 	batch, err := payload.Parse(body)
 	if err != nil && (batch == nil || len(batch.Events) == 0) {
@@ -138,11 +146,6 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusAccepted, res)
-}
-
-func unauthorized(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="opsdesk"`)
-	httpx.Error(w, http.StatusUnauthorized, "an integration token is required (opsdesk tokens create --name NAME; send it as Authorization: Bearer TOKEN or ?token=)", "")
 }
 
 // isSNS: SNS sets x-amz-sns-message-type; a body forwarded without the

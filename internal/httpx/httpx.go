@@ -74,12 +74,44 @@ func remoteAddr(r *http.Request) netip.Addr {
 	return a.Unmap()
 }
 
-// BearerToken returns the token of "Authorization: Bearer …", or else the
-// ?token= query parameter (for senders that cannot set headers, such as an
-// SNS subscription URL); "" when neither is there.
-func BearerToken(r *http.Request) string {
+// RequestToken returns the API token of "Authorization: Bearer …", or
+// else of the ?token= query parameter (fromQuery true); "" when neither is
+// there. Where a query-string token is acceptable is auth's decision
+// (auth.Service.Authorize).
+func RequestToken(r *http.Request) (tok string, fromQuery bool) {
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
-		return strings.TrimSpace(h[7:])
+		return strings.TrimSpace(h[7:]), false
 	}
-	return r.URL.Query().Get("token")
+	if t := r.URL.Query().Get("token"); t != "" {
+		return t, true
+	}
+	return "", false
 }
+
+// HasToken reports whether the request presents an API token at all (in
+// the Authorization header or as ?token=), valid or not.
+func HasToken(r *http.Request) bool {
+	tok, _ := RequestToken(r)
+	return tok != ""
+}
+
+// MaxSNSBody caps the body of an SNS HTTP/S notification that arrives
+// without a token (admitted by its signature, which can only be checked
+// once the body is read). SNS publishes messages of at most 256 KiB. In
+// the JSON envelope the message is a string, whose escaping writes a
+// quote, backslash or line break as two characters, so even a message
+// made of nothing else is at most twice as long (other control
+// characters, six each, do not occur in the JSON and text CloudWatch and
+// EventBridge publish). The envelope's own fields (signature, certificate
+// and unsubscribe URLs, ids, a subject of up to 100 characters) take
+// under 4 KiB. Twice 256 KiB plus 16 KiB therefore holds anything SNS
+// sends, and bounds what an unauthenticated post can make opsdesk buffer.
+const MaxSNSBody = 2*256<<10 + 16<<10
+
+// IsSNS reports whether the request says it comes from SNS (SNS sets
+// x-amz-sns-message-type on every HTTP/S delivery).
+func IsSNS(r *http.Request) bool { return r.Header.Get("X-Amz-Sns-Message-Type") != "" }
+
+// TooLarge reports whether the request declares a body longer than max
+// (Content-Length), so that it can be refused before any of it is read.
+func TooLarge(r *http.Request, max int64) bool { return r.ContentLength > max }

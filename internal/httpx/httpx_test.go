@@ -3,6 +3,7 @@ package httpx
 import (
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -70,23 +71,52 @@ func FuzzClientIP(f *testing.F) {
 	})
 }
 
-func TestBearerToken(t *testing.T) {
+func TestRequestToken(t *testing.T) {
 	for _, tc := range []struct {
 		auth, query, want string
+		fromQuery         bool
 	}{
-		{"Bearer odt_abc", "", "odt_abc"},
-		{"bearer  odt_abc ", "", "odt_abc"},
-		{"Basic eDp5", "odt_q", "odt_q"},
-		{"", "odt_q", "odt_q"},
-		{"", "", ""},
-		{"Bearer", "odt_q", "odt_q"},
+		{"Bearer odt_abc", "", "odt_abc", false},
+		{"bearer  odt_abc ", "", "odt_abc", false},
+		{"Bearer odt_h", "odt_q", "odt_h", false},
+		{"Basic eDp5", "odt_q", "odt_q", true},
+		{"", "odt_q", "odt_q", true},
+		{"", "", "", false},
+		{"Bearer", "odt_q", "odt_q", true},
 	} {
 		r := httptest.NewRequest("POST", "/x?token="+tc.query, nil)
 		if tc.auth != "" {
 			r.Header.Set("Authorization", tc.auth)
 		}
-		if got := BearerToken(r); got != tc.want {
-			t.Errorf("%q %q: %q; want %q", tc.auth, tc.query, got, tc.want)
+		got, q := RequestToken(r)
+		if got != tc.want || q != tc.fromQuery {
+			t.Errorf("%q %q: %q %v; want %q %v", tc.auth, tc.query, got, q, tc.want, tc.fromQuery)
+		}
+		if HasToken(r) != (tc.want != "") {
+			t.Errorf("%q %q: HasToken %v", tc.auth, tc.query, HasToken(r))
 		}
 	}
+}
+
+// FuzzRequestToken: any Authorization header and query give a token from
+// exactly one of them, the header winning, without surrounding spaces.
+func FuzzRequestToken(f *testing.F) {
+	for _, s := range [][2]string{{"Bearer odt_x", ""}, {"bearer\todt_x", "odt_q"}, {"Bearer ", "a%20b"}, {"Basic x", "%ZZ"}, {"", "odt_q&token=2"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, header, query string) {
+		r := httptest.NewRequest("GET", "/x", nil)
+		r.URL.RawQuery = "token=" + query
+		r.Header["Authorization"] = []string{header}
+		tok, fromQuery := RequestToken(r)
+		if fromQuery {
+			if tok != r.URL.Query().Get("token") || tok == "" {
+				t.Fatalf("query token %q from %q", tok, query)
+			}
+			return
+		}
+		if tok != "" && (tok != strings.TrimSpace(tok) || !strings.Contains(header, tok)) {
+			t.Fatalf("header token %q from %q", tok, header)
+		}
+	})
 }

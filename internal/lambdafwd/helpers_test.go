@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/lambdafwd"
 	"github.com/opsdesk/opsdesk/internal/store/storetest"
@@ -37,7 +38,7 @@ func startOpsdesk(t *testing.T, extra string) *opsdesk {
 		t.Fatal(err)
 	}
 	s := apptest.Start(t, cfg, map[string]string{})
-	tok, err := s.App.Auth.CreateToken(context.Background(), "lambda")
+	tok, err := s.App.Auth.CreateToken(context.Background(), "lambda", auth.ScopeIngestEvents)
 	if err != nil {
 		t.Fatal(err)
 	}

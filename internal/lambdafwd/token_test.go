@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/events/samples"
 	"github.com/opsdesk/opsdesk/internal/lambdafwd"
 )
@@ -159,7 +160,7 @@ func TestSecretRotationEndToEnd(t *testing.T) {
 	if err := o.App.Auth.RevokeToken(context.Background(), "lambda"); err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := o.App.Auth.CreateToken(context.Background(), "lambda-2")
+	fresh, err := o.App.Auth.CreateToken(context.Background(), "lambda-2", auth.ScopeIngestEvents)
 	if err != nil {
 		t.Fatal(err)
 	}

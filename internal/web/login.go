@@ -64,6 +64,13 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, p *page) {
 		h.render(w, r, p, http.StatusUnauthorized, "login", d)
 		return
 	}
+	if errors.Is(err, auth.ErrPasswordExpired) {
+		// Only someone who typed the right password learns this.
+		h.log.Info("web: login with an expired one-time password", "user", d.Name, "ip", ip)
+		d.Error = p.T("password.expired", d.Name)
+		h.render(w, r, p, http.StatusUnauthorized, "login", d)
+		return
+	}
 	if err != nil {
 		h.serverError(w, r, p, err)
 		return
@@ -71,6 +78,11 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, p *page) {
 	_ = h.loginLimit.Refund(r.Context(), account)
 	h.log.Info("web: login", "user", u.Name, "ip", ip)
 	h.setSessionCookie(w, r, token)
+	if u.MustChangePassword() {
+		// A one-time password: choosing one's own comes first.
+		http.Redirect(w, r, passwordURL(d.Next), http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, orHome(d.Next), http.StatusSeeOther)
 }
 

@@ -260,6 +260,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /login", h.route(accessGuest, h.loginForm))
 	mux.Handle("POST /login", h.route(accessGuest, h.loginSubmit))
 	mux.Handle("POST /logout", h.route(accessMember, h.logout))
+	h.passwordRoutes(mux)
 
 	mux.Handle("GET /{$}", h.route(accessMember, h.home))
 	mux.Handle("GET /questions", h.route(accessMember, h.questions))
@@ -352,6 +353,9 @@ func (h *Handler) route(a access, fn handlerFunc) http.Handler {
 		if !isSafe(r.Method) && !validCSRF(r, p.CSRF) {
 			h.renderError(w, r, p, http.StatusForbidden, "forbidden.csrf")
 			return
+		}
+		if h.forcePasswordChange(w, r, p) {
+			return // a one-time password is changed before anything else (password.go)
 		}
 		if a == accessWriter && !p.User.CanWrite() {
 			h.renderError(w, r, p, http.StatusForbidden, "forbidden.role")

@@ -22,7 +22,10 @@ type Server struct {
 	App *app.App
 	// URL is the base URL, e.g. http://127.0.0.1:41234.
 	URL string
-	// Password is the admin's one-time password printed at first start.
+	// Password is the admin's password printed at first start. Start and
+	// StartWith make it an ordinary password, so that tests log in
+	// without meeting the forced change of a one-time password;
+	// StartFirstRun leaves it one-time, as a real first start does.
 	Password string
 	stop     func() time.Duration
 }
@@ -41,6 +44,18 @@ func Start(t testing.TB, cfg *config.Config, env map[string]string) *Server {
 
 // StartWith is Start with a chance to change the options (test hooks).
 func StartWith(t testing.TB, cfg *config.Config, env map[string]string, edit func(*app.Options)) *Server {
+	t.Helper()
+	return start(t, cfg, env, edit, true)
+}
+
+// StartFirstRun is Start with the admin's password left one-time: the
+// first login must change it (auth.User.MustChangePassword).
+func StartFirstRun(t testing.TB, cfg *config.Config, env map[string]string) *Server {
+	t.Helper()
+	return start(t, cfg, env, nil, false)
+}
+
+func start(t testing.TB, cfg *config.Config, env map[string]string, edit func(*app.Options), settle bool) *Server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout bytes.Buffer
@@ -67,6 +82,11 @@ func StartWith(t testing.TB, cfg *config.Config, env map[string]string, edit fun
 	s := &Server{App: a, URL: "http://" + ln.Addr().String()}
 	if m := passwordRE.FindStringSubmatch(stdout.String()); m != nil {
 		s.Password = m[1]
+		if settle {
+			if err := a.Auth.SetPassword(ctx, "admin", s.Password); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	var once sync.Once
 	var took time.Duration
