@@ -21,6 +21,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/aws/snsverify"
 	"github.com/opsdesk/opsdesk/internal/blob"
@@ -44,10 +45,12 @@ var Version = "dev"
 
 // App is one running opsdesk process.
 type App struct {
-	Cfg     *config.Config
-	Log     *slog.Logger
-	St      *store.Store
-	Auth    *auth.Service
+	Cfg  *config.Config
+	Log  *slog.Logger
+	St   *store.Store
+	Auth *auth.Service
+	// Audit is the audit log every state change is recorded in.
+	Audit   *audit.Log
 	Queue   jobs.Queue
 	Intake  *intake.Service
 	Metrics *metrics.Metrics
@@ -207,6 +210,8 @@ func (a *App) initFleet(ctx context.Context) error {
 
 func (a *App) initAuth(ctx context.Context) error {
 	a.Auth = auth.New(a.St, a.now)
+	a.Audit = audit.New(a.St, a.now, a.Log.With("component", "audit"))
+	a.Auth.Audit = a.Audit
 	return nil
 }
 
@@ -479,7 +484,7 @@ func (a *App) initHTTP(ctx context.Context) error {
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	deps := web.Deps{
-		Cfg: a.Cfg, St: a.St, Auth: a.Auth, Intake: a.Intake, Queue: a.Queue, Now: a.now,
+		Cfg: a.Cfg, St: a.St, Auth: a.Auth, Intake: a.Intake, Queue: a.Queue, Now: a.now, Audit: a.Audit,
 		Log: a.Log.With("component", "web"), AskLimiter: askLimiter, Blobs: a.Blobs,
 		LoginLimiter: a.rateLimiter("login", ratelimit.PerMinute(a.Cfg.Console.LoginPerMinute, a.Cfg.Console.LoginPerMinute)),
 	}

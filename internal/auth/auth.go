@@ -27,6 +27,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/store"
 )
 
@@ -98,6 +99,9 @@ func (u *User) MustChangePassword() bool { return !u.PasswordExpiresAt.IsZero() 
 type Service struct {
 	st  *store.Store
 	now func() time.Time
+
+	// Audit records changes to users, sessions and tokens (nil: none).
+	Audit *audit.Log
 
 	// touched is when this process last wrote each token's last use (by
 	// token id); see touchToken.

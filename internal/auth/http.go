@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 )
 
@@ -72,6 +73,13 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, scope string
 	// Only an admitted request counts as a use.
 	s.touchToken(r.Context(), t)
 	return t.Name, true
+}
+
+// TokenActor is the audit actor of a request Authorize admitted with the
+// token name (Source: the client's address as the connection shows it;
+// handlers that know the trusted proxies pass their own).
+func TokenActor(name, source string) audit.Actor {
+	return audit.Actor{Name: name, Kind: audit.KindToken, Source: source}
 }
 
 // Require wraps next so that it runs only for requests Authorize admits.

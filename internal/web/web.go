@@ -57,6 +57,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/blob"
 	"github.com/opsdesk/opsdesk/internal/cases"
@@ -92,6 +93,8 @@ type Deps struct {
 	Auth   *auth.Service
 	Intake *intake.Service
 	Queue  jobs.Queue
+	// Audit records what console users change (nil: nothing recorded).
+	Audit *audit.Log
 	// AskLimiter limits POST /ask per client address. Pass the same limiter
 	// the JSON API uses so that both doors share one budget; nil builds one
 	// in memory from cfg.Intake (rate_per_minute, burst).
@@ -132,6 +135,7 @@ type Handler struct {
 	auth   *auth.Service
 	intake *intake.Service
 	queue  jobs.Queue
+	audit  *audit.Log
 	now    func() time.Time
 	log    *slog.Logger
 
@@ -187,7 +191,7 @@ func New(d Deps) (*Handler, error) {
 		d.Location = time.Local
 	}
 	h := &Handler{
-		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log,
+		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log, audit: d.Audit,
 		events: d.Events, alerts: d.Alerts, chat: d.Chat,
 		cases:      cases.NewStore(d.St),
 		blobs:      d.Blobs,
@@ -326,6 +330,8 @@ func (h *Handler) route(a access, fn handlerFunc) http.Handler {
 			case err == nil:
 				p.User, p.CSRF = u, csrf
 				p.Zone = h.zoneFor(u)
+				// Whatever this request changes is recorded as this user's.
+				r = r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: u.Name, Kind: audit.KindUser, Source: httpx.ClientIP(r, h.cfg.Trusted)}))
 			case errors.Is(err, auth.ErrNotFound):
 				// Expired or logged out elsewhere: forget the cookie.
 				h.clearSessionCookie(w, r)
