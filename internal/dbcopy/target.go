@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -60,9 +61,14 @@ func (t *target) releaseLock() {
 	if t.lock == nil {
 		return
 	}
-	// Releasing the connection with the lock still held would keep it in
-	// the pool; closing the session ends the lock for sure.
-	_ = t.lock.Conn().Close(context.Background())
+	// Unlock explicitly: closing the session ends the lock too, but the
+	// server notices a closed connection a moment later, and a copy
+	// started right after this one would find the lock still held.
+	// Closing the session then makes sure, should the unlock have failed.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = t.lock.Exec(ctx, `SELECT pg_advisory_unlock($1)`, copyLockKey)
+	_ = t.lock.Conn().Close(ctx)
 	t.lock.Release()
 	t.lock = nil
 }
