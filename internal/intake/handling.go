@@ -28,7 +28,7 @@ var States = []string{StateOpen, StateAnswered, StateClosed}
 // Limits of the handling fields, in characters.
 const (
 	MaxAssignee = 64
-	MaxNote     = 10000
+	MaxNote     = 4000
 )
 
 // Note is an internal note on a question: seen in the console only, never

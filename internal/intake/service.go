@@ -330,10 +330,12 @@ type ListFilter struct {
 	Status string
 	// State keeps questions in this handling state (StateOpen, …).
 	State string
-	// Assignee keeps the questions assigned to this user.
-	Assignee string
-	From     time.Time
-	To       time.Time
+	// Assignee keeps the questions assigned to this user; Unassigned the
+	// questions assigned to nobody.
+	Assignee   string
+	Unassigned bool
+	From       time.Time
+	To         time.Time
 	// Before is the id to page from (exclusive); 0 for the newest.
 	Before int64
 	Limit  int
@@ -363,6 +365,9 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Question, error) {
 	if f.Assignee != "" {
 		where = append(where, "assignee = ?")
 		args = append(args, f.Assignee)
+	}
+	if f.Unassigned {
+		where = append(where, "assignee = ''")
 	}
 	if !f.From.IsZero() {
 		where = append(where, "submitted_at >= ?")

@@ -202,15 +202,19 @@ type alertTab struct {
 }
 
 type alertsListData struct {
-	Tabs     []alertTab
-	Status   string
-	System   string
-	Systems  []option
-	Rows     []alertRow
-	Next     string
-	Filtered bool
-	Phones   bool
-	Example  string
+	Tabs   []alertTab
+	Status string
+	System string
+	// Query is the search box's text (alerts.ParseSearch); QueryError
+	// says what is wrong with it (then it is not applied).
+	Query      string
+	QueryError string
+	Systems    []option
+	Rows       []alertRow
+	Next       string
+	Filtered   bool
+	Phones     bool
+	Example    string
 }
 
 // alertsExample is shown while no alert has arrived, with the console's
@@ -228,7 +232,23 @@ func (h *Handler) alertsList(w http.ResponseWriter, r *http.Request, p *page) {
 	alertNotice(p, r)
 	ctx := r.Context()
 	q := r.URL.Query()
-	d := alertsListData{Status: q.Get("status"), System: strings.TrimSpace(q.Get("system")), Phones: h.alerts.Phones(), Example: alertsExample(h.baseURL(r))}
+	d := alertsListData{Status: q.Get("status"), System: strings.TrimSpace(q.Get("system")), Query: strings.TrimSpace(q.Get("q")),
+		Phones: h.alerts.Phones(), Example: alertsExample(h.baseURL(r))}
+	search, err := alerts.ParseSearch(d.Query)
+	if err != nil {
+		d.QueryError = p.T("alerts.search_bad", strings.TrimPrefix(err.Error(), "q: "))
+		search = alerts.Search{}
+	}
+	// keep carries the system and the search into the tabs and pages.
+	keep := func(v url.Values) string {
+		if d.System != "" {
+			v.Set("system", d.System)
+		}
+		if d.Query != "" {
+			v.Set("q", d.Query)
+		}
+		return "/alerts?" + v.Encode()
+	}
 	if d.Status != "all" && !slices.Contains(alerts.Statuses, d.Status) {
 		d.Status = "active"
 	}
@@ -245,12 +265,8 @@ func (h *Handler) alertsList(w http.ResponseWriter, r *http.Request, p *page) {
 		}
 	}
 	tab := func(key string, n int) {
-		v := url.Values{"status": {key}}
-		if d.System != "" {
-			v.Set("system", d.System)
-		}
 		urgent := n > 0 && (key == alerts.StatusOpen || key == alerts.StatusUnacknowledged)
-		d.Tabs = append(d.Tabs, alertTab{Key: key, Label: p.T("alerts.tab." + key), Count: n, URL: "/alerts?" + v.Encode(), Current: key == d.Status, Urgent: urgent})
+		d.Tabs = append(d.Tabs, alertTab{Key: key, Label: p.T("alerts.tab." + key), Count: n, URL: keep(url.Values{"status": {key}}), Current: key == d.Status, Urgent: urgent})
 	}
 	tab("active", active)
 	for _, st := range alerts.Statuses {
@@ -267,7 +283,7 @@ func (h *Handler) alertsList(w http.ResponseWriter, r *http.Request, p *page) {
 		names = append(names, s.Name)
 	}
 	d.Systems = options(p.T("cases.any"), d.System, names, nil)
-	f := alerts.Filter{Status: d.Status, System: d.System, Limit: 51}
+	f := alerts.Filter{Status: d.Status, System: d.System, Search: search, Limit: 51}
 	if d.Status == "all" {
 		f.Status = ""
 	}
@@ -286,11 +302,7 @@ func (h *Handler) alertsList(w http.ResponseWriter, r *http.Request, p *page) {
 	}
 	if len(list) == 51 {
 		list = list[:50]
-		v := url.Values{"status": {d.Status}, "before": {strconv.FormatInt(list[49].ID, 10)}}
-		if d.System != "" {
-			v.Set("system", d.System)
-		}
-		d.Next = "/alerts?" + v.Encode()
+		d.Next = keep(url.Values{"status": {d.Status}, "before": {strconv.FormatInt(list[49].ID, 10)}})
 	}
 	for _, a := range list {
 		d.Rows = append(d.Rows, h.alertRow(p, a, calling))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,10 @@ type questionsFilter struct {
 	Status  string
 	From    string
 	To      string
+	// State is a handling state ("" any); Assignee a user name, "-" for
+	// nobody ("" anyone).
+	State    string
+	Assignee string
 }
 
 type option struct {
@@ -32,6 +37,8 @@ type questionsData struct {
 	Filter   questionsFilter
 	Errors   map[string]string
 	Statuses []option
+	States   []option
+	Users    []option
 	Projects []string
 	Rows     []questionRow
 	// NextURL is the page of older questions ("" on the last page);
@@ -54,11 +61,13 @@ func (h *Handler) questions(w http.ResponseWriter, r *http.Request, p *page) {
 	q := r.URL.Query()
 	d := questionsData{Errors: map[string]string{}, AskURL: h.askURL(r)}
 	d.Filter = questionsFilter{
-		Q:       strings.TrimSpace(q.Get("q")),
-		Project: strings.TrimSpace(q.Get("project")),
-		Status:  q.Get("status"),
-		From:    strings.TrimSpace(q.Get("from")),
-		To:      strings.TrimSpace(q.Get("to")),
+		Q:        strings.TrimSpace(q.Get("q")),
+		Project:  strings.TrimSpace(q.Get("project")),
+		Status:   q.Get("status"),
+		From:     strings.TrimSpace(q.Get("from")),
+		To:       strings.TrimSpace(q.Get("to")),
+		State:    q.Get("state"),
+		Assignee: strings.TrimSpace(q.Get("assignee")),
 	}
 	f := intake.ListFilter{Search: d.Filter.Q, Project: d.Filter.Project, Limit: h.pageSize + 1}
 	switch d.Filter.Status {
@@ -66,6 +75,18 @@ func (h *Handler) questions(w http.ResponseWriter, r *http.Request, p *page) {
 		f.Status = d.Filter.Status
 	default:
 		d.Filter.Status = ""
+	}
+	if slices.Contains(intake.States, d.Filter.State) {
+		f.State = d.Filter.State
+	} else {
+		d.Filter.State = ""
+	}
+	switch d.Filter.Assignee {
+	case "":
+	case "-":
+		f.Unassigned = true
+	default:
+		f.Assignee = d.Filter.Assignee
 	}
 	// A date the browser did not send from its date picker (an edited or
 	// old link, a browser without one) is reported next to its field, not
@@ -93,7 +114,24 @@ func (h *Handler) questions(w http.ResponseWriter, r *http.Request, p *page) {
 	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
 		f.Before = b
 	}
-	d.Filtered = f.Search != "" || f.Project != "" || f.Status != "" || !f.From.IsZero() || !f.To.IsZero() || len(d.Errors) > 0
+	d.Filtered = f.Search != "" || f.Project != "" || f.Status != "" || f.State != "" || d.Filter.Assignee != "" ||
+		!f.From.IsZero() || !f.To.IsZero() || len(d.Errors) > 0
+	d.States = append(d.States, option{Value: "", Label: p.T("questions.any_state"), Selected: d.Filter.State == ""})
+	for _, s := range intake.States {
+		d.States = append(d.States, option{Value: s, Label: stateLabel(p, s), Selected: s == d.Filter.State})
+	}
+	d.Users = []option{
+		{Value: "", Label: p.T("questions.anyone"), Selected: d.Filter.Assignee == ""},
+		{Value: p.User.Name, Label: p.T("questions.mine"), Selected: d.Filter.Assignee == p.User.Name},
+		{Value: "-", Label: p.T("questions.unassigned"), Selected: d.Filter.Assignee == "-"},
+	}
+	if users, err := h.auth.ListUsers(ctx); err == nil {
+		for _, u := range users {
+			if u.Name != p.User.Name {
+				d.Users = append(d.Users, option{Value: u.Name, Label: u.Name, Selected: u.Name == d.Filter.Assignee})
+			}
+		}
+	}
 	for _, s := range []string{"", delivery.StatusFailed, delivery.StatusPending, delivery.StatusDelivered} {
 		label := p.T("questions.any_status")
 		if s != "" {
@@ -135,7 +173,7 @@ func shorten(s string, n int) string {
 
 func questionsURL(f questionsFilter, before int64) string {
 	v := url.Values{}
-	for k, s := range map[string]string{"q": f.Q, "project": f.Project, "status": f.Status, "from": f.From, "to": f.To} {
+	for k, s := range map[string]string{"q": f.Q, "project": f.Project, "status": f.Status, "from": f.From, "to": f.To, "state": f.State, "assignee": f.Assignee} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -172,6 +210,9 @@ type questionData struct {
 	Deliveries []deliveryRow
 	Next       string
 	LangName   string
+	Handling   handlingData
+	// CanHandle: the user may change the handling (responders, admins).
+	CanHandle bool
 }
 
 // question is GET /questions/{ref}: one question and each destination's
@@ -192,6 +233,13 @@ func (h *Handler) question(w http.ResponseWriter, r *http.Request, p *page) {
 		h.serverError(w, r, p, err)
 		return
 	}
+	h.renderQuestion(w, r, p, q, http.StatusOK, "", "")
+}
+
+// renderQuestion shows a question with its deliveries and handling;
+// errMsg and note come from a refused handling change (status 422).
+func (h *Handler) renderQuestion(w http.ResponseWriter, r *http.Request, p *page, q *intake.Question, status int, errMsg, note string) {
+	p.Nav = "questions"
 	ds, err := delivery.ForQuestion(r.Context(), h.st, q.ID)
 	if err != nil {
 		h.serverError(w, r, p, err)
@@ -209,8 +257,13 @@ func (h *Handler) question(w http.ResponseWriter, r *http.Request, p *page) {
 	if d.LangName == "" {
 		d.LangName = q.Lang
 	}
+	if d.Handling, err = h.handling(r, p, q, errMsg, note); err != nil {
+		h.serverError(w, r, p, err)
+		return
+	}
+	d.CanHandle = p.User != nil && p.User.CanWrite()
 	p.Title = q.Ref
-	h.render(w, r, p, http.StatusOK, "question", d)
+	h.render(w, r, p, status, "question", d)
 }
 
 // retry is POST /deliveries/{id}/retry (responders and admins): a failed

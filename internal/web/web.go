@@ -270,6 +270,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /questions", h.route(accessMember, h.questions))
 	mux.Handle("GET /questions/{ref}", h.route(accessMember, h.question))
 	mux.Handle("POST /deliveries/{id}/retry", h.route(accessWriter, h.retry))
+	mux.Handle("POST /questions/{ref}/state", h.route(accessWriter, h.questionState))
+	mux.Handle("POST /questions/{ref}/assign", h.route(accessWriter, h.questionAssign))
+	mux.Handle("POST /questions/{ref}/notes", h.route(accessWriter, h.questionNote))
 	mux.Handle("GET /destinations", h.route(accessMember, h.destinations))
 
 	mux.Handle("GET /cases", h.route(accessMember, h.casesList))
