@@ -281,6 +281,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.eventRoutes(mux)
 	h.alertRoutes(mux)
 	h.chatRoutes(mux)
+	h.userRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
@@ -306,8 +307,12 @@ const (
 	accessGuest
 	// accessMember: logged-in users; unsafe methods need the CSRF token.
 	accessMember
-	// accessWriter: logged-in users who may change things.
+	// accessWriter: logged-in users who may act (admin, responder; see
+	// User.CanWrite).
 	accessWriter
+	// accessAdmin: admins only: users, tokens, call lists, event rules
+	// (User.CanAdmin; the table of rights is docs/users.md).
+	accessAdmin
 )
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p *page)
@@ -330,6 +335,7 @@ func (h *Handler) route(a access, fn handlerFunc) http.Handler {
 			case err == nil:
 				p.User, p.CSRF = u, csrf
 				p.Zone = h.zoneFor(u)
+				h.userLang(r, p)
 				// Whatever this request changes is recorded as this user's.
 				r = r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: u.Name, Kind: audit.KindUser, Source: httpx.ClientIP(r, h.cfg.Trusted)}))
 			case errors.Is(err, auth.ErrNotFound):
@@ -363,7 +369,7 @@ func (h *Handler) route(a access, fn handlerFunc) http.Handler {
 		if h.forcePasswordChange(w, r, p) {
 			return // a one-time password is changed before anything else (password.go)
 		}
-		if a == accessWriter && !p.User.CanWrite() {
+		if (a == accessWriter && !p.User.CanWrite()) || (a == accessAdmin && !p.User.CanAdmin()) {
 			h.renderError(w, r, p, http.StatusForbidden, "forbidden.role")
 			return
 		}
@@ -479,11 +485,15 @@ func (h *Handler) templatesFor(loc *time.Location) (*templateSet, error) {
 	return ts, nil
 }
 
-// zoneFor is the time zone the console writes times in for u. Every user
-// gets the server's zone; a per-user zone (a profile setting) returns the
-// user's here.
+// zoneFor is the time zone the console writes times in for u: the zone
+// of their profile, else the server's.
 func (h *Handler) zoneFor(u *auth.User) *time.Location {
-	_ = u
+	if u == nil || u.TimeZone == "" {
+		return h.loc
+	}
+	if loc, err := auth.LoadZone(u.TimeZone); err == nil && loc != nil {
+		return loc
+	}
 	return h.loc
 }
 
@@ -663,6 +673,7 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, p *page) {
 		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
 			if u, csrf, err := h.auth.Session(r.Context(), c.Value); err == nil {
 				p.User, p.CSRF, p.Zone = u, csrf, h.zoneFor(u)
+				h.userLang(r, p)
 			}
 		}
 	}
