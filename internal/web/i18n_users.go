@@ -188,6 +188,12 @@ var usersCatalog = map[string][4]string{
 		"%q은(는) 시간대가 아닙니다. Asia/Tokyo 같은 IANA 이름을 쓰거나 비워 두세요.",
 	},
 
+	"forbidden.admin": {
+		"Only an admin may do this.",
+		"この操作は管理者だけが行えます。",
+		"只有管理员可以执行此操作。",
+		"관리자만 할 수 있는 작업입니다.",
+	},
 	"login.disabled": {
 		"This user is disabled. An administrator can enable it again.",
 		"このユーザーは無効化されています。管理者が再び有効にできます。",

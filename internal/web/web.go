@@ -369,8 +369,12 @@ func (h *Handler) route(a access, fn handlerFunc) http.Handler {
 		if h.forcePasswordChange(w, r, p) {
 			return // a one-time password is changed before anything else (password.go)
 		}
-		if (a == accessWriter && !p.User.CanWrite()) || (a == accessAdmin && !p.User.CanAdmin()) {
+		if a == accessWriter && !p.User.CanWrite() {
 			h.renderError(w, r, p, http.StatusForbidden, "forbidden.role")
+			return
+		}
+		if a == accessAdmin && !p.User.CanAdmin() {
+			h.renderError(w, r, p, http.StatusForbidden, "forbidden.admin")
 			return
 		}
 		fn(w, r, p)
