@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
@@ -237,4 +241,62 @@ func TestLastAdminRace(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestUsersBeforeProfileMigration: users made before migration 00015,
+// and users a replica of the previous release inserts after it (without
+// the new columns), are enabled, with the browser's language and the
+// server's zone, and log in.
+func TestUsersBeforeProfileMigration(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := store.Open(ctx, storetest.DatabaseURL(t, engine))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			dialect := goose.DialectSQLite3
+			if engine == store.Postgres {
+				dialect = goose.DialectPostgres
+			}
+			p, err := goose.NewProvider(dialect, st.W, os.DirFS(filepath.Join("..", "store", "migrations", engine)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.UpTo(ctx, 14); err != nil {
+				t.Fatal(err)
+			}
+			h, err := auth.HashPassword("an old password")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// What the previous release's AddUser writes.
+			insert := func(name string) {
+				t.Helper()
+				if _, err := st.W.ExecContext(ctx, st.Q(`INSERT INTO users (name, password_hash, role, created_at, updated_at, password_expires_at) VALUES (?, ?, ?, ?, ?, ?)`),
+					name, h, auth.RoleAdmin, 1700000000000, 1700000000000, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			insert("before")
+			if _, err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			insert("during")
+			svc := auth.New(st, nil)
+			for _, name := range []string{"before", "during"} {
+				tok, u, err := svc.Login(ctx, name, "an old password", time.Hour)
+				if err != nil || u.Disabled || u.Language != "" || u.TimeZone != "" {
+					t.Fatalf("%s: %+v %v", name, u, err)
+				}
+				if s, _, err := svc.Session(ctx, tok); err != nil || s.Name != name {
+					t.Errorf("%s's session: %+v %v", name, s, err)
+				}
+			}
+			if n, err := svc.CountAdmins(ctx); err != nil || n != 2 {
+				t.Errorf("admins: %d %v", n, err)
+			}
+		})
+	}
 }
