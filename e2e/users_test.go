@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -132,6 +133,25 @@ func TestBrowserUsersTokensProfile(t *testing.T) {
 	do("users page in JST", chromedp.Navigate(srv.URL+"/users"), chromedp.WaitVisible(chromedp.CSS(`#user-admin`)))
 	if row := text(`#user-admin`); !strings.Contains(row, " JST") {
 		t.Errorf("the admin's last login is not in JST: %q", row)
+	}
+
+	// On a phone nothing scrolls sideways (the tables stack).
+	do("viewport phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
+	for _, path := range []string{"/users", "/tokens", "/profile", "/users/sato/delete"} {
+		do("phone "+path, chromedp.Navigate(srv.URL+path), chromedp.WaitVisible(chromedp.CSS(`main`)))
+		var l layout
+		eval(measureLayout, &l)
+		if l.DocWidth > l.ViewWidth {
+			t.Errorf("phone %s: %vpx wide in %vpx (%v)", path, l.DocWidth, l.ViewWidth, l.Wide)
+		}
+		if png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)); err == nil {
+			_ = os.WriteFile("/tmp/opsdesk-phone"+strings.ReplaceAll(path, "/", "-")+".png", png, 0o644)
+		}
+	}
+	do("viewport laptop", chromedp.EmulateViewport(1280, 900))
+	do("users on a laptop", chromedp.Navigate(srv.URL+"/users"), chromedp.WaitVisible(chromedp.CSS(`main`)))
+	if png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile("/tmp/opsdesk-users.png", png, 0o644)
 	}
 
 	// The audit log has all of it as the admin's.

@@ -89,8 +89,9 @@ func (h *Handler) usersList(w http.ResponseWriter, r *http.Request, p *page) {
 func (h *Handler) userAdd(w http.ResponseWriter, r *http.Request, p *page) {
 	name, role := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("role")
 	d := usersData{Name: redisplay(name), Role: role}
-	generate := r.PostFormValue("generate") != ""
 	pw, again := r.PostFormValue("password"), r.PostFormValue("again")
+	// A typed password wins over the (default) generate box.
+	generate := r.PostFormValue("generate") != "" && pw == "" && again == ""
 	switch {
 	case auth.ValidateName(name) != nil:
 		d.Error = p.T("users.bad_name")
@@ -399,7 +400,12 @@ var commonZones = []string{"UTC", "Asia/Tokyo", "Asia/Seoul", "Asia/Shanghai", "
 
 func (h *Handler) profilePage(w http.ResponseWriter, r *http.Request, p *page, status int, lang, zone, errMsg string) {
 	p.Title, p.Nav = p.T("profile.title"), "profile"
-	d := profileData{TimeZone: zone, ServerZone: h.loc.String(), Zones: commonZones, Error: errMsg, Now: h.now()}
+	server := h.loc.String()
+	if server == "Local" {
+		// The machine's zone has no IANA name here: say what it is now.
+		server = zoneLabel(h.now().In(h.loc))
+	}
+	d := profileData{TimeZone: zone, ServerZone: server, Zones: commonZones, Error: errMsg, Now: h.now()}
 	d.Languages = append(d.Languages, langChoice{Tag: "", Name: p.T("profile.lang_auto"), Selected: lang == ""})
 	for _, l := range languages {
 		d.Languages = append(d.Languages, langChoice{Tag: l.Tag, Name: l.Name, Selected: l.Tag == lang})

@@ -117,6 +117,13 @@ func TestUsersPage(t *testing.T) {
 		if _, _, err := e.auth.Login(context.Background(), "kim", "long enough 1", 0); err != nil {
 			t.Errorf("kim's typed password: %v", err)
 		}
+		// A typed password wins over the generate box (ticked by default).
+		if r := b.post("/users", url.Values{"csrf": {csrf}, "name": {"lee"}, "role": {"viewer"}, "generate": {"1"}, "password": {"lee's password"}, "again": {"lee's password"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("add lee: %d", r.status)
+		}
+		if _, u, err := e.auth.Login(context.Background(), "lee", "lee's password", 0); err != nil || u.MustChangePassword() {
+			t.Errorf("lee's typed password: %v %+v", err, u)
+		}
 
 		// Roles; the last admin stays.
 		if r := b.post("/users/resp/role", url.Values{"csrf": {csrf}, "role": {"viewer"}}); r.status != http.StatusSeeOther {
