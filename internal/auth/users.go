@@ -91,7 +91,8 @@ func (s *Service) change(ctx context.Context, name, what string, removesAdmin fu
 	return s.st.Tx(ctx, func(tx *sql.Tx) error {
 		q := `SELECT id FROM users WHERE role = ? AND NOT disabled`
 		if s.st.Engine == store.Postgres {
-			q += ` FOR UPDATE`
+			// In id order, so that two changes never wait for each other.
+			q += ` ORDER BY id FOR UPDATE`
 		}
 		rows, err := tx.QueryContext(ctx, s.st.Q(q), RoleAdmin)
 		if err != nil {
