@@ -83,7 +83,7 @@ type target struct {
 }
 
 // change runs fn on the user called name in one transaction. When
-// keepsAdmin says the change takes away an enabled admin, it is refused
+// removesAdmin says the change takes away an enabled admin, it is refused
 // unless another enabled admin remains. On PostgreSQL the enabled admins'
 // rows are locked first, so two admins demoting each other at the same
 // moment cannot both succeed (SQLite has one writer).
@@ -91,7 +91,7 @@ func (s *Service) change(ctx context.Context, name, what string, removesAdmin fu
 	return s.st.Tx(ctx, func(tx *sql.Tx) error {
 		q := `SELECT id FROM users WHERE role = ? AND NOT disabled`
 		if s.st.Engine == store.Postgres {
-			// In id order, so that two changes never wait for each other.
+			// In id order, so that two changes cannot deadlock.
 			q += ` ORDER BY id FOR UPDATE`
 		}
 		rows, err := tx.QueryContext(ctx, s.st.Q(q), RoleAdmin)
