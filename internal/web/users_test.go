@@ -344,3 +344,21 @@ func mustZone(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
+
+// TestUsersCatalogKeys: the keys the users, tokens and profile pages make
+// from a role or scope name exist for every role and scope.
+func TestUsersCatalogKeys(t *testing.T) {
+	t.Parallel()
+	var keys []string
+	for _, r := range auth.Roles {
+		keys = append(keys, "role."+r, "role."+r+"_rights")
+	}
+	for _, s := range auth.ScopeNames() {
+		keys = append(keys, "scope."+s, "tokens.example."+s)
+	}
+	for _, k := range keys {
+		if _, ok := catalog[k]; !ok {
+			t.Errorf("no catalog entry %q", k)
+		}
+	}
+}
