@@ -495,11 +495,20 @@ func (h *Handler) zoneFor(u *auth.User) *time.Location {
 	if u == nil || u.TimeZone == "" {
 		return h.loc
 	}
-	if loc, err := auth.LoadZone(u.TimeZone); err == nil && loc != nil {
-		return loc
+	if v, ok := zoneCache.Load(u.TimeZone); ok {
+		return v.(*time.Location)
 	}
-	return h.loc
+	loc, err := auth.LoadZone(u.TimeZone)
+	if err != nil || loc == nil {
+		return h.loc // checked when saved; a zone the tzdata lost since
+	}
+	zoneCache.Store(u.TimeZone, loc)
+	return loc
 }
+
+// zoneCache holds the zones users chose, by name: time.LoadLocation reads
+// the zone database each time.
+var zoneCache sync.Map
 
 // clockText writes t in loc with the zone's abbreviation, or its offset
 // from UTC where the zone has no abbreviation (tzdata writes those as
