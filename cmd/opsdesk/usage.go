@@ -32,6 +32,13 @@ var commands = []command{
 	{"users passwd", "NAME [--generate]", "set a user's password (ends their sessions)",
 		"The password is typed twice without echo at a terminal, else read as one line from standard input; --generate makes a one-time password instead (changed at the next login, expires after 24 hours). This is how a lost or expired password of admin is recovered: opsdesk users passwd admin."},
 	{"users list", "", "list the console users", ""},
+	{"users role", "NAME admin|responder|viewer", "give a user another role",
+		"The last enabled admin cannot be given another role: make another user admin first. What each role may do: docs/users.md."},
+	{"users disable", "NAME", "disable a user: no login, their sessions end",
+		"The last enabled admin cannot be disabled. opsdesk users enable NAME undoes it."},
+	{"users enable", "NAME", "enable a disabled user again", ""},
+	{"users delete", "NAME", "delete a user and end their sessions",
+		"The last enabled admin cannot be deleted. Disabling (opsdesk users disable) can be undone; deleting cannot."},
 	{"tokens create", "--name NAME --scope SCOPE[,SCOPE…]", "make an API token (printed once)",
 		"Scopes (repeat --scope or separate them with commas):\n" + scopeList() +
 			"\nThe token alone goes to standard output (TOKEN=$(opsdesk tokens create …) works); how to use it goes to standard error. Only its hash is stored."},

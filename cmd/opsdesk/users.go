@@ -7,15 +7,42 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"golang.org/x/term"
 
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
+	"github.com/opsdesk/opsdesk/internal/store"
 )
+
+// cliContext is the context of a command that changes users or tokens:
+// the audit log records it as the operating-system user who ran it
+// (kind cli, source "cli"), or "cli" when that user is unknown.
+func cliContext() context.Context {
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = os.Getenv("USER")
+	}
+	if name == "" {
+		name = "cli"
+	}
+	return audit.WithActor(context.Background(), audit.Actor{Name: name, Kind: audit.KindCLI, Source: "cli"})
+}
+
+// authService is the auth service of the CLI, recording into the audit log.
+func authService(st *store.Store) *auth.Service {
+	svc := auth.New(st, nil)
+	svc.Audit = audit.New(st, nil, nil)
+	return svc
+}
 
 // readPassword reads a new password the one way both "users add" and
 // "users passwd" do: typed twice without echo when stdin is a terminal,
@@ -75,8 +102,10 @@ func users(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
+	ctx := cliContext()
 	switch args[0] {
+	case "role", "disable", "enable", "delete":
+		return userChange(ctx, args[0], pos, *cfgFile, stdout)
 	case "add", "passwd":
 		if len(pos) != 1 {
 			return usageError{fmt.Sprintf("users %s needs exactly one NAME", args[0])}
@@ -104,7 +133,7 @@ func users(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer st.Close()
-		svc := auth.New(st, nil)
+		svc := authService(st)
 		if args[0] == "add" {
 			if *generate {
 				_, pw, err := svc.AddUserGenerated(ctx, name, *role)
@@ -149,17 +178,72 @@ func users(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "NAME\tROLE\tCREATED\tPASSWORD")
+		fmt.Fprintln(w, "NAME\tROLE\tSTATE\tCREATED\tLAST LOGIN\tPASSWORD")
 		for _, u := range us {
 			pw := "set"
 			if u.MustChangePassword() {
 				pw = "one-time, until " + u.PasswordExpiresAt.Format(time.RFC3339)
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", u.Name, u.Role, u.CreatedAt.Format(time.RFC3339), pw)
+			state, last := "enabled", "never"
+			if u.Disabled {
+				state = "disabled"
+			}
+			if !u.LastLoginAt.IsZero() {
+				last = u.LastLoginAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, state, u.CreatedAt.Format(time.RFC3339), last, pw)
 		}
 		return w.Flush()
 	}
 	return usageError{fmt.Sprintf("unknown users subcommand %q (%s)", args[0], strings.Join(subcommands("users"), ", "))}
+}
+
+// userChange is users role|disable|enable|delete. The last enabled admin
+// is kept, as in the console.
+func userChange(ctx context.Context, sub string, pos []string, cfgFile string, stdout io.Writer) error {
+	want := 1
+	if sub == "role" {
+		want = 2
+	}
+	if len(pos) != want {
+		if sub == "role" {
+			return usageError{"users role needs a NAME and a ROLE (" + strings.Join(auth.Roles, ", ") + ")"}
+		}
+		return usageError{fmt.Sprintf("users %s needs exactly one NAME", sub)}
+	}
+	name := pos[0]
+	if sub == "role" && !auth.ValidRole(pos[1]) {
+		return usageError{fmt.Sprintf("ROLE must be one of %s (got %q)", strings.Join(auth.Roles, ", "), pos[1])}
+	}
+	st, _, err := openStore(cfgFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := authService(st)
+	switch sub {
+	case "role":
+		if err := svc.SetRole(ctx, name, pos[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s is now %s\n", name, pos[1])
+	case "disable":
+		if err := svc.SetDisabled(ctx, name, true); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "disabled user %s; their sessions were ended\n", name)
+	case "enable":
+		if err := svc.SetDisabled(ctx, name, false); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "enabled user %s\n", name)
+	case "delete":
+		if err := svc.DeleteUser(ctx, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "deleted user %s\n", name)
+	}
+	return nil
 }
 
 // listFlag is a flag that may be repeated.
@@ -206,7 +290,7 @@ func tokens(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer st.Close()
-		tok, err := auth.New(st, nil).CreateToken(context.Background(), *name, sc...)
+		tok, err := authService(st).CreateToken(cliContext(), *name, sc...)
 		if err != nil {
 			return err
 		}
@@ -228,8 +312,8 @@ func tokens(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	svc := auth.New(st, nil)
-	ctx := context.Background()
+	svc := authService(st)
+	ctx := cliContext()
 	if args[0] == "revoke" {
 		if err := svc.RevokeToken(ctx, pos[0]); err != nil {
 			return err

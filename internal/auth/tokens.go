@@ -148,6 +148,8 @@ func (s *Service) CreateToken(ctx context.Context, name string, scopes ...string
 	if err != nil {
 		return "", fmt.Errorf("auth: create token: %w", err)
 	}
+	// The scopes, never the token.
+	s.record(ctx, "token.create", name, "scopes "+strings.Join(sc, " "))
 	return tok, nil
 }
 
@@ -257,5 +259,6 @@ func (s *Service) RevokeToken(ctx context.Context, name string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return newError(ErrNotFound, "there is no token %q", name)
 	}
+	s.record(ctx, "token.revoke", name, "")
 	return nil
 }

@@ -53,10 +53,10 @@ func (h *Handler) alertRoutes(mux *http.ServeMux) {
 	}
 	mux.Handle("GET /alerts", h.route(accessMember, h.alertsList))
 	mux.Handle("GET /alerts/systems", h.route(accessMember, h.alertSystems))
-	mux.Handle("GET /alerts/systems/new", h.route(accessWriter, h.alertSystemForm))
+	mux.Handle("GET /alerts/systems/new", h.route(accessAdmin, h.alertSystemForm))
 	mux.Handle("GET /alerts/systems/{name}", h.route(accessMember, h.alertSystemForm))
-	mux.Handle("POST /alerts/systems", h.route(accessWriter, h.alertSystemSave))
-	mux.Handle("POST /alerts/systems/{name}/delete", h.route(accessWriter, h.alertSystemDelete))
+	mux.Handle("POST /alerts/systems", h.route(accessAdmin, h.alertSystemSave))
+	mux.Handle("POST /alerts/systems/{name}/delete", h.route(accessAdmin, h.alertSystemDelete))
 	mux.Handle("GET /alerts/quiet", h.route(accessMember, h.alertQuiets))
 	mux.Handle("POST /alerts/quiet", h.route(accessWriter, h.alertQuietStart))
 	mux.Handle("POST /alerts/quiet/{id}/end", h.route(accessWriter, h.alertQuietEnd))
@@ -608,7 +608,7 @@ func (h *Handler) alertSystems(w http.ResponseWriter, r *http.Request, p *page) 
 			until[q.System] = q.EndsAt
 		}
 	}
-	d := alertSystemsData{CanEdit: p.User.CanWrite(), Phones: h.alerts.Phones(), Example: systemsExample}
+	d := alertSystemsData{CanEdit: p.User.CanAdmin(), Phones: h.alerts.Phones(), Example: systemsExample}
 	for _, s := range systems {
 		d.Rows = append(d.Rows, systemRow{System: s, URL: systemURL(s.Name), WaitText: durationText(p, s.Wait), QuietText: durationText(p, s.Quiet),
 			QuietUntil: until[s.Name], Origin: p.T("alerts.origin." + s.Origin)})
@@ -708,7 +708,7 @@ func (h *Handler) alertSystemForm(w http.ResponseWriter, r *http.Request, p *pag
 		return
 	}
 	p.Title = p.T("alerts.system_title", sys.Name)
-	h.render(w, r, p, http.StatusOK, "alert_system", h.systemForm(sys, false, !p.User.CanWrite()))
+	h.render(w, r, p, http.StatusOK, "alert_system", h.systemForm(sys, false, !p.User.CanAdmin()))
 }
 
 // alertSystemSave is POST /alerts/systems: create or replace a call list.

@@ -37,10 +37,10 @@ func (h *Handler) eventRoutes(mux *http.ServeMux) {
 	}
 	mux.Handle("GET /events", h.route(accessMember, h.eventsList))
 	mux.Handle("GET /events/rules", h.route(accessMember, h.eventRules))
-	mux.Handle("GET /events/rules/new", h.route(accessWriter, h.eventRuleForm))
+	mux.Handle("GET /events/rules/new", h.route(accessAdmin, h.eventRuleForm))
 	mux.Handle("GET /events/rules/{name}", h.route(accessMember, h.eventRuleForm))
-	mux.Handle("POST /events/rules", h.route(accessWriter, h.eventRuleSave))
-	mux.Handle("POST /events/rules/{name}/delete", h.route(accessWriter, h.eventRuleDelete))
+	mux.Handle("POST /events/rules", h.route(accessAdmin, h.eventRuleSave))
+	mux.Handle("POST /events/rules/{name}/delete", h.route(accessAdmin, h.eventRuleDelete))
 	mux.Handle("GET /events/{ref}", h.route(accessMember, h.eventPage))
 	mux.Handle("POST /events/{ref}/replay", h.route(accessWriter, h.eventReplay))
 }
@@ -298,7 +298,7 @@ func (h *Handler) eventRules(w http.ResponseWriter, r *http.Request, p *page) {
 	h.render(w, r, p, http.StatusOK, "event_rules", struct {
 		Rows    []ruleRow
 		CanEdit bool
-	}{rows, p.User.Role != "viewer"})
+	}{rows, p.User.CanAdmin()})
 }
 
 type ruleFormData struct {
@@ -373,7 +373,7 @@ func (h *Handler) eventRuleForm(w http.ResponseWriter, r *http.Request, p *page)
 		row := h.ruleRowOf(p, *ru)
 		d.Name, d.Description, d.Pattern, d.Actions, d.Enabled, d.Origin = ru.Name, row.Description, row.PatternText, row.ActionsText, ru.Enabled, ru.Origin
 		d.SkipNote = row.SkipNote
-		d.ReadOnly = !row.Editable || p.User.Role == "viewer"
+		d.ReadOnly = !row.Editable || !p.User.CanAdmin()
 	}
 	if d.New {
 		p.Title = p.T("events.rule_new")

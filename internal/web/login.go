@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/ratelimit"
@@ -57,7 +58,9 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, p *page) {
 			return
 		}
 	}
-	token, u, err := h.auth.Login(r.Context(), r.PostFormValue("name"), r.PostFormValue("password"), h.cfg.Console.SessionTTL.D())
+	// The login is recorded as the user's own, from this address.
+	actx := audit.WithActor(r.Context(), audit.Actor{Name: d.Name, Kind: audit.KindUser, Source: ip})
+	token, u, err := h.auth.Login(actx, r.PostFormValue("name"), r.PostFormValue("password"), h.cfg.Console.SessionTTL.D())
 	if errors.Is(err, auth.ErrBadCredentials) {
 		h.log.Info("web: failed login", "user", d.Name, "ip", ip)
 		d.Error = p.T("login.bad_credentials")
@@ -71,11 +74,22 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, p *page) {
 		h.render(w, r, p, http.StatusUnauthorized, "login", d)
 		return
 	}
+	if errors.Is(err, auth.ErrDisabled) {
+		// Only someone who typed the right password learns this.
+		h.log.Info("web: login of a disabled user", "user", d.Name, "ip", ip)
+		d.Error = p.T("login.disabled")
+		h.render(w, r, p, http.StatusForbidden, "login", d)
+		return
+	}
 	if err != nil {
 		h.serverError(w, r, p, err)
 		return
 	}
 	_ = h.loginLimit.Refund(r.Context(), account)
+	if u.Language != "" {
+		// The profile's language is this browser's from now on.
+		h.setLangCookie(w, r, u.Language)
+	}
 	h.log.Info("web: login", "user", u.Name, "ip", ip)
 	h.setSessionCookie(w, r, token)
 	if u.MustChangePassword() {

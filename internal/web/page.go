@@ -86,6 +86,40 @@ func (h *Handler) newPage(w http.ResponseWriter, r *http.Request) *page {
 	return p
 }
 
+// userLang makes the language of u's profile the page's language when
+// this browser has not chosen one (no ?lang=, no language cookie): the
+// profile is each user's default, the switcher still changes it for a
+// browser (logging in sets the cookie to the profile's language).
+func (h *Handler) userLang(r *http.Request, p *page) {
+	if p.User == nil || p.User.Language == "" || r.URL.Query().Get("lang") != "" {
+		return
+	}
+	if c, err := r.Cookie(LangCookie); err == nil && matchLang(c.Value) != "" {
+		return
+	}
+	l := matchLang(p.User.Language)
+	if l == "" || l == p.Lang {
+		return
+	}
+	p.Lang = l
+	if n := r.URL.Query().Get("notice"); isNotice(n) {
+		p.Notice = p.T("notice." + n)
+	}
+	p.setLangLinks(r.URL.Path, r.URL.Query())
+}
+
+// setLangCookie remembers lang for this browser ("" forgets it).
+func (h *Handler) setLangCookie(w http.ResponseWriter, r *http.Request, lang string) {
+	c := &http.Cookie{
+		Name: LangCookie, Value: lang, Path: "/", MaxAge: int(365 * 24 * time.Hour / time.Second),
+		HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteLaxMode,
+	}
+	if lang == "" {
+		c.MaxAge = -1
+	}
+	http.SetCookie(w, c)
+}
+
 // setLangLinks builds the language switcher: the same page with ?lang=
 // replaced (and a one-shot notice dropped).
 func (p *page) setLangLinks(path string, q url.Values) {
@@ -107,10 +141,7 @@ func (p *page) setLangLinks(path string, q url.Values) {
 func (h *Handler) pickLang(w http.ResponseWriter, r *http.Request) string {
 	if l := r.URL.Query().Get("lang"); l != "" {
 		if l = matchLang(l); l != "" {
-			http.SetCookie(w, &http.Cookie{
-				Name: LangCookie, Value: l, Path: "/", MaxAge: int(365 * 24 * time.Hour / time.Second),
-				HttpOnly: true, Secure: h.secure(r), SameSite: http.SameSiteLaxMode,
-			})
+			h.setLangCookie(w, r, l)
 			return l
 		}
 	}

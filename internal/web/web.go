@@ -284,6 +284,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.eventRoutes(mux)
 	h.alertRoutes(mux)
 	h.chatRoutes(mux)
+	h.userRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
@@ -309,8 +310,12 @@ const (
 	accessGuest
 	// accessMember: logged-in users; unsafe methods need the CSRF token.
 	accessMember
-	// accessWriter: logged-in users who may change things.
+	// accessWriter: logged-in users who may act (admin, responder; see
+	// User.CanWrite).
 	accessWriter
+	// accessAdmin: admins only: users, tokens, call lists, event rules
+	// (User.CanAdmin; the table of rights is docs/users.md).
+	accessAdmin
 )
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p *page)
@@ -333,6 +338,7 @@ func (h *Handler) route(a access, fn handlerFunc) http.Handler {
 			case err == nil:
 				p.User, p.CSRF = u, csrf
 				p.Zone = h.zoneFor(u)
+				h.userLang(r, p)
 				// Whatever this request changes is recorded as this user's.
 				r = r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: u.Name, Kind: audit.KindUser, Source: httpx.ClientIP(r, h.cfg.Trusted)}))
 			case errors.Is(err, auth.ErrNotFound):
@@ -368,6 +374,10 @@ func (h *Handler) route(a access, fn handlerFunc) http.Handler {
 		}
 		if a == accessWriter && !p.User.CanWrite() {
 			h.renderError(w, r, p, http.StatusForbidden, "forbidden.role")
+			return
+		}
+		if a == accessAdmin && !p.User.CanAdmin() {
+			h.renderError(w, r, p, http.StatusForbidden, "forbidden.admin")
 			return
 		}
 		fn(w, r, p)
@@ -482,13 +492,26 @@ func (h *Handler) templatesFor(loc *time.Location) (*templateSet, error) {
 	return ts, nil
 }
 
-// zoneFor is the time zone the console writes times in for u. Every user
-// gets the server's zone; a per-user zone (a profile setting) returns the
-// user's here.
+// zoneFor is the time zone the console writes times in for u: the zone
+// of their profile, else the server's.
 func (h *Handler) zoneFor(u *auth.User) *time.Location {
-	_ = u
-	return h.loc
+	if u == nil || u.TimeZone == "" {
+		return h.loc
+	}
+	if v, ok := zoneCache.Load(u.TimeZone); ok {
+		return v.(*time.Location)
+	}
+	loc, err := auth.LoadZone(u.TimeZone)
+	if err != nil || loc == nil {
+		return h.loc // checked when saved; a zone the tzdata lost since
+	}
+	zoneCache.Store(u.TimeZone, loc)
+	return loc
 }
+
+// zoneCache holds the zones users chose, by name: time.LoadLocation reads
+// the zone database each time.
+var zoneCache sync.Map
 
 // clockText writes t in loc with the zone's abbreviation, or its offset
 // from UTC where the zone has no abbreviation (tzdata writes those as
@@ -666,6 +689,7 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, p *page) {
 		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
 			if u, csrf, err := h.auth.Session(r.Context(), c.Value); err == nil {
 				p.User, p.CSRF, p.Zone = u, csrf, h.zoneFor(u)
+				h.userLang(r, p)
 			}
 		}
 	}
