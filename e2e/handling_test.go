@@ -56,14 +56,32 @@ func TestBrowserHandleAndSearch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// waitFor polls a JavaScript condition: a click that loads a new page
+	// returns before the page is there.
+	waitFor := func(step, cond string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			raw, err := chromedp.Run(bctx, chromedp.Evaluate[[]byte](`(function () { try { return !!(`+cond+`); } catch (e) { return false; } })()`))
+			if err == nil && string(raw) == "true" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %s never held (%v)", step, cond, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	login(t, bctx, srv)
 
 	page := srv.URL + "/questions/" + q.ID + "?lang=en"
 	do("open the question", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`#handling`)))
 	setSelect(`#state`, "answered")
-	do("answer", chromedp.Click(chromedp.CSS(`form[action$="/state"] button`)), chromedp.WaitVisible(chromedp.CSS(`.notice, [role=status]`)))
+	do("answer", chromedp.Click(chromedp.CSS(`form[action$="/state"] button`)))
+	waitFor("answer", `location.search.includes("question_state") && document.readyState == "complete"`)
 	setSelect(`#assignee`, "admin")
-	do("assign", chromedp.Click(chromedp.CSS(`form[action$="/assign"] button`)), chromedp.WaitVisible(chromedp.CSS(`#handling`)))
+	do("assign", chromedp.Click(chromedp.CSS(`form[action$="/assign"] button`)))
+	waitFor("assign", `location.search.includes("question_assigned") && document.readyState == "complete"`)
 	do("note",
 		chromedp.SendKeys(chromedp.CSS(`textarea#note`), "電話で回答済み"),
 		chromedp.Click(chromedp.CSS(`form[action$="/notes"] button`)),
@@ -81,7 +99,8 @@ func TestBrowserHandleAndSearch(t *testing.T) {
 
 	do("filter by state", chromedp.Navigate(srv.URL+"/questions?lang=en"), chromedp.WaitVisible(chromedp.CSS(`select#state`)))
 	setSelect(`select#state`, "answered")
-	do("apply", chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`main`)))
+	do("apply", chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+	waitFor("apply", `location.search.includes("state=answered") && document.readyState == "complete"`)
 	if body := text("main"); !strings.Contains(body, q.ID) || !strings.Contains(body, "Answered") {
 		t.Errorf("answered questions list:\n%s", body)
 	}
@@ -91,8 +110,8 @@ func TestBrowserHandleAndSearch(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input#q`)),
 		chromedp.SendKeys(chromedp.CSS(`input#q`), "label:env=prod"),
 		chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main`)),
 	)
+	waitFor("search", `location.search.includes("q=label") && document.readyState == "complete"`)
 	if body := text("main"); !strings.Contains(body, "db-3") || strings.Contains(body, "app-7") {
 		t.Errorf("search label:env=prod:\n%s", body)
 	}
