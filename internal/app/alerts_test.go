@@ -74,13 +74,7 @@ destinations:
 alerts:
   default_system: XYZ
   timezone: Asia/Tokyo
-  connect:
-    instance_id: ` + cn.InstanceID() + `
-    contact_flow_id: ` + cn.ContactFlowID() + `
-    source_phone: "` + cn.SourcePhone() + `"
-    region: ` + cn.Region() + `
-    rate_per_second: 1000
-  systems:
+` + connectYAML(cn) + `  systems:
     - name: XYZ
       contacts:
         - {name: Sato, phone: "` + satoPhone + `", language: ja}
@@ -91,11 +85,7 @@ alerts:
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{
-		"AWS_ENDPOINT_URL_CONNECT": cn.URL(),
-		"AWS_ACCESS_KEY_ID":        fake.ConnectAccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":    fake.ConnectSecretAccessKey,
-	}
+	env := connectEnv(cn)
 	s := apptest.StartWith(t, cfg, env, func(o *app.Options) { o.Now = clk.Now })
 	tok, err := s.App.Auth.CreateToken(context.Background(), "monitoring", auth.ScopeIngestAlerts, auth.ScopeIngestEvents)
 	if err != nil {

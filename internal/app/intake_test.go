@@ -45,13 +45,7 @@ data_dir: ` + t.TempDir() + `
 intake: {rate_per_minute: 0}
 alerts:
   timezone: Asia/Tokyo
-  connect:
-    instance_id: ` + cn.InstanceID() + `
-    contact_flow_id: ` + cn.ContactFlowID() + `
-    source_phone: "` + cn.SourcePhone() + `"
-    region: ` + cn.Region() + `
-    rate_per_second: 1000
-  systems:
+` + connectYAML(cn) + `  systems:
     - name: XYZ
       contacts: [{name: Sato, phone: "` + satoPhone + `", language: ja}]
     - name: Billing
@@ -66,11 +60,7 @@ events:
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{
-		"AWS_ENDPOINT_URL_CONNECT": cn.URL(),
-		"AWS_ACCESS_KEY_ID":        fake.ConnectAccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":    fake.ConnectSecretAccessKey,
-	}
+	env := connectEnv(cn)
 	s := apptest.StartWith(t, cfg, env, func(o *app.Options) {
 		o.SNSCertAllowed, o.SNSClient = sns.CertURLAllowed, sns.Client()
 	})

@@ -45,24 +45,14 @@ destinations:
 routes:
   questions: [slow, ok]
 alerts:
-  connect:
-    instance_id: ` + cn.InstanceID() + `
-    contact_flow_id: ` + cn.ContactFlowID() + `
-    source_phone: "` + cn.SourcePhone() + `"
-    region: ` + cn.Region() + `
-    rate_per_second: 1000
-  systems:
+` + connectYAML(cn) + `  systems:
     - name: XYZ
       contacts: [{name: Sato, phone: "+819011110001"}]
 `))
 			if err != nil {
 				t.Fatal(err)
 			}
-			env := map[string]string{
-				"AWS_ENDPOINT_URL_CONNECT": cn.URL(),
-				"AWS_ACCESS_KEY_ID":        fake.ConnectAccessKeyID,
-				"AWS_SECRET_ACCESS_KEY":    fake.ConnectSecretAccessKey,
-			}
+			env := connectEnv(cn)
 			s := apptest.Start(t, cfg, env)
 			tok, err := s.App.Auth.CreateToken(context.Background(), "monitoring", auth.ScopeIngestAlerts)
 			if err != nil {
