@@ -571,5 +571,6 @@ func (h *Handler) casesSync(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	h.log.Info("web: case sync queued", "user", p.User.Name)
+	_ = h.audit.Record(r.Context(), "case.sync", "all accounts", fmt.Sprintf("%d accounts", len(h.cfg.AWS.Accounts)))
 	http.Redirect(w, r, withNotice(next, "sync_queued"), http.StatusSeeOther)
 }
