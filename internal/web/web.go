@@ -281,6 +281,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.eventRoutes(mux)
 	h.alertRoutes(mux)
 	h.chatRoutes(mux)
+	h.auditRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
