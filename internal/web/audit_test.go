@@ -145,7 +145,7 @@ func TestAuditConsole(t *testing.T) {
 		r.wantNot(t, "<code>rule.delete</code>")
 		today := e.clock.Now().UTC().Format("2006-01-02")
 		tomorrow := e.clock.Now().UTC().Add(24 * time.Hour).Format("2006-01-02")
-		admin.get("/audit?kind=token&from=" + today + "&to=" + today).want(t, http.StatusOK, "<code>alert.resolve</code>")
+		admin.get("/audit?kind=token&from="+today+"&to="+today).want(t, http.StatusOK, "<code>alert.resolve</code>")
 		admin.get("/audit?from="+tomorrow).want(t, http.StatusOK, "No entry matches these filters.")
 		admin.get("/audit?from=yesterday").want(t, http.StatusOK, "yesterday")
 		// The action list holds what was recorded.
