@@ -33,6 +33,8 @@ var auditCatalog = map[string][4]string{
 		"确认告警、编辑呼叫列表或规则、修改工单的聊天命令，以及用户和令牌的变更都会记录在这里。",
 		"알림 확인, 호출 목록이나 규칙 편집, 케이스를 변경하는 채팅 명령, 사용자와 토큰 변경이 여기에 기록됩니다.",
 	},
+	"audit.newest":      {"Newest", "最新", "最新", "최신"},
+	"audit.older":       {"Older", "古い記録", "更早的记录", "이전 기록"},
 	"audit.kind.user":   {"user", "ユーザー", "用户", "사용자"},
 	"audit.kind.token":  {"API token", "API トークン", "API 令牌", "API 토큰"},
 	"audit.kind.cli":    {"command line", "コマンドライン", "命令行", "명령줄"},
