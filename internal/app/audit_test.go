@@ -161,6 +161,19 @@ func TestAuditAlerts(t *testing.T) {
 				t.Errorf("system update recorded as %+v", r)
 			}
 
+			form.Set("new", "1")
+			form.Set("name", "ABC")
+			if code, _, body := b.post("/alerts/systems", form); code != http.StatusSeeOther {
+				t.Fatalf("system create: %d %s", code, body)
+			}
+			if code, _, body := b.post("/alerts/systems/ABC/delete", url.Values{}); code != http.StatusSeeOther {
+				t.Fatalf("system delete: %d %s", code, body)
+			}
+			if rows := waitAudit(t, a, "system", 3); rows[1].Action != "system.update" || rows[1].Target != "system ABC" ||
+				rows[2].Action != "system.delete" || rows[2].Target != "system ABC" || rows[2].Actor != "admin" {
+				t.Errorf("system create and delete recorded as %+v", rows[1:])
+			}
+
 			// GET /api/v1/audit: admin scope only, with the page's filters.
 			if code, _ := apiCall(t, a, act, http.MethodGet, "/api/v1/audit", ""); code != http.StatusForbidden {
 				t.Errorf("audit API with an act:alerts token: %d", code)
@@ -200,6 +213,33 @@ func TestAuditAlerts(t *testing.T) {
 			wantContains(t, "/audit?kind=user", body, "quiet.start", "system.update", fmt.Sprintf("alert #%d (XYZ)", consoleAcked), `href="/audit" aria-current="page"`)
 			if strings.Contains(body, ">Sato<") {
 				t.Error("/audit?kind=user shows the phone's entry")
+			}
+
+			// Key 2 on a call: the system goes quiet, as the callee's doing.
+			// (The call list is Suzuki's alone now.)
+			a.cn.Script(suzukiPhone, fake.Answer("2"))
+			quieted := a.open("audit-key2")
+			var contactID string
+			deadline := time.Now().Add(15 * time.Second)
+			for contactID == "" && time.Now().Before(deadline) {
+				for _, c := range a.cn.Calls() {
+					if c.Number == suzukiPhone && c.Attributes["host"] == "audit-key2" {
+						contactID = c.ContactID
+					}
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if contactID == "" {
+				t.Fatal("no call to Suzuki for the alert")
+			}
+			a.clk.Advance(45 * time.Second)
+			if code, m := postEventsRaw(t, a.s.URL, a.tok, contactEvent(t, contactID)); code != 202 {
+				t.Fatalf("contact event: %d %v", code, m)
+			}
+			a.waitStatus(quieted, alerts.StatusQuiet)
+			if r := waitAudit(t, a, "quiet.start", 2)[1]; r.Actor != "Suzuki" || r.Kind != audit.KindPhone || r.Target != "system XYZ" ||
+				!strings.HasPrefix(r.Detail, fmt.Sprintf("key 2 on alert #%d (XYZ): quiet period #", quieted)) {
+				t.Errorf("key 2 recorded as %+v", r)
 			}
 		})
 	}
