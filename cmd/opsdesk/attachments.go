@@ -183,6 +183,7 @@ func attachmentsMove(args []string, stdout, stderr io.Writer) error {
 	}
 
 	fmt.Fprintf(stdout, "%d files: %d copied, %d already in %s, %d failed\n", c.done, c.copied, c.had, dst, c.fail)
+	recordCLI(st, stderr, "attachments.move", dst.String(), fmt.Sprintf("from %s: %d files, %d copied, %d there already, %d failed", src, c.done, c.copied, c.had, c.fail))
 	for _, e := range c.errs {
 		fmt.Fprintf(stdout, "  problem: %s\n", e)
 	}

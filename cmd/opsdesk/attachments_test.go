@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/blob"
 	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/store"
@@ -99,6 +100,15 @@ func testAttachmentsMove(t *testing.T, engine string) {
 		t.Fatalf("move to db: %v\n%s", err, out)
 	}
 	wantStored(t, db, want)
+	// Both commands are in the audit log, as the command line's.
+	es, err := audit.New(st, nil, nil).List(ctx, audit.Filter{Kind: audit.KindCLI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 2 || es[1].Action != "case.sync" || es[1].Target != "account prod" || !strings.HasPrefix(es[1].Detail, "25 cases (25 new, 0 changed)") ||
+		es[0].Action != "attachments.move" || es[0].Target != "db" || !strings.HasPrefix(es[0].Detail, "from "+local.String()+": ") {
+		t.Errorf("audit log after sync and move: %+v", es)
+	}
 	useStore("db")
 	out, err = cli(t, "", "attachments", "move", "--from", "local", "--to", "db", "--config", cfgFile)
 	if err != nil || !strings.Contains(out, "0 copied, "+strconv.Itoa(len(want))+" already in db, 0 failed") {

@@ -48,6 +48,7 @@ func backupCmd(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "backup of %s written to %s: %s, integrity ok\n", path, pos[0], humanSize(res.size))
+	recordCLIIn(cfg.Database, os.Stderr, "backup.create", pos[0], humanSize(res.size))
 	for _, t := range res.tables {
 		fmt.Fprintf(stdout, "  %-28s %10d\n", t.name, t.rows)
 	}

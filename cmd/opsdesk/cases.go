@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -100,6 +101,8 @@ func casesSync(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s: %d cases (%d new, %d changed, %d no longer at AWS), %d new messages, %d attachments (%s) in %s\n",
 			acct.Name, res.CasesSeen, res.CasesNew, res.CasesChanged, res.CasesGone, res.Communications, res.Attachments,
 			humanBytes(res.AttachmentBytes), res.Took.Round(time.Millisecond))
+		recordCLI(st, stderr, "case.sync", "account "+acct.Name, fmt.Sprintf("%d cases (%d new, %d changed), %d new messages, %d attachments",
+			res.CasesSeen, res.CasesNew, res.CasesChanged, res.Communications, res.Attachments))
 		for _, s := range res.Skipped {
 			fmt.Fprintf(stdout, "  skipped language %s\n", s)
 		}
@@ -158,6 +161,7 @@ func casesImport(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "imported %d cases (%d new) with %d new messages and %d attachment records into account %s\n", res.Cases, res.NewCases, res.Communications, res.Attachments, *account)
+	recordCLI(st, os.Stderr, "case.import", "account "+*account, fmt.Sprintf("%d cases (%d new), %d new messages from %s", res.Cases, res.NewCases, res.Communications, filepath.Base(pos[0])))
 	return nil
 }
 
@@ -188,5 +192,10 @@ func casesExport(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "exported %d cases to %s (%s)\n", n, *out, *format)
+	target := "all accounts"
+	if *account != "" {
+		target = "account " + *account
+	}
+	recordCLI(st, os.Stderr, "case.export", target, fmt.Sprintf("%d cases as %s to %s", n, *format, *out))
 	return nil
 }

@@ -134,6 +134,8 @@ func dbCopy(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	// Recorded in the new database, whose audit log carries the old one's.
+	recordCLIIn(*to, stderr, "db.copy", target, "from sqlite:"+path+"; attachments to "+toSpec)
 	fmt.Fprintf(stdout, "\nDone. Next: stop opsdesk if it still runs on SQLite, set OPSDESK_DATABASE=%s\n(or database: in the configuration file) and start opsdesk serve.\n", target)
 	if toSpec != blob.KindDB {
 		fmt.Fprintf(stdout, "Attachments are in %s: set attachments.store: %s for the PostgreSQL installation.\n", toSpec, toSpec)

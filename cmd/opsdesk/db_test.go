@@ -56,6 +56,11 @@ func TestCLIDBCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tgt.Close()
+	// The copy is in the new database's audit log, as the command line's.
+	var n int
+	if err := tgt.R.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'db.copy' AND actor_kind = 'cli' AND detail LIKE 'from sqlite:%'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("db.copy in the target's audit log: %d %v", n, err)
+	}
 	var name string
 	if err := tgt.R.QueryRow(`SELECT name FROM users`).Scan(&name); err != nil || name != "alice" {
 		t.Errorf("user on the target: %q %v", name, err)

@@ -264,6 +264,7 @@ func deliveries(args []string, stdout io.Writer) error {
 				return err
 			}
 			fmt.Fprintf(stdout, "%d failed deliveries queued again\n", n)
+			recordCLI(st, os.Stderr, "delivery.retry", "failed deliveries", fmt.Sprintf("%d queued again", n))
 			return nil
 		}
 		if len(pos) != 1 {
@@ -281,6 +282,7 @@ func deliveries(args []string, stdout io.Writer) error {
 			return fmt.Errorf("delivery %d is not failed; only failed deliveries can be retried", id)
 		}
 		fmt.Fprintf(stdout, "delivery %d queued again\n", id)
+		recordCLI(st, os.Stderr, "delivery.retry", fmt.Sprintf("delivery %d", id), "")
 		return nil
 	}
 	return nil

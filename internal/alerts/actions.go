@@ -64,6 +64,9 @@ func (s *Service) end(ctx context.Context, id int64, to, by, via string) (*Alert
 	}
 	s.stopCalls(ctx, stop)
 	a, err := s.Get(ctx, id)
+	if changed && err == nil {
+		s.auditEnd(ctx, a, to, by, via)
+	}
 	return a, changed, err
 }
 

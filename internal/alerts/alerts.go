@@ -42,6 +42,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/aws/connect"
 	"github.com/opsdesk/opsdesk/internal/jobs"
 	"github.com/opsdesk/opsdesk/internal/notify"
@@ -276,6 +277,9 @@ type Options struct {
 	Location *time.Location
 	// Notify sends to destinations (nil: notifications fail).
 	Notify NotifyFunc
+	// Audit records acknowledgements, resolutions, call-list and quiet
+	// period changes made by people (nil: none recorded).
+	Audit *audit.Log
 	// ConsoleURL links an alert's console page in messages (nil: none).
 	ConsoleURL func(id int64) string
 	// Now is the engine's clock (time.Now); tests move it.

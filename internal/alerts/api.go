@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/alerts/parse"
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/aws/snsverify"
 	"github.com/opsdesk/opsdesk/internal/httpx"
@@ -59,6 +61,9 @@ type API struct {
 	// Parse are the parser options: default system, time zone.
 	Parse parse.Options
 	Log   *slog.Logger
+	// Trusted tells the proxies whose X-Forwarded-For is believed, for
+	// the address the audit log records (nil: none).
+	Trusted func(netip.Addr) bool
 }
 
 // Register adds the routes to mux.
@@ -101,6 +106,8 @@ func (a *API) authed(scope string, fn func(w http.ResponseWriter, r *http.Reques
 		if !ok {
 			return
 		}
+		// What the request changes is recorded as the token's doing.
+		r = r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: name, Kind: audit.KindToken, Source: httpx.ClientIP(r, a.Trusted)}))
 		fn(w, r, name)
 	}
 }

@@ -840,8 +840,11 @@ func (s *Service) recordPoll(ctx context.Context, e *Escalation, call *Call, st 
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var notifyIDs []int64
+	// pressed records, once the transaction committed, what a key the
+	// callee pressed changed.
+	var pressed func()
 	err := s.groupTx(wctx, func(tx *sql.Tx) error {
-		notifyIDs = nil
+		notifyIDs, pressed = nil, nil
 		cur, a, ok, err := s.lockStep(wctx, tx, e)
 		if err != nil || !ok {
 			return err
@@ -911,6 +914,9 @@ func (s *Service) recordPoll(ctx context.Context, e *Escalation, call *Call, st 
 			if err := s.logEntry(wctx, tx, a.ID, now, KindAck, actor, "key 1", call.ID); err != nil {
 				return err
 			}
+			pressed = func() {
+				s.recordAs(wctx, phoneActor(call), "alert.acknowledge", alertTarget(a), "key 1: "+a.Summary)
+			}
 			return s.dropEscalation(wctx, tx, a.ID)
 		case OutcomeQuiet:
 			period := 12 * time.Hour
@@ -920,6 +926,9 @@ func (s *Service) recordPoll(ctx context.Context, e *Escalation, call *Call, st 
 			q, err := s.insertQuiet(wctx, tx, a.System, now, now.Add(period), a.ID, call.Callee, "key 2")
 			if err != nil {
 				return err
+			}
+			pressed = func() {
+				s.recordAs(wctx, phoneActor(call), "quiet.start", "system "+a.System, "key 2 on "+alertTarget(a)+": "+quietDetail(q))
 			}
 			return s.silence(wctx, tx, a, now, call.Callee+" (phone)", fmt.Sprintf("key 2: %s is quiet until %s", a.System, q.EndsAt.Format(time.RFC3339)))
 		}
@@ -931,6 +940,9 @@ func (s *Service) recordPoll(ctx context.Context, e *Escalation, call *Call, st 
 		return err
 	})
 	s.enqueueNotify(wctx, notifyIDs)
+	if err == nil && pressed != nil {
+		pressed()
+	}
 	return err
 }
 

@@ -146,7 +146,12 @@ func (s *Service) SaveSystem(ctx context.Context, sys System, by, origin string,
 		return err
 	}
 	defer s.forgetPolicies()
-	return s.st.Tx(ctx, func(tx *sql.Tx) error { return s.saveSystemTx(ctx, tx, &sys, by, origin) })
+	if err := s.st.Tx(ctx, func(tx *sql.Tx) error { return s.saveSystemTx(ctx, tx, &sys, by, origin) }); err != nil {
+		return err
+	}
+	s.record(ctx, "system.update", "system "+sys.Name, fmt.Sprintf("%d contacts, %d rounds, wait %s, notify %s",
+		len(sys.Contacts), sys.Rounds, sys.Wait, strings.Join(sys.Notify, ",")))
+	return nil
 }
 
 func (s *Service) saveSystemTx(ctx context.Context, tx *sql.Tx, sys *System, by, origin string) error {
@@ -191,6 +196,7 @@ func (s *Service) DeleteSystem(ctx context.Context, name string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
+	s.record(ctx, "system.delete", "system "+name, "")
 	return nil
 }
 
@@ -354,6 +360,9 @@ func (s *Service) StartQuiet(ctx context.Context, system string, d time.Duration
 		q, err = s.insertQuiet(ctx, tx, system, now, now.Add(d), 0, by, note)
 		return err
 	})
+	if err == nil {
+		s.record(ctx, "quiet.start", "system "+system, quietDetail(q))
+	}
 	return q, err
 }
 
@@ -377,5 +386,8 @@ func (s *Service) EndQuiet(ctx context.Context, id int64, by string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
+	var system string
+	_ = s.rowQ(ctx, s.st.R, `SELECT system FROM alert_quiets WHERE id = ?`, id).Scan(&system)
+	s.record(ctx, "quiet.end", "system "+system, fmt.Sprintf("quiet period #%d", id))
 	return nil
 }

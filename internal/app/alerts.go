@@ -33,6 +33,7 @@ func (a *App) alertsModule(ctx context.Context) (module, error) {
 		DefaultSystem: cfg.DefaultSystem,
 		Location:      cfg.Location(),
 		Notify:        a.notifyAlert,
+		Audit:         a.Audit,
 		Now:           a.now,
 		Log:           a.Log.With("component", "alerts"),
 		ReplicaID:     a.Fleet.ID(),
@@ -196,6 +197,7 @@ func (m *alertsModule) routes(mux *http.ServeMux) {
 		MaxBody:   a.Cfg.Alerts.MaxBodyBytes,
 		Parse:     parse.Options{DefaultSystem: a.Cfg.Alerts.DefaultSystem, Location: a.Cfg.Alerts.Location()},
 		Log:       a.Log.With("component", "alerts"),
+		Trusted:   a.Cfg.Trusted,
 	}).Register(mux)
 }
 

@@ -475,6 +475,7 @@ func (a *App) initHTTP(ctx context.Context) error {
 	askLimiter := a.rateLimiter("intake", ratelimit.PerMinute(a.Cfg.Intake.RatePerMinute, a.Cfg.Intake.Burst))
 	mux.Handle("POST /api/v1/questions", &intake.API{Svc: a.Intake, Limiter: askLimiter, Trusted: a.Cfg.Trusted})
 	(&cases.API{Store: a.Syncer.Store}).Register(mux, a.requireScope(auth.ScopeReadCases))
+	mux.Handle("GET /api/v1/audit", a.requireScope(auth.ScopeAdmin)(http.HandlerFunc(a.auditAPI)))
 	for _, m := range a.modules {
 		m.routes(mux)
 	}

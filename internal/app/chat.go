@@ -103,6 +103,7 @@ func (a *App) chatModule(ctx context.Context) (module, error) {
 			Parser:   command.Parser{CaseLanguage: cc.CaseLanguage},
 		},
 		BaseURL:  a.Cfg.BaseURL,
+		Audit:    a.Audit,
 		CacheTTL: cc.ServiceCache.D(),
 		// Read at call time: the alerts capability may set it after this
 		// module is built.

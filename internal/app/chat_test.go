@@ -360,6 +360,18 @@ func runChat(t *testing.T, e *chatEnv) {
 	if now, _ := sup.Case(c.CaseID); now.Status != "resolved" {
 		t.Fatalf("case status %s after resolve", now.Status)
 	}
+	// The audit log has the commands that changed the case, as the
+	// sender's (kind chat, the platform in the source); commands that
+	// only read, and refused ones, are not there.
+	for _, action := range []string{"chat.case_create", "chat.case_reply", "chat.case_resolve"} {
+		if n := e.count(`SELECT count(*) FROM audit_log WHERE actor = ? AND actor_kind = 'chat' AND action = ? AND target = ? AND source = ?`,
+			"Nick "+lead, action, "case "+c.CaseID, "dingtalk "+lead); n != 1 {
+			t.Errorf("audit log: %s recorded %d times", action, n)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE actor = ?`, "Nick "+member); n != 0 {
+		t.Errorf("audit log: %d entries for read-only or refused commands", n)
+	}
 
 	// A forged signature and a replay: refused, nothing done.
 	jobsBefore := e.count(`SELECT count(*) FROM river_job WHERE kind = 'chat_dingtalk'`)

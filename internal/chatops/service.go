@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/aws/support"
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/chatops/command"
@@ -108,6 +109,9 @@ type Service struct {
 	Synced func(ctx context.Context, account, caseID string)
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Audit records the commands that changed something (nil: none),
+	// besides the chat's own record of every message (chat_audit).
+	Audit *audit.Log
 
 	cat catalog
 }
@@ -227,7 +231,9 @@ func (s *Service) run(ctx context.Context, o Origin, p *Platform, final bool, ou
 				result: ResultForbidden, detail: "not in " + p.AllowKey + "." + class}
 			break
 		}
-		r, err = s.execute(ctx, rec, o, p, cmd)
+		// What the command changes is the sender's doing (an alert
+		// acknowledged is recorded by the alerts capability).
+		r, err = s.execute(audit.WithActor(ctx, chatActor(o)), rec, o, p, cmd)
 		if err != nil {
 			if !final {
 				return err
@@ -253,6 +259,7 @@ func (s *Service) run(ctx context.Context, o Origin, p *Platform, final bool, ou
 	}
 	s.log().Info("chat command", "platform", o.Platform, "msg_id", o.MsgID, "sender", o.SenderID, "conversation", o.ConversationID,
 		"kind", kind, "result", r.result, "case", r.caseID)
+	s.recordCommand(ctx, o, kind, r)
 	return s.Outbox.kick(ctx, q)
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/chatops/command"
 	"github.com/opsdesk/opsdesk/internal/fake"
@@ -82,12 +83,18 @@ func TestServiceWithoutAccount(t *testing.T) {
 			t.Fatalf("ack, ErrNoEscalation: %q", p.Text)
 		}
 		var gotBy string
-		svc.Ack = func(_ context.Context, id, by string) (string, error) {
-			gotBy = by
+		var gotActor audit.Actor
+		svc.Ack = func(ctx context.Context, id, by string) (string, error) {
+			gotBy, gotActor = by, audit.ActorFrom(ctx)
 			return "alert #" + id + " acknowledged", nil
 		}
 		if p, e = replyTo(t, svc, "boss", "ack 42"); p.Text != "告警 42 已确认：alert #42 acknowledged" || e.Result != ResultOK || gotBy != "Nick (DingTalk boss)" {
 			t.Fatalf("ack: %q by %q", p.Text, gotBy)
+		}
+		// The alerts capability records the acknowledgement as the
+		// sender's: the command runs with the sender as the audit actor.
+		if gotActor != (audit.Actor{Name: "Nick", Kind: audit.KindChat, Source: "dingtalk boss"}) {
+			t.Errorf("ack ran as %+v", gotActor)
 		}
 		svc.Ack = func(context.Context, string, string) (string, error) { return "", errors.New("there is no alert #42") }
 		if p, e = replyTo(t, svc, "boss", "ack 42"); p.Text != "无法确认告警 42：there is no alert #42" || e.Result != ResultFailed {

@@ -571,5 +571,10 @@ func (h *Handler) casesSync(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	h.log.Info("web: case sync queued", "user", p.User.Name)
+	names := make([]string, 0, len(h.cfg.AWS.Accounts))
+	for _, a := range h.cfg.AWS.Accounts {
+		names = append(names, a.Name)
+	}
+	_ = h.audit.Record(r.Context(), "case.sync", "all accounts", strings.Join(names, ", "))
 	http.Redirect(w, r, withNotice(next, "sync_queued"), http.StatusSeeOther)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -225,6 +226,7 @@ func (h *Handler) eventReplay(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	h.log.Info("web: event replayed", "event", ref, "user", p.User.Name)
+	_ = h.audit.Record(r.Context(), "event.replay", "event #"+strconv.FormatInt(ref, 10), "")
 	http.Redirect(w, r, "/events/"+strconv.FormatInt(ref, 10)+"?notice=event_replayed", http.StatusSeeOther)
 }
 
@@ -420,6 +422,7 @@ func (h *Handler) eventRuleSave(w http.ResponseWriter, r *http.Request, p *page)
 			d.TestError = err.Error()
 		}
 		d.Tested, d.TestMatched, d.TestReasons = true, matched, reasons
+		_ = h.audit.Record(r.Context(), "rule.test", "rule "+d.Name, fmt.Sprintf("against event #%d: matched %t", ref, matched))
 		h.render(w, r, p, http.StatusOK, "event_rule", d)
 		return
 	}
@@ -430,11 +433,13 @@ func (h *Handler) eventRuleSave(w http.ResponseWriter, r *http.Request, p *page)
 		fail("actions", p.T("events.actions_invalid", err.Error()))
 		return
 	}
-	if d.New {
-		if _, err := h.events.Rule(r.Context(), d.Name); err == nil {
+	var before *events.Rule
+	if old, err := h.events.Rule(r.Context(), d.Name); err == nil {
+		if d.New {
 			fail("name", p.T("events.rule_exists", d.Name))
 			return
 		}
+		before = old
 	}
 	err := h.events.SaveRule(r.Context(), ru, p.User.Name)
 	var fe *events.FieldError
@@ -450,6 +455,7 @@ func (h *Handler) eventRuleSave(w http.ResponseWriter, r *http.Request, p *page)
 		return
 	}
 	h.log.Info("web: event rule saved", "rule", ru.Name, "user", p.User.Name)
+	h.recordRuleSave(r, before, ru)
 	http.Redirect(w, r, "/events/rules?notice=rule_saved", http.StatusSeeOther)
 }
 
@@ -469,6 +475,7 @@ func (h *Handler) eventRuleDelete(w http.ResponseWriter, r *http.Request, p *pag
 		return
 	}
 	h.log.Info("web: event rule deleted", "rule", name, "user", p.User.Name)
+	_ = h.audit.Record(r.Context(), "rule.delete", "rule "+name, "")
 	http.Redirect(w, r, "/events/rules?notice=rule_deleted", http.StatusSeeOther)
 }
 
@@ -652,4 +659,36 @@ var eventsCatalog = map[string][4]string{
 	"home.events.all":        {"All events", "すべてのイベント", "全部事件", "모든 이벤트"},
 	"home.events.failed":     {"%d events whose actions failed", "アクションが失敗したイベント %d 件", "%d 个事件的动作执行失败", "작업이 실패한 이벤트 %d건"},
 	"home.events.failed_one": {"1 event whose actions failed", "アクションが失敗したイベント 1 件", "1 个事件的动作执行失败", "작업이 실패한 이벤트 1건"},
+}
+
+// recordRuleSave writes a saved rule to the audit log: rule.create for a
+// new one; for an existing one rule.enable or rule.disable when only its
+// switch moved, else rule.update.
+func (h *Handler) recordRuleSave(r *http.Request, before *events.Rule, ru events.Rule) {
+	state := "disabled"
+	if ru.Enabled {
+		state = "enabled"
+	}
+	action := "rule.create"
+	if before != nil {
+		action = "rule.update"
+		same := before.Description == ru.Description && bytes.Equal(compactJSON(before.Pattern), compactJSON(ru.Pattern))
+		if same && before.Enabled != ru.Enabled {
+			action = "rule.disable"
+			if ru.Enabled {
+				action = "rule.enable"
+			}
+		}
+	}
+	_ = h.audit.Record(r.Context(), action, "rule "+ru.Name, state)
+}
+
+// compactJSON is raw without insignificant spaces (raw itself if it is not
+// JSON).
+func compactJSON(raw []byte) []byte {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return raw
+	}
+	return b.Bytes()
 }

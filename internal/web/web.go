@@ -285,6 +285,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.alertRoutes(mux)
 	h.chatRoutes(mux)
 	h.userRoutes(mux)
+	h.auditRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
