@@ -288,6 +288,9 @@ func (h *Handler) retry(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	h.log.Info("web: delivery retry", "delivery", id, "user", p.User.Name, "retried", ok)
+	if ok {
+		_ = h.audit.Record(r.Context(), "delivery.retry", "delivery "+strconv.FormatInt(id, 10), "")
+	}
 	next := localPath(r.PostFormValue("next"))
 	if next == "" {
 		if dl, err := delivery.Get(r.Context(), h.st, h.st.R, id); err == nil {
