@@ -32,22 +32,8 @@ func TestBrowserAudit(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	bctx, cons := startChromium(t, ctx, exe, 1280, 900)
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	eval := func(js string, out any) {
-		t.Helper()
-		raw, err := chromedp.Run(bctx, chromedp.Evaluate[[]byte](js))
-		if err != nil {
-			t.Fatalf("evaluate %q: %v", js, err)
-		}
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("evaluate %q: %v (%s)", js, err, raw)
-		}
-	}
+	do := tab{t, bctx}.do
+	eval := tab{t, bctx}.eval
 	login(t, bctx, srv)
 	ack := fmt.Sprintf(`form[action="/alerts/%d/ack"] button`, id)
 	do("acknowledge the alert",

@@ -221,12 +221,7 @@ func TestBrowserAskLoginSeeDelivery(t *testing.T) {
 	bctx, cons := startChromium(t, ctx, exe, 1280, 900)
 	t.Logf("chromium started in %v", time.Since(begin).Round(time.Millisecond))
 
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
+	do := tab{t, bctx}.do
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
@@ -235,16 +230,7 @@ func TestBrowserAskLoginSeeDelivery(t *testing.T) {
 		}
 		return strings.TrimSpace(s)
 	}
-	eval := func(js string, out any) {
-		t.Helper()
-		raw, err := chromedp.Run(bctx, chromedp.Evaluate[[]byte](js))
-		if err != nil {
-			t.Fatalf("evaluate %q: %v", js, err)
-		}
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("evaluate %q: %v (%s)", js, err, raw)
-		}
-	}
+	eval := tab{t, bctx}.eval
 
 	// 1. The attendee: the Japanese form, filled in and sent.
 	do("open /ask?lang=ja",
@@ -394,4 +380,56 @@ func TestBrowserAskLoginSeeDelivery(t *testing.T) {
 		t.Fatal("browser test ran out of time")
 	}
 	t.Logf("browser test took %v", time.Since(begin).Round(time.Millisecond))
+}
+
+// tab drives the Chromium page of ctx for the test t.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// do runs the actions of one step; a failure names the step.
+func (b tab) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// eval evaluates js in the page and decodes its value into out.
+func (b tab) eval(js string, out any) {
+	b.t.Helper()
+	raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]byte](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %q: %v", js, err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		b.t.Fatalf("evaluate %q: %v (%s)", js, err, raw)
+	}
+}
+
+// text is the visible text of the first element sel selects, trimmed
+// ("" when there is none).
+func (b tab) text(sel string) string {
+	b.t.Helper()
+	var s string
+	b.eval(`(function () { var e = document.querySelector(`+jsString(sel)+`); return e ? e.innerText : ""; })()`, &s)
+	return strings.TrimSpace(s)
+}
+
+// waitFor polls the JavaScript condition cond until it holds (a click that
+// loads a new page returns before that page is there).
+func (b tab) waitFor(step, cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]byte](`(function () { try { return !!(`+cond+`); } catch (e) { return false; } })()`))
+		if err == nil && string(raw) == "true" {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s: %s never held (%v)", step, cond, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -34,44 +34,13 @@ func TestBrowserHandleAndSearch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	bctx, _ := startChromium(t, ctx, exe, 1280, 900)
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		raw, err := chromedp.Run(bctx, chromedp.Evaluate[[]byte](`(function () { var e = document.querySelector(`+jsString(sel)+`); return e ? e.innerText : ""; })()`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s string
-		_ = json.Unmarshal(raw, &s)
-		return s
-	}
+	do := tab{t, bctx}.do
+	text := tab{t, bctx}.text
 	setSelect := func(sel, value string) {
-		t.Helper()
-		if _, err := chromedp.Run(bctx, chromedp.Evaluate[[]byte](`document.querySelector(`+jsString(sel)+`).value = `+jsString(value))); err != nil {
-			t.Fatal(err)
-		}
+		var ignored any
+		tab{t, bctx}.eval(`document.querySelector(`+jsString(sel)+`).value = `+jsString(value), &ignored)
 	}
-	// waitFor polls a JavaScript condition: a click that loads a new page
-	// returns before the page is there.
-	waitFor := func(step, cond string) {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			raw, err := chromedp.Run(bctx, chromedp.Evaluate[[]byte](`(function () { try { return !!(`+cond+`); } catch (e) { return false; } })()`))
-			if err == nil && string(raw) == "true" {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %s never held (%v)", step, cond, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	waitFor := tab{t, bctx}.waitFor
 	login(t, bctx, srv)
 
 	page := srv.URL + "/questions/" + q.ID + "?lang=en"

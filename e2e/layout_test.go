@@ -148,22 +148,8 @@ func TestBrowserLayout(t *testing.T) {
 		laptopLangs = langs
 	}
 
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	eval := func(js string, out any) {
-		t.Helper()
-		raw, err := chromedp.Run(bctx, chromedp.Evaluate[[]byte](js))
-		if err != nil {
-			t.Fatalf("evaluate %q: %v", js, err)
-		}
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("evaluate %q: %v (%s)", js, err, raw)
-		}
-	}
+	do := tab{t, bctx}.do
+	eval := tab{t, bctx}.eval
 	base := srv.URL
 	// check opens path in every language and viewport, measures it and
 	// saves a screenshot as name-lang-viewport.png when asked to.

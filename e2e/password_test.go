@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -33,22 +32,8 @@ func TestBrowserFirstLogin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	bctx, cons := startChromium(t, ctx, exe, 1280, 900)
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	eval := func(js string, out any) {
-		t.Helper()
-		raw, err := chromedp.Run(bctx, chromedp.Evaluate[[]byte](js))
-		if err != nil {
-			t.Fatalf("evaluate %q: %v", js, err)
-		}
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("evaluate %q: %v (%s)", js, err, raw)
-		}
-	}
+	do := tab{t, bctx}.do
+	eval := tab{t, bctx}.eval
 	location := func() string {
 		t.Helper()
 		loc, err := chromedp.Run(bctx, chromedp.Location())

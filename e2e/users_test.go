@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -24,28 +23,9 @@ func TestBrowserUsersTokensProfile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	bctx, cons := startChromium(t, ctx, exe, 1280, 900)
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	eval := func(js string, out any) {
-		t.Helper()
-		raw, err := chromedp.Run(bctx, chromedp.Evaluate[[]byte](js))
-		if err != nil {
-			t.Fatalf("evaluate %q: %v", js, err)
-		}
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("evaluate %q: %v (%s)", js, err, raw)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		var s string
-		eval(`(function(){var e=document.querySelector(`+jsString(sel)+`);return e?e.innerText:"";})()`, &s)
-		return s
-	}
+	do := tab{t, bctx}.do
+	eval := tab{t, bctx}.eval
+	text := tab{t, bctx}.text
 	login(t, bctx, srv)
 
 	// The admin's menu has Users and API tokens.
