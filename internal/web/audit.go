@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,17 +116,5 @@ func zoneDays(p *page, errs map[string]string, from, to *string) (time.Time, tim
 }
 
 func auditURL(f auditFilter, before int64) string {
-	v := url.Values{}
-	for k, s := range map[string]string{"actor": f.Actor, "kind": f.Kind, "action": f.Action, "q": f.Q, "from": f.From, "to": f.To} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	if before > 0 {
-		v.Set("before", strconv.FormatInt(before, 10))
-	}
-	if len(v) == 0 {
-		return "/audit"
-	}
-	return "/audit?" + v.Encode()
+	return listURL("/audit", map[string]string{"actor": f.Actor, "kind": f.Kind, "action": f.Action, "q": f.Q, "from": f.From, "to": f.To}, before)
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -242,19 +241,7 @@ func (h *Handler) chatEndpoints(r *http.Request) []string {
 }
 
 func chatURL(f chatFilter, before int64) string {
-	v := url.Values{}
-	for k, s := range map[string]string{"platform": f.Platform, "kind": f.Kind, "result": f.Result, "q": f.Q, "from": f.From, "to": f.To} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	if before > 0 {
-		v.Set("before", strconv.FormatInt(before, 10))
-	}
-	if len(v) == 0 {
-		return "/chat"
-	}
-	return "/chat?" + v.Encode()
+	return listURL("/chat", map[string]string{"platform": f.Platform, "kind": f.Kind, "result": f.Result, "q": f.Q, "from": f.From, "to": f.To}, before)
 }
 
 type chatPanelData struct {

@@ -44,19 +44,15 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, p *page) {
 	d := loginData{Name: redisplay(r.PostFormValue("name")), Next: localPath(r.PostFormValue("next"))}
 	ip := httpx.ClientIP(r, h.cfg.Trusted)
 	account := "user:" + r.PostFormValue("name")
-	for _, key := range []string{"addr:" + ratelimit.AddrKey(ip), account} {
-		ok, wait, err := h.loginLimit.Allow(r.Context(), key)
-		if err != nil {
-			h.serverError(w, r, p, err)
-			return
-		}
-		if !ok {
-			secs := max(1, int(math.Ceil(wait.Seconds())))
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			d.Error = p.T("login.rate_limited", secs)
-			h.render(w, r, p, http.StatusTooManyRequests, "login", d)
-			return
-		}
+	refused, err := h.loginThrottle(w, r, p, "addr:"+ratelimit.AddrKey(ip), account)
+	if err != nil {
+		h.serverError(w, r, p, err)
+		return
+	}
+	if refused != "" {
+		d.Error = refused
+		h.render(w, r, p, http.StatusTooManyRequests, "login", d)
+		return
 	}
 	// The login is recorded as the user's own, from this address.
 	actx := audit.WithActor(r.Context(), audit.Actor{Name: d.Name, Kind: audit.KindUser, Source: ip})
@@ -117,4 +113,22 @@ func orHome(next string) string {
 		return "/"
 	}
 	return next
+}
+
+// loginThrottle takes one password attempt from each key's budget (a
+// client address, an account). When one is spent it sets Retry-After and
+// returns the message to show; the caller answers 429 with it.
+func (h *Handler) loginThrottle(w http.ResponseWriter, r *http.Request, p *page, keys ...string) (refused string, err error) {
+	for _, key := range keys {
+		ok, wait, err := h.loginLimit.Allow(r.Context(), key)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			secs := max(1, int(math.Ceil(wait.Seconds())))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			return p.T("login.rate_limited", secs), nil
+		}
+	}
+	return "", nil
 }

@@ -2,10 +2,8 @@ package web
 
 import (
 	"errors"
-	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -88,15 +86,13 @@ func (h *Handler) passwordSubmit(w http.ResponseWriter, r *http.Request, p *page
 		return
 	}
 	account := "user:" + p.User.Name
-	ok, wait, err := h.loginLimit.Allow(r.Context(), account)
+	refused, err := h.loginThrottle(w, r, p, account)
 	if err != nil {
 		h.serverError(w, r, p, err)
 		return
 	}
-	if !ok {
-		secs := max(1, int(math.Ceil(wait.Seconds())))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		d.Error = p.T("login.rate_limited", secs)
+	if refused != "" {
+		d.Error = refused
 		h.passwordPage(w, r, p, http.StatusTooManyRequests, d)
 		return
 	}

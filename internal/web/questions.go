@@ -171,9 +171,11 @@ func shorten(s string, n int) string {
 	return s
 }
 
-func questionsURL(f questionsFilter, before int64) string {
+// listURL is a list page's address with its filters (the non-empty
+// ones) and, when paging, ?before=.
+func listURL(path string, filters map[string]string, before int64) string {
 	v := url.Values{}
-	for k, s := range map[string]string{"q": f.Q, "project": f.Project, "status": f.Status, "from": f.From, "to": f.To, "state": f.State, "assignee": f.Assignee} {
+	for k, s := range filters {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -182,9 +184,13 @@ func questionsURL(f questionsFilter, before int64) string {
 		v.Set("before", strconv.FormatInt(before, 10))
 	}
 	if len(v) == 0 {
-		return "/questions"
+		return path
 	}
-	return "/questions?" + v.Encode()
+	return path + "?" + v.Encode()
+}
+
+func questionsURL(f questionsFilter, before int64) string {
+	return listURL("/questions", map[string]string{"q": f.Q, "project": f.Project, "status": f.Status, "from": f.From, "to": f.To, "state": f.State, "assignee": f.Assignee}, before)
 }
 
 // projects lists the project codes in use, for the filter's suggestions.
