@@ -421,3 +421,31 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// Restriction windows whose edges fall in the spring gap or the autumn overlap: the layer
+// follows the clock on the wall, so a window 01:00–02:30 ends when the clocks jump at 02:00,
+// and a window 01:00–01:30 opens twice on the night 01:00–02:00 repeats.
+func TestRestrictionAcrossDSTNight(t *testing.T) {
+	ny := zone(t, "America/New_York")
+	s := mustValid(t, &Schedule{Name: "night", TimeZone: ny, Layers: []Layer{
+		{Name: "late", Participants: []string{"owl"}, Shift: ShiftLength{Days, 1}, Priority: 1,
+			HandOff: time.Date(2026, 1, 1, 0, 0, 0, 0, ny), Restrictions: []Restriction{{From: At(1, 0), To: At(2, 30)}}},
+		{Name: "base", Participants: []string{"lark"}, Shift: ShiftLength{Days, 1}, HandOff: time.Date(2026, 1, 1, 0, 0, 0, 0, ny)},
+	}})
+	utc := func(mo time.Month, d, h, m int) time.Time { return time.Date(2026, mo, d, h, m, 0, 0, time.UTC) }
+	if who, _, until := OnCall(s, utc(3, 8, 6, 30)); who != "owl" || !until.Equal(utc(3, 8, 7, 0)) {
+		t.Errorf("spring 01:30 EST: %q until %s, want owl until the jump (07:00Z)", who, until)
+	}
+	s.Layers[0].Restrictions[0].To = At(1, 30)
+	var got []string
+	for _, sh := range Shifts(s, utc(11, 1, 4, 0), utc(11, 1, 8, 0)) {
+		got = append(got, sh.Who+"@"+sh.Start.In(ny).Format("15:04 MST"))
+	}
+	want := "lark@00:00 EDT,owl@01:00 EDT,lark@01:30 EDT,owl@01:00 EST,lark@01:30 EST"
+	if strings.Join(got, ",") != want {
+		t.Errorf("autumn night: %s, want %s", strings.Join(got, ","), want)
+	}
+	walk(t, s, utc(10, 31, 0, 0), utc(11, 2, 0, 0))
+	s.Layers[0].Restrictions[0].To = At(2, 30)
+	walk(t, s, utc(3, 7, 0, 0), utc(3, 9, 0, 0))
+}
