@@ -59,7 +59,7 @@ func shiftStart(l *Layer, k int64, loc *time.Location) time.Time {
 		return h
 	}
 	if l.Shift.Unit == Hours {
-		return h.Add(time.Duration(k*period(l)) * time.Second)
+		return time.Unix(h.Unix()+k*period(l), 0) // seconds: no Duration overflow for far hand-offs
 	}
 	return resolve(wallOf(h, loc)+k*period(l), loc)
 }

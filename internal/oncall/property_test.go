@@ -126,7 +126,7 @@ func TestUntilWalkMonth(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(12, 2026))
 	all := zones(t, append(testZones, "Australia/Lord_Howe", "Asia/Kathmandu", "America/Sao_Paulo", "UTC")...)
-	for i := 0; i < 12; i++ {
+	for i := 0; i < 40; i++ {
 		s := randomSchedule(r, all, 8, false)
 		if err := Validate(s); err != nil {
 			t.Fatal(err)
@@ -180,6 +180,21 @@ func FuzzOnCall(f *testing.F) {
 		r := rand.New(rand.NewPCG(a, b))
 		s := randomSchedule(r, all, r.IntN(6), a%3 == 0)
 		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(minutes%(400*24*60)) * time.Minute)
+		if minutes%2 == 0 {
+			// Half the time: within two days of one of the zone's changes in 2026.
+			var changes []time.Time
+			for c := time.Date(2026, 1, 1, 0, 0, 0, 0, s.TimeZone); c.Year() == 2026; {
+				_, end := c.ZoneBounds()
+				if end.IsZero() {
+					break
+				}
+				changes = append(changes, end)
+				c = end
+			}
+			if len(changes) > 0 {
+				at = changes[r.IntN(len(changes))].Add(time.Duration(r.IntN(4*24*60)-2*24*60) * time.Minute)
+			}
+		}
 		err := Validate(s)
 		who, layer, until := OnCall(s, at)
 		_ = Shifts(s, at, at.Add(72*time.Hour))
