@@ -1,0 +1,604 @@
+package fake
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/mail"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// SES is a fake Amazon SES API v2 (REST JSON, signing name "ses") with the
+// one operation opsdesk uses, SendEmail:
+//
+//	POST /v2/email/outbound-emails  Content-Type: application/json
+//
+// Point the SDK for Go v2 at URL() (sesv2.Options.BaseEndpoint, or
+// AWS_ENDPOINT_URL_SESV2) with Credentials() and Region().
+//
+// It checks requests the way SES does: a SigV4 Authorization header for
+// service "ses" in Region(), signed with the fake's secret key, X-Amz-Date
+// within 15 minutes of the wall clock; then the input: Content holds
+// exactly one of Simple, Raw or Template; a Simple message has a
+// FromEmailAddress, a Subject, a Text or Html body and 1–50 recipients; a
+// Raw message is a MIME message whose From and recipients come from its
+// headers when the request does not name them; every address is an
+// RFC 5322 address with an ASCII local part and domain, and a display name
+// outside ASCII must be MIME encoded-word encoded (=?UTF-8?B?…?=), as SES
+// requires; email tags and a ConfigurationSetName the fake knows. The
+// sender must be a verified identity (the address or its domain; Verify);
+// in the sandbox (SetSandbox) so must every recipient — otherwise the
+// message is rejected (MessageRejected, "Email address is not verified.").
+// An account that is suspended or whose sending is paused answers
+// AccountSuspendedException or SendingPausedException.
+//
+// Errors use SES v2's REST JSON shape: the X-Amzn-ErrorType header, a body
+// {"message": "..."} and the status of the API model (400, NotFoundException
+// 404, TooManyRequestsException 429), so the SDK returns its typed errors
+// (types.BadRequestException, types.MessageRejected, …).
+//
+// Each accepted message gets a MessageId and is recorded (Messages,
+// WaitForMessages) with its decoded subject and body. Failures: Throttle
+// makes the next n sends TooManyRequestsException (which the SDK retries);
+// FailWith injects any SendEmail error; EnforceRate limits messages per
+// second ("Maximum sending rate exceeded.") on the fake's clock
+// (WithClock). The shared Server controls (FailNext, SetUnavailable,
+// Down/Up, SetDelay, Requests) work as for the other fakes.
+type SES struct {
+	*Server
+
+	mu         sync.Mutex
+	region     string
+	verified   map[string]bool // lower-case addresses and domains
+	configSets map[string]bool
+	sandbox    bool
+	suspended  bool
+	paused     bool
+	messages   []SESMessage
+	failures   []string
+	rate       float64
+	burst      float64
+	bucket     float64
+	bucketAt   time.Time
+	seq        int
+	changed    chan struct{}
+}
+
+// Identity and defaults of an SES fake.
+const (
+	SESDefaultRegion           = "ap-northeast-1"
+	SESAccountID               = "123456789012"
+	SESAccessKeyID             = "AKIAFAKESESV2000001"
+	SESSecretAccessKey         = "fakeSesV2SecretKey/0001+wJalrXUtnFEMIK7MDENG"
+	SESDefaultDomain           = "opsdesk.example"            // a verified domain identity
+	SESDefaultFrom             = "alerts@" + SESDefaultDomain // a sender it verifies
+	SESDefaultConfigurationSet = "opsdesk-mail"
+
+	sesSendPath      = "/v2/email/outbound-emails"
+	sesMaxRecipients = 50
+)
+
+// SESMessage is one email the fake accepted.
+type SESMessage struct {
+	MessageID            string
+	From                 string   // as sent, e.g. "=?UTF-8?B?…?= <alerts@opsdesk.example>"
+	FromAddress          string   // the bare address
+	To, Cc, Bcc          []string // bare addresses
+	ReplyTo              []string
+	Subject              string // decoded
+	SubjectCharset       string
+	Text, HTML           string
+	TextCharset          string
+	HTMLCharset          string
+	Headers              map[string]string // Simple.Headers
+	Raw                  []byte            // the MIME message of a Raw send
+	ConfigurationSetName string
+	Tags                 map[string]string
+	At                   time.Time
+}
+
+// Recipients returns To, Cc and Bcc together.
+func (m SESMessage) Recipients() []string {
+	return slices.Concat(m.To, m.Cc, m.Bcc)
+}
+
+// NewSES starts a fake SES v2 API whose account has verified the domain
+// SESDefaultDomain, is out of the sandbox and knows one configuration set.
+// Option: WithClock (message times, EnforceRate).
+func NewSES(t testing.TB, opts ...Option) *SES {
+	t.Helper()
+	s := &SES{
+		Server:     newServer(t, "ses", opts, sesServerError),
+		region:     SESDefaultRegion,
+		verified:   map[string]bool{SESDefaultDomain: true},
+		configSets: map[string]bool{SESDefaultConfigurationSet: true},
+		changed:    make(chan struct{}),
+	}
+	s.start(s.serve)
+	return s
+}
+
+// URL is the endpoint: sesv2.Options.BaseEndpoint or AWS_ENDPOINT_URL_SESV2.
+func (s *SES) URL() string { return s.BaseURL() }
+
+// Region is the signing region the fake accepts.
+func (s *SES) Region() string { return s.region }
+
+// Credentials returns the static credentials the fake accepts.
+func (s *SES) Credentials() aws.CredentialsProvider {
+	creds := aws.Credentials{AccessKeyID: SESAccessKeyID, SecretAccessKey: SESSecretAccessKey, Source: "fake.SES"}
+	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })
+}
+
+// Verify adds verified identities: email addresses or domains.
+func (s *SES) Verify(identities ...string) {
+	s.mu.Lock()
+	for _, id := range identities {
+		s.verified[strings.ToLower(id)] = true
+	}
+	s.mu.Unlock()
+}
+
+// SetSandbox puts the account in the SES sandbox (recipients must be
+// verified too) or takes it out.
+func (s *SES) SetSandbox(on bool) {
+	s.mu.Lock()
+	s.sandbox = on
+	s.mu.Unlock()
+}
+
+// SetSuspended makes every send fail with AccountSuspendedException.
+func (s *SES) SetSuspended(on bool) {
+	s.mu.Lock()
+	s.suspended = on
+	s.mu.Unlock()
+}
+
+// SetSendingPaused makes every send fail with SendingPausedException.
+func (s *SES) SetSendingPaused(on bool) {
+	s.mu.Lock()
+	s.paused = on
+	s.mu.Unlock()
+}
+
+// AddConfigurationSet makes name a configuration set the fake knows.
+func (s *SES) AddConfigurationSet(name string) {
+	s.mu.Lock()
+	s.configSets[name] = true
+	s.mu.Unlock()
+}
+
+// Throttle makes the next n sends fail with TooManyRequestsException.
+func (s *SES) Throttle(n int) { s.FailWith(n, "TooManyRequestsException") }
+
+// FailWith makes the next n sends fail with errorType (one of SendEmail's
+// errors: "MessageRejected", "AccountSuspendedException",
+// "SendingPausedException", "MailFromDomainNotVerifiedException",
+// "LimitExceededException", "TooManyRequestsException",
+// "BadRequestException", "NotFoundException",
+// "InternalServiceErrorException"), after they authenticate. Nothing is
+// sent.
+func (s *SES) FailWith(n int, errorType string) {
+	if _, ok := sesErrorStatus[errorType]; !ok {
+		s.tb.Errorf("fake ses: FailWith: unknown error type %q", errorType)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.failures = append(s.failures, errorType)
+	}
+}
+
+// EnforceRate limits sending to perSecond messages per second with bursts
+// of burst, on the fake's clock (SES's maximum send rate); perSecond 0
+// turns it off.
+func (s *SES) EnforceRate(perSecond float64, burst int) {
+	s.mu.Lock()
+	s.rate, s.burst, s.bucket, s.bucketAt = perSecond, float64(burst), float64(burst), s.opt.now()
+	s.mu.Unlock()
+}
+
+// Messages returns every email accepted so far, in order.
+func (s *SES) Messages() []SESMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.messages)
+}
+
+// MessagesTo returns the emails accepted for address (To, Cc or Bcc).
+func (s *SES) MessagesTo(address string) []SESMessage {
+	var out []SESMessage
+	for _, m := range s.Messages() {
+		if slices.ContainsFunc(m.Recipients(), func(r string) bool { return strings.EqualFold(r, address) }) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// WaitForMessages waits until at least n emails were accepted and returns
+// them, failing the test after timeout.
+func (s *SES) WaitForMessages(t testing.TB, n int, timeout time.Duration) []SESMessage {
+	t.Helper()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		got, ch := len(s.messages), s.changed
+		s.mu.Unlock()
+		if got >= n {
+			return s.Messages()
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			t.Fatalf("fake ses: %d emails accepted, want %d within %v", got, n, timeout)
+			return nil
+		}
+	}
+}
+
+// sesErrorStatus is the HTTP status of each error (the API model's).
+var sesErrorStatus = map[string]int{
+	"AccountSuspendedException":           http.StatusBadRequest,
+	"BadRequestException":                 http.StatusBadRequest,
+	"LimitExceededException":              http.StatusBadRequest,
+	"MailFromDomainNotVerifiedException":  http.StatusBadRequest,
+	"MessageRejected":                     http.StatusBadRequest,
+	"NotFoundException":                   http.StatusNotFound,
+	"SendingPausedException":              http.StatusBadRequest,
+	"TooManyRequestsException":            http.StatusTooManyRequests,
+	"InternalServiceErrorException":       http.StatusInternalServerError,
+	"SerializationException":              http.StatusBadRequest,
+	"UnknownOperationException":           http.StatusNotFound,
+	"MissingAuthenticationTokenException": http.StatusForbidden,
+	"IncompleteSignatureException":        http.StatusForbidden,
+	"InvalidSignatureException":           http.StatusForbidden,
+	"UnrecognizedClientException":         http.StatusForbidden,
+	"ServiceUnavailableException":         http.StatusServiceUnavailable,
+}
+
+type sesAPIError struct {
+	errorType string
+	message   string
+}
+
+func sesErr(errorType, format string, args ...any) *sesAPIError {
+	return &sesAPIError{errorType: errorType, message: fmt.Sprintf(format, args...)}
+}
+
+// sesServerError renders the shared Server's failures (FailNext,
+// SetUnavailable) in SES v2's error shape (the body; the type header is
+// missing, so the SDK reads the type from the body's code).
+func sesServerError(status int, msg string) (string, []byte) {
+	code := "BadRequestException"
+	switch {
+	case status == http.StatusTooManyRequests:
+		code, msg = "TooManyRequestsException", "Too Many Requests"
+	case status == http.StatusServiceUnavailable:
+		code, msg = "ServiceUnavailableException", "Service Unavailable"
+	case status >= 500:
+		code, msg = "InternalServiceErrorException", "Internal Service Error"
+	case status == http.StatusNotFound:
+		code = "NotFoundException"
+	}
+	b, _ := json.Marshal(map[string]string{"code": code, "message": msg})
+	return "application/json", b
+}
+
+func (s *SES) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *SES) writeErr(w http.ResponseWriter, e *sesAPIError) {
+	w.Header().Set("X-Amzn-ErrorType", e.errorType)
+	s.writeJSON(w, sesErrorStatus[e.errorType], map[string]string{"message": e.message})
+}
+
+func (s *SES) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.seq++
+	w.Header().Set("X-Amzn-RequestId", fmt.Sprintf("5e50%04x-5eed-4a11-8c0d-%012x", s.seq&0xffff, s.seq))
+	s.mu.Unlock()
+
+	if r.Method != http.MethodPost || r.URL.Path != sesSendPath {
+		s.writeErr(w, sesErr("UnknownOperationException", "Unknown operation %s %s", r.Method, r.URL.Path))
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	if code, msg := checkSigV4(r, body, sigV4Check{akid: SESAccessKeyID, secret: SESSecretAccessKey, service: "ses", region: s.region, window: connectSignatureWindow}); code != "" {
+		s.writeErr(w, sesErr(code, "%s", msg))
+		return
+	}
+	if !contentTypeIs(r, "application/json") {
+		s.writeErr(w, sesErr("SerializationException", "Expected Content-Type application/json"))
+		return
+	}
+	s.mu.Lock()
+	var fail string
+	if len(s.failures) > 0 {
+		fail, s.failures = s.failures[0], s.failures[1:]
+	}
+	s.mu.Unlock()
+	if fail != "" {
+		msg := "injected " + fail
+		if fail == "TooManyRequestsException" {
+			msg = "Maximum sending rate exceeded."
+		}
+		s.writeErr(w, sesErr(fail, "%s", msg))
+		return
+	}
+	out, e := s.sendEmail(body)
+	if e != nil {
+		s.writeErr(w, e)
+		return
+	}
+	s.accept(func() {})
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+type sesContent struct {
+	Data    *string
+	Charset *string
+}
+
+type sesNameValue struct {
+	Name  string
+	Value string
+}
+
+type sendEmailInput struct {
+	FromEmailAddress                          *string
+	FromEmailAddressIdentityArn               *string
+	Destination                               *struct{ ToAddresses, CcAddresses, BccAddresses []string }
+	ReplyToAddresses                          []string
+	FeedbackForwardingEmailAddress            *string
+	FeedbackForwardingEmailAddressIdentityArn *string
+	Content                                   *struct {
+		Simple *struct {
+			Subject     *sesContent
+			Body        *struct{ Text, Html *sesContent }
+			Headers     []sesNameValue
+			Attachments []json.RawMessage
+		}
+		Raw      *struct{ Data []byte }
+		Template *struct {
+			TemplateName *string
+			TemplateArn  *string
+			TemplateData *string
+			Headers      []sesNameValue
+			Attachments  []json.RawMessage
+		}
+	}
+	EmailTags              []sesNameValue
+	ConfigurationSetName   *string
+	EndpointId             *string
+	TenantName             *string
+	ListManagementOptions  json.RawMessage
+	ConfigurationOverrides json.RawMessage
+}
+
+func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
+	var in sendEmailInput
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, sesErr("BadRequestException", "Request body could not be parsed: %v", err)
+	}
+	if in.Content == nil {
+		return nil, sesErr("BadRequestException", "Content is required")
+	}
+	kinds := 0
+	for _, set := range []bool{in.Content.Simple != nil, in.Content.Raw != nil, in.Content.Template != nil} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		return nil, sesErr("BadRequestException", "Content must contain exactly one of Simple, Raw or Template")
+	}
+	if in.Content.Template != nil {
+		name := connectStr(in.Content.Template.TemplateName)
+		return nil, sesErr("NotFoundException", "Template %s does not exist.", name)
+	}
+	m := SESMessage{From: connectStr(in.FromEmailAddress), ConfigurationSetName: connectStr(in.ConfigurationSetName), ReplyTo: in.ReplyToAddresses}
+	if in.Destination != nil {
+		m.To, m.Cc, m.Bcc = in.Destination.ToAddresses, in.Destination.CcAddresses, in.Destination.BccAddresses
+	}
+	if simple := in.Content.Simple; simple != nil {
+		if simple.Subject == nil || simple.Subject.Data == nil {
+			return nil, sesErr("BadRequestException", "Subject is required")
+		}
+		if simple.Body == nil || (simple.Body.Text == nil && simple.Body.Html == nil) {
+			return nil, sesErr("BadRequestException", "Body must contain Text or Html")
+		}
+		m.Subject, m.SubjectCharset = *simple.Subject.Data, connectStr(simple.Subject.Charset)
+		if t := simple.Body.Text; t != nil {
+			m.Text, m.TextCharset = connectStr(t.Data), connectStr(t.Charset)
+		}
+		if h := simple.Body.Html; h != nil {
+			m.HTML, m.HTMLCharset = connectStr(h.Data), connectStr(h.Charset)
+		}
+		if len(simple.Headers) > 0 {
+			m.Headers = map[string]string{}
+			for _, h := range simple.Headers {
+				m.Headers[h.Name] = h.Value
+			}
+		}
+		if m.From == "" {
+			return nil, sesErr("BadRequestException", "Missing required header 'From'.")
+		}
+	} else {
+		raw := in.Content.Raw.Data
+		if len(raw) == 0 {
+			return nil, sesErr("BadRequestException", "Raw message data is required")
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			return nil, sesErr("MessageRejected", "The raw message is not a valid MIME message: %v", err)
+		}
+		m.Raw = raw
+		dec := new(mime.WordDecoder)
+		if subj, err := dec.DecodeHeader(msg.Header.Get("Subject")); err == nil {
+			m.Subject = subj
+		}
+		if m.From == "" {
+			m.From = msg.Header.Get("From")
+		}
+		if m.From == "" {
+			return nil, sesErr("BadRequestException", "Missing required header 'From'.")
+		}
+		if len(m.To)+len(m.Cc)+len(m.Bcc) == 0 {
+			for _, h := range []struct {
+				name string
+				to   *[]string
+			}{{"To", &m.To}, {"Cc", &m.Cc}, {"Bcc", &m.Bcc}} {
+				if v := msg.Header.Get(h.name); v != "" {
+					list, err := mail.ParseAddressList(v)
+					if err != nil {
+						return nil, sesErr("BadRequestException", "Illegal address in %s header: %v", h.name, err)
+					}
+					for _, a := range list {
+						*h.to = append(*h.to, a.Address)
+					}
+				}
+			}
+		}
+		if b, err := io.ReadAll(msg.Body); err == nil && strings.HasPrefix(msg.Header.Get("Content-Type"), "text/plain") && msg.Header.Get("Content-Transfer-Encoding") == "" {
+			m.Text = string(b)
+		}
+	}
+
+	from, e := sesAddress("FromEmailAddress", m.From)
+	if e != nil {
+		return nil, e
+	}
+	m.FromAddress = from
+	n := len(m.To) + len(m.Cc) + len(m.Bcc)
+	if n == 0 {
+		return nil, sesErr("BadRequestException", "Destination must contain at least one recipient in ToAddresses, CcAddresses or BccAddresses")
+	}
+	if n > sesMaxRecipients {
+		return nil, sesErr("BadRequestException", "Recipient count exceeds %d (got %d)", sesMaxRecipients, n)
+	}
+	for _, list := range []struct {
+		field string
+		addrs *[]string
+	}{{"ToAddresses", &m.To}, {"CcAddresses", &m.Cc}, {"BccAddresses", &m.Bcc}, {"ReplyToAddresses", &m.ReplyTo}} {
+		bare := make([]string, 0, len(*list.addrs))
+		for _, a := range *list.addrs {
+			addr, e := sesAddress(list.field, a)
+			if e != nil {
+				return nil, e
+			}
+			bare = append(bare, addr)
+		}
+		*list.addrs = bare
+	}
+	if len(in.EmailTags) > 0 {
+		m.Tags = map[string]string{}
+		for _, t := range in.EmailTags {
+			if !sesTagOK(t.Name) || !sesTagOK(t.Value) {
+				return nil, sesErr("BadRequestException", "Email tag %q=%q: names and values may contain only ASCII letters, digits, '_' and '-' and are at most 256 characters", t.Name, t.Value)
+			}
+			m.Tags[t.Name] = t.Value
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m.ConfigurationSetName != "" && !s.configSets[m.ConfigurationSetName] {
+		return nil, sesErr("NotFoundException", "Configuration set <%s> does not exist.", m.ConfigurationSetName)
+	}
+	if s.suspended {
+		return nil, sesErr("AccountSuspendedException", "Your account's ability to send email has been permanently restricted.")
+	}
+	if s.paused {
+		return nil, sesErr("SendingPausedException", "Sending is paused for this account.")
+	}
+	if !s.verifiedLocked(from) {
+		return nil, sesErr("MessageRejected", "Email address is not verified. The following identities failed the check in region %s: %s", strings.ToUpper(s.region), from)
+	}
+	if s.sandbox {
+		var unverified []string
+		for _, r := range m.Recipients() {
+			if !s.verifiedLocked(r) {
+				unverified = append(unverified, r)
+			}
+		}
+		if len(unverified) > 0 {
+			return nil, sesErr("MessageRejected", "Email address is not verified. The following identities failed the check in region %s: %s", strings.ToUpper(s.region), strings.Join(unverified, ", "))
+		}
+	}
+	now := s.opt.now()
+	if s.rate > 0 {
+		if el := now.Sub(s.bucketAt).Seconds(); el > 0 {
+			s.bucket = min(s.burst, s.bucket+el*s.rate)
+		}
+		s.bucketAt = now
+		if s.bucket < 1 {
+			return nil, sesErr("TooManyRequestsException", "Maximum sending rate exceeded.")
+		}
+		s.bucket--
+	}
+	k := len(s.messages) + 1
+	m.MessageID = fmt.Sprintf("0106019%09x-%08x-5e5a-4e11-8c0d-%012x-000000", k, k, k)
+	m.At = now
+	s.messages = append(s.messages, m)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return map[string]string{"MessageId": m.MessageID}, nil
+}
+
+func (s *SES) verifiedLocked(addr string) bool {
+	addr = strings.ToLower(addr)
+	_, domain, _ := strings.Cut(addr, "@")
+	return s.verified[addr] || s.verified[domain]
+}
+
+// sesAddress checks one address as SES does and returns its bare
+// addr-spec: RFC 5322 syntax, an ASCII local part and domain (an
+// internationalized domain must be punycode), and a display name that is
+// ASCII or MIME encoded-words.
+func sesAddress(field, s string) (string, *sesAPIError) {
+	for _, r := range s {
+		if r >= utf8.RuneSelf {
+			return "", sesErr("BadRequestException", "%s %q contains non-ASCII characters: encode a display name as MIME encoded-words (RFC 2047) and a domain as punycode", field, s)
+		}
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return "", sesErr("BadRequestException", "%s %q is not a valid email address: %v", field, s, err)
+	}
+	local, domain, ok := strings.Cut(a.Address, "@")
+	if !ok || local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return "", sesErr("BadRequestException", "%s %q: Missing final '@domain'", field, s)
+	}
+	return a.Address, nil
+}
+
+func sesTagOK(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
