@@ -36,7 +36,9 @@ import (
 // headers when the request does not name them; every address is an
 // RFC 5322 address with an ASCII local part and domain, and a display name
 // outside ASCII must be MIME encoded-word encoded (=?UTF-8?B?…?=), as SES
-// requires; email tags and a ConfigurationSetName the fake knows. The
+// requires; email tags and a ConfigurationSetName the fake knows; no
+// member SendEmail does not have (AWS would drop a misspelled one silently;
+// the fake answers BadRequestException so the mistake fails a test). The
 // sender must be a verified identity (the address or its domain; Verify);
 // in the sandbox (SetSandbox) so must every recipient — otherwise the
 // message is rejected (MessageRejected, "Email address is not verified.").
@@ -47,6 +49,9 @@ import (
 // {"message": "..."} and the status of the API model (400, NotFoundException
 // 404, TooManyRequestsException 429), so the SDK returns its typed errors
 // (types.BadRequestException, types.MessageRejected, …).
+//
+// Templates: the account has no stored templates, so a Template send is
+// NotFoundException; an inline template fails the test (not modelled).
 //
 // Each accepted message gets a MessageId and is recorded (Messages,
 // WaitForMessages) with its decoded subject and body. Failures: Throttle
@@ -380,8 +385,11 @@ type sendEmailInput struct {
 			TemplateName *string
 			TemplateArn  *string
 			TemplateData *string
-			Headers      []sesNameValue
-			Attachments  []json.RawMessage
+			// TemplateContent is an inline template, which the fake
+			// does not render.
+			TemplateContent json.RawMessage
+			Headers         []sesNameValue
+			Attachments     []json.RawMessage
 		}
 	}
 	EmailTags              []sesNameValue
@@ -394,9 +402,7 @@ type sendEmailInput struct {
 
 func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 	var in sendEmailInput
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := decodeExact(body, &in); err != nil {
 		return nil, sesErr("BadRequestException", "Request body could not be parsed: %v", err)
 	}
 	if in.Content == nil {
@@ -411,9 +417,13 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 	if kinds != 1 {
 		return nil, sesErr("BadRequestException", "Content must contain exactly one of Simple, Raw or Template")
 	}
-	if in.Content.Template != nil {
-		name := connectStr(in.Content.Template.TemplateName)
-		return nil, sesErr("NotFoundException", "Template %s does not exist.", name)
+	if tpl := in.Content.Template; tpl != nil {
+		if len(tpl.TemplateContent) > 0 {
+			s.tb.Errorf("fake ses: inline templates (Content.Template.TemplateContent) are not supported")
+			return nil, sesErr("BadRequestException", "Inline templates are not supported by the fake")
+		}
+		// The account has no stored templates.
+		return nil, sesErr("NotFoundException", "Template %s does not exist.", orDefault(connectStr(tpl.TemplateName), connectStr(tpl.TemplateArn)))
 	}
 	m := SESMessage{From: connectStr(in.FromEmailAddress), ConfigurationSetName: connectStr(in.ConfigurationSetName), ReplyTo: in.ReplyToAddresses}
 	if in.Destination != nil {

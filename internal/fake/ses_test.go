@@ -339,3 +339,40 @@ func TestSESEndpointFromEnvironment(t *testing.T) {
 		t.Fatalf("messages %+v", m)
 	}
 }
+
+// The wire shape of SES v2's errors: X-Amzn-ErrorType and {"message"}.
+func TestSESRawRequests(t *testing.T) {
+	t.Parallel()
+	f := fake.NewSES(t)
+	good := func() *sigParams {
+		return &sigParams{akid: fake.SESAccessKeyID, secret: fake.SESSecretAccessKey, service: "ses", region: f.Region(), at: time.Now()}
+	}
+	valid := `{"FromEmailAddress":"alerts@opsdesk.example","Destination":{"ToAddresses":["a@example.jp"]},"Content":{"Simple":{"Subject":{"Data":"件名"},"Body":{"Text":{"Data":"本文"}}}}}`
+	tests := []struct {
+		name, path, body string
+		sp               *sigParams
+		status           int
+		errType          string
+	}{
+		{"valid", "/v2/email/outbound-emails", valid, good(), 200, ""},
+		{"unsigned", "/v2/email/outbound-emails", valid, nil, 403, "MissingAuthenticationTokenException"},
+		{"signed for another service", "/v2/email/outbound-emails", valid, func() *sigParams { p := good(); p.service = "email"; return p }(), 403, "InvalidSignatureException"},
+		{"unknown path", "/v1/email/outbound-emails", valid, good(), 404, "UnknownOperationException"},
+		{"misspelled member", "/v2/email/outbound-emails", strings.Replace(valid, `"Destination"`, `"Destinations"`, 1), good(), 400, "BadRequestException"},
+		{"member in the wrong case", "/v2/email/outbound-emails", strings.Replace(valid, `"ToAddresses"`, `"toAddresses"`, 1), good(), 400, "BadRequestException"},
+		{"no content", "/v2/email/outbound-emails", `{"FromEmailAddress":"alerts@opsdesk.example"}`, good(), 400, "BadRequestException"},
+		{"unverified sender", "/v2/email/outbound-emails", strings.Replace(valid, "opsdesk.example", "other.example", 1), good(), 400, "MessageRejected"},
+	}
+	for _, tt := range tests {
+		status, hdr, m := msgRaw(t, f.URL(), tt.path, "", "application/json", tt.body, tt.sp)
+		if status != tt.status || hdr.Get("X-Amzn-ErrorType") != tt.errType || hdr.Get("X-Amzn-RequestId") == "" {
+			t.Errorf("%s: %d %q %v, want %d %q", tt.name, status, hdr.Get("X-Amzn-ErrorType"), m, tt.status, tt.errType)
+		}
+		if tt.errType != "" && m["message"] == "" {
+			t.Errorf("%s: no message in %v", tt.name, m)
+		}
+	}
+	if len(f.Messages()) != 1 {
+		t.Fatalf("%d emails, want only the valid one", len(f.Messages()))
+	}
+}

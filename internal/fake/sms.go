@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -41,7 +42,9 @@ import (
 // (optional) one of the fake's phone number, its id or ARN, its sender id or
 // its pool; ConfigurationSetName (optional) one the fake knows; Keyword,
 // MaxPrice, TimeToLive (5–259,200 s) and Context (at most 5 entries) within
-// their constraints; no member the operation does not have. A destination
+// their constraints. A member the operation does not have (a misspelling)
+// is refused with ValidationException (CANNOT_PARSE), where AWS would drop
+// it silently, so the mistake fails a test. A destination
 // that opted out (OptOut) is a ConflictException
 // (DESTINATION_PHONE_NUMBER_OPTED_OUT). Errors use the AWS JSON 1.0 shape:
 // {"__type": "com.amazonaws.pinpointsmsvoicev2#ValidationException",
@@ -564,9 +567,7 @@ var (
 
 func (s *SMS) sendTextMessage(body []byte) (any, []SMSEvent, *smsAPIError) {
 	var in sendTextMessageInput
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := decodeExact(body, &in); err != nil {
 		return nil, nil, smsInvalid("CANNOT_PARSE", "", "Request body could not be parsed: %v", err)
 	}
 	dest := connectStr(in.DestinationPhoneNumber)
@@ -815,4 +816,50 @@ func checkSigV4(r *http.Request, body []byte, c sigV4Check) (code, msg string) {
 		return "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."
 	}
 	return "", ""
+}
+
+// decodeExact decodes a JSON request body into v, whose struct field names
+// are the operation's member names, and refuses a key that is not exactly
+// one of them at any depth (encoding/json alone would match keys in any
+// case and drop unknown ones).
+func decodeExact(body []byte, v any) error {
+	var raw any
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return err
+	}
+	if err := checkMembers(raw, reflect.TypeOf(v).Elem(), ""); err != nil {
+		return err
+	}
+	return json.Unmarshal(body, v)
+}
+
+func checkMembers(raw any, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := raw.(map[string]any)
+		if !ok {
+			return nil // a type mismatch: json.Unmarshal reports it
+		}
+		for k, val := range obj {
+			f, ok := t.FieldByName(k)
+			if !ok || !f.IsExported() || f.Name != k {
+				return fmt.Errorf("unknown member %q", path+k)
+			}
+			if err := checkMembers(val, f.Type, path+k+"."); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		if arr, ok := raw.([]any); ok && t.Elem().Kind() != reflect.Uint8 {
+			for _, val := range arr {
+				if err := checkMembers(val, t.Elem(), path); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -2,8 +2,11 @@ package fake_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	sms "github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2"
@@ -382,5 +386,89 @@ func TestSMSEndpointFromEnvironment(t *testing.T) {
 	id := sendSMS(t, sms.NewFromConfig(cfg), smsInput("+8613812345678", "值班提醒：今晚由你值班"))
 	if m := f.Messages(); len(m) != 1 || m[0].MessageID != id || m[0].MessageBody != "值班提醒：今晚由你值班" {
 		t.Fatalf("messages %+v", m)
+	}
+}
+
+// msgRaw sends a raw request signed with sp (nil: unsigned) and decodes the
+// JSON answer.
+func msgRaw(t *testing.T, url, path, target, contentType, body string, sp *sigParams) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if target != "" {
+		req.Header.Set("X-Amz-Target", target)
+	}
+	if sp != nil {
+		sum := sha256.Sum256([]byte(body))
+		creds := aws.Credentials{AccessKeyID: sp.akid, SecretAccessKey: sp.secret}
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), sp.service, sp.region, sp.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, hdr, raw := do(t, req)
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		t.Fatalf("answer is not JSON: %q", raw)
+	}
+	return status, hdr, m
+}
+
+// The wire shape of the JSON 1.0 answers: __type with the namespace,
+// Message, Reason and Fields, the JSON 1.0 content type.
+func TestSMSRawRequests(t *testing.T) {
+	t.Parallel()
+	f := fake.NewSMS(t)
+	good := func() *sigParams {
+		return &sigParams{akid: fake.SMSAccessKeyID, secret: fake.SMSSecretAccessKey, service: "sms-voice", region: f.Region(), at: time.Now()}
+	}
+	mod := func(p *sigParams, f func(*sigParams)) *sigParams { f(p); return p }
+	const target, ct = "PinpointSMSVoiceV2.SendTextMessage", "application/x-amz-json-1.0"
+	valid := `{"DestinationPhoneNumber":"+819012345678","MessageBody":"テスト"}`
+	tests := []struct {
+		name, target, ct, body string
+		sp                     *sigParams
+		status                 int
+		errType, reason, field string
+	}{
+		{"valid", target, ct, valid, good(), 200, "", "", ""},
+		{"unsigned", target, ct, valid, nil, 400, "MissingAuthenticationTokenException", "", ""},
+		{"wrong secret", target, ct, valid, mod(good(), func(p *sigParams) { p.secret = "wrong" }), 400, "InvalidSignatureException", "", ""},
+		{"wrong service", target, ct, valid, mod(good(), func(p *sigParams) { p.service = "sms" }), 400, "InvalidSignatureException", "", ""},
+		{"stale signature", target, ct, valid, mod(good(), func(p *sigParams) { p.at = time.Now().Add(-20 * time.Minute) }), 400, "InvalidSignatureException", "", ""},
+		{"unknown operation", "PinpointSMSVoiceV2.SendMediaMessage", ct, valid, good(), 400, "UnknownOperationException", "", ""},
+		{"json 1.1", target, "application/x-amz-json-1.1", valid, good(), 400, "SerializationException", "", ""},
+		{"misspelled member", target, ct, `{"DestinationPhoneNumber":"+819012345678","MessageBody":"x","messageType":"PROMOTIONAL"}`, good(), 400, "ValidationException", "CANNOT_PARSE", ""},
+		{"missing destination", target, ct, `{"MessageBody":"x"}`, good(), 400, "ValidationException", "MISSING_PARAMETER", "DestinationPhoneNumber"},
+		{"no plus", target, ct, `{"DestinationPhoneNumber":"819012345678","MessageBody":"x"}`, good(), 400, "ValidationException", "INVALID_PARAMETER", "DestinationPhoneNumber"},
+	}
+	for _, tt := range tests {
+		status, hdr, m := msgRaw(t, f.URL(), "/", tt.target, tt.ct, tt.body, tt.sp)
+		if status != tt.status || hdr.Get("Content-Type") != ct || hdr.Get("X-Amzn-RequestId") == "" {
+			t.Errorf("%s: status %d content type %q, want %d", tt.name, status, hdr.Get("Content-Type"), tt.status)
+		}
+		if tt.errType == "" {
+			if id, _ := m["MessageId"].(string); id == "" {
+				t.Errorf("%s: no MessageId in %v", tt.name, m)
+			}
+			continue
+		}
+		if m["__type"] != "com.amazonaws.pinpointsmsvoicev2#"+tt.errType || m["Message"] == "" {
+			t.Errorf("%s: body %v, want __type %s", tt.name, m, tt.errType)
+		}
+		if tt.reason != "" && m["Reason"] != tt.reason {
+			t.Errorf("%s: Reason %v, want %s", tt.name, m["Reason"], tt.reason)
+		}
+		if tt.field != "" {
+			fields, _ := m["Fields"].([]any)
+			if len(fields) != 1 || fields[0].(map[string]any)["Name"] != tt.field {
+				t.Errorf("%s: Fields %v, want %s", tt.name, m["Fields"], tt.field)
+			}
+		}
+	}
+	if len(f.Messages()) != 1 {
+		t.Fatalf("%d messages, want only the valid one", len(f.Messages()))
 	}
 }
