@@ -60,7 +60,7 @@ func FuzzSESSendEmail(f *testing.F) {
 	}
 	s := NewSES(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		out, e := s.sendEmail(body)
+		out, _, e := s.sendEmail(body)
 		if e != nil {
 			if e.errorType == "" || e.message == "" {
 				t.Fatalf("error without type or message: %+v", e)
@@ -69,8 +69,8 @@ func FuzzSESSendEmail(f *testing.F) {
 		}
 		msgs := s.Messages()
 		m := msgs[len(msgs)-1]
-		if m.MessageID != out.(map[string]string)["MessageId"] {
-			t.Fatalf("recorded %s, answered %v", m.MessageID, out)
+		if m.MessageID != out.MessageID {
+			t.Fatalf("recorded %s, answered %s", m.MessageID, out.MessageID)
 		}
 		s.mu.Lock()
 		verified := s.verifiedLocked(m.FromAddress)

@@ -50,6 +50,13 @@ import (
 // 404, TooManyRequestsException 429), so the SDK returns its typed errors
 // (types.BadRequestException, types.MessageRejected, …).
 //
+// Events: when a message names a configuration set, the fake publishes what
+// its event destination would receive — a Send event, then per recipient a
+// Delivery event or, for SESSimulatorBounce and addresses given to Bounce,
+// a Bounce event — to the functions registered with OnEvent, in the JSON
+// shape of SES event records (SESEvent), from a goroutine after the API
+// has answered; Events and WaitForEvents see them.
+//
 // Templates: the account has no stored templates, so a Template send is
 // NotFoundException; an inline template fails the test (not modelled).
 //
@@ -71,6 +78,9 @@ type SES struct {
 	suspended  bool
 	paused     bool
 	messages   []SESMessage
+	events     []SESEvent
+	bounces    map[string]bool // lower-case addresses that bounce
+	onEvent    []func(SESEvent)
 	failures   []string
 	rate       float64
 	burst      float64
@@ -78,6 +88,8 @@ type SES struct {
 	bucketAt   time.Time
 	seq        int
 	changed    chan struct{}
+	publishing sync.WaitGroup // event goroutines, waited for at cleanup
+	closing    bool           // the test is over: publish no more events
 }
 
 // Identity and defaults of an SES fake.
@@ -90,8 +102,16 @@ const (
 	SESDefaultFrom             = "alerts@" + SESDefaultDomain // a sender it verifies
 	SESDefaultConfigurationSet = "opsdesk-mail"
 
-	sesSendPath      = "/v2/email/outbound-emails"
-	sesMaxRecipients = 50
+	// SESSimulatorSuccess and SESSimulatorBounce are addresses of the SES
+	// mailbox simulator: always accepted (also in the sandbox); the first
+	// is delivered, the second bounces (Permanent, General).
+	SESSimulatorSuccess = "success@simulator.amazonses.com"
+	SESSimulatorBounce  = "bounce@simulator.amazonses.com"
+
+	sesSimulatorDomain = "simulator.amazonses.com"
+	sesTimeFormat      = "2006-01-02T15:04:05.000Z"
+	sesSendPath        = "/v2/email/outbound-emails"
+	sesMaxRecipients   = 50
 )
 
 // SESMessage is one email the fake accepted.
@@ -113,6 +133,65 @@ type SESMessage struct {
 	At                   time.Time
 }
 
+// SESEvent is an SES event record as a configuration set's event
+// destination receives it (marshal it with encoding/json for the wire
+// shape). Exactly one of Send, Delivery and Bounce is set, after EventType.
+type SESEvent struct {
+	EventType string       `json:"eventType"` // "Send", "Delivery" or "Bounce"
+	Mail      SESEventMail `json:"mail"`
+	Send      *struct{}    `json:"send,omitempty"`
+	Delivery  *SESDelivery `json:"delivery,omitempty"`
+	Bounce    *SESBounce   `json:"bounce,omitempty"`
+}
+
+// SESEventMail is the mail object of an event record.
+type SESEventMail struct {
+	Timestamp        string              `json:"timestamp"`
+	Source           string              `json:"source"`
+	SourceArn        string              `json:"sourceArn"`
+	SendingAccountID string              `json:"sendingAccountId"`
+	MessageID        string              `json:"messageId"`
+	Destination      []string            `json:"destination"`
+	HeadersTruncated bool                `json:"headersTruncated"`
+	CommonHeaders    SESCommonHeaders    `json:"commonHeaders"`
+	Tags             map[string][]string `json:"tags"`
+}
+
+// SESCommonHeaders are the mail object's commonHeaders.
+type SESCommonHeaders struct {
+	From      []string `json:"from"`
+	To        []string `json:"to,omitempty"`
+	MessageID string   `json:"messageId"`
+	Subject   string   `json:"subject"`
+}
+
+// SESDelivery is the delivery object of a Delivery event.
+type SESDelivery struct {
+	Timestamp            string   `json:"timestamp"`
+	ProcessingTimeMillis int64    `json:"processingTimeMillis"`
+	Recipients           []string `json:"recipients"`
+	SMTPResponse         string   `json:"smtpResponse"`
+	ReportingMTA         string   `json:"reportingMTA"`
+}
+
+// SESBounce is the bounce object of a Bounce event.
+type SESBounce struct {
+	BounceType        string                `json:"bounceType"`
+	BounceSubType     string                `json:"bounceSubType"`
+	BouncedRecipients []SESBouncedRecipient `json:"bouncedRecipients"`
+	Timestamp         string                `json:"timestamp"`
+	FeedbackID        string                `json:"feedbackId"`
+	ReportingMTA      string                `json:"reportingMTA"`
+}
+
+// SESBouncedRecipient is one recipient of a bounce.
+type SESBouncedRecipient struct {
+	EmailAddress   string `json:"emailAddress"`
+	Action         string `json:"action"`
+	Status         string `json:"status"`
+	DiagnosticCode string `json:"diagnosticCode"`
+}
+
 // Recipients returns To, Cc and Bcc together.
 func (m SESMessage) Recipients() []string {
 	return slices.Concat(m.To, m.Cc, m.Bcc)
@@ -128,9 +207,16 @@ func NewSES(t testing.TB, opts ...Option) *SES {
 		region:     SESDefaultRegion,
 		verified:   map[string]bool{SESDefaultDomain: true},
 		configSets: map[string]bool{SESDefaultConfigurationSet: true},
+		bounces:    map[string]bool{},
 		changed:    make(chan struct{}),
 	}
 	s.start(s.serve)
+	t.Cleanup(func() { // no OnEvent call after the test
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
+		s.publishing.Wait()
+	})
 	return s
 }
 
@@ -182,6 +268,55 @@ func (s *SES) AddConfigurationSet(name string) {
 	s.mu.Lock()
 	s.configSets[name] = true
 	s.mu.Unlock()
+}
+
+// Bounce makes mail to addresses bounce (Permanent, General) instead of
+// being delivered: their events are Bounce events.
+func (s *SES) Bounce(addresses ...string) {
+	s.mu.Lock()
+	for _, a := range addresses {
+		s.bounces[strings.ToLower(a)] = true
+	}
+	s.mu.Unlock()
+}
+
+// OnEvent registers f to receive the events of messages sent with a
+// configuration set. f runs on a goroutine of the fake, after the API has
+// answered the send; the test's end waits for running calls and starts no
+// more.
+func (s *SES) OnEvent(f func(SESEvent)) {
+	s.mu.Lock()
+	s.onEvent = append(s.onEvent, f)
+	s.mu.Unlock()
+}
+
+// Events returns every event published so far.
+func (s *SES) Events() []SESEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.events)
+}
+
+// WaitForEvents waits until at least n events were published and returns
+// them, failing the test after timeout.
+func (s *SES) WaitForEvents(t testing.TB, n int, timeout time.Duration) []SESEvent {
+	t.Helper()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		got, ch := len(s.events), s.changed
+		s.mu.Unlock()
+		if got >= n {
+			return s.Events()
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			t.Fatalf("fake ses: %d events published, want %d within %v", got, n, timeout)
+			return nil
+		}
+	}
 }
 
 // Throttle makes the next n sends fail with TooManyRequestsException.
@@ -347,13 +482,79 @@ func (s *SES) serve(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, sesErr(fail, "%s", msg))
 		return
 	}
-	out, e := s.sendEmail(body)
+	m, bounced, e := s.sendEmail(body)
 	if e != nil {
 		s.writeErr(w, e)
 		return
 	}
 	s.accept(func() {})
-	s.writeJSON(w, http.StatusOK, out)
+	s.writeJSON(w, http.StatusOK, map[string]string{"MessageId": m.MessageID})
+	if m.ConfigurationSetName != "" {
+		s.startPublishing(func() { s.publish(s.eventsFor(m, bounced)) })
+	}
+}
+
+// eventsFor builds the events of an accepted message.
+func (s *SES) eventsFor(m SESMessage, bounced map[string]bool) []SESEvent {
+	_, domain, _ := strings.Cut(m.FromAddress, "@")
+	tags := map[string][]string{
+		"ses:configuration-set": {m.ConfigurationSetName},
+		"ses:from-domain":       {domain},
+	}
+	for k, v := range m.Tags {
+		tags[k] = []string{v}
+	}
+	mail := SESEventMail{
+		Timestamp:        m.At.UTC().Format(sesTimeFormat),
+		Source:           m.From,
+		SourceArn:        "arn:aws:ses:" + s.region + ":" + SESAccountID + ":identity/" + domain,
+		SendingAccountID: SESAccountID,
+		MessageID:        m.MessageID,
+		Destination:      m.Recipients(),
+		CommonHeaders:    SESCommonHeaders{From: []string{m.From}, To: m.To, MessageID: m.MessageID, Subject: m.Subject},
+		Tags:             tags,
+	}
+	evs := []SESEvent{{EventType: "Send", Mail: mail, Send: &struct{}{}}}
+	at := m.At.Add(2 * time.Second).UTC().Format(sesTimeFormat)
+	for i, r := range m.Recipients() {
+		if bounced[r] {
+			evs = append(evs, SESEvent{EventType: "Bounce", Mail: mail, Bounce: &SESBounce{
+				BounceType:        "Permanent",
+				BounceSubType:     "General",
+				BouncedRecipients: []SESBouncedRecipient{{EmailAddress: r, Action: "failed", Status: "5.1.1", DiagnosticCode: "smtp; 550 5.1.1 user unknown"}},
+				Timestamp:         at,
+				FeedbackID:        fmt.Sprintf("%s-b%02d", strings.TrimSuffix(m.MessageID, "-000000"), i),
+				ReportingMTA:      "dsn; mx.fake.example",
+			}})
+			continue
+		}
+		evs = append(evs, SESEvent{EventType: "Delivery", Mail: mail, Delivery: &SESDelivery{
+			Timestamp:            at,
+			ProcessingTimeMillis: 2000,
+			Recipients:           []string{r},
+			SMTPResponse:         "250 2.6.0 Message received",
+			ReportingMTA:         "a1-23.smtp-out." + s.region + ".amazonses.com",
+		}})
+	}
+	return evs
+}
+
+// publish hands a message's events to the OnEvent functions, in order.
+func (s *SES) publish(evs []SESEvent) {
+	defer s.publishing.Done()
+	s.mu.Lock()
+	hooks := slices.Clone(s.onEvent)
+	s.mu.Unlock()
+	for _, ev := range evs {
+		for _, f := range hooks {
+			f(ev)
+		}
+		s.mu.Lock()
+		s.events = append(s.events, ev)
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.mu.Unlock()
+	}
 }
 
 type sesContent struct {
@@ -400,13 +601,15 @@ type sendEmailInput struct {
 	ConfigurationOverrides json.RawMessage
 }
 
-func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
+// sendEmail validates and records a SendEmail request and returns the
+// message and which of its recipients bounce.
+func (s *SES) sendEmail(body []byte) (SESMessage, map[string]bool, *sesAPIError) {
 	var in sendEmailInput
 	if err := decodeExact(body, &in); err != nil {
-		return nil, sesErr("BadRequestException", "Request body could not be parsed: %v", err)
+		return SESMessage{}, nil, sesErr("BadRequestException", "Request body could not be parsed: %v", err)
 	}
 	if in.Content == nil {
-		return nil, sesErr("BadRequestException", "Content is required")
+		return SESMessage{}, nil, sesErr("BadRequestException", "Content is required")
 	}
 	kinds := 0
 	for _, set := range []bool{in.Content.Simple != nil, in.Content.Raw != nil, in.Content.Template != nil} {
@@ -415,15 +618,15 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 		}
 	}
 	if kinds != 1 {
-		return nil, sesErr("BadRequestException", "Content must contain exactly one of Simple, Raw or Template")
+		return SESMessage{}, nil, sesErr("BadRequestException", "Content must contain exactly one of Simple, Raw or Template")
 	}
 	if tpl := in.Content.Template; tpl != nil {
 		if len(tpl.TemplateContent) > 0 {
 			s.tb.Errorf("fake ses: inline templates (Content.Template.TemplateContent) are not supported")
-			return nil, sesErr("BadRequestException", "Inline templates are not supported by the fake")
+			return SESMessage{}, nil, sesErr("BadRequestException", "Inline templates are not supported by the fake")
 		}
 		// The account has no stored templates.
-		return nil, sesErr("NotFoundException", "Template %s does not exist.", orDefault(connectStr(tpl.TemplateName), connectStr(tpl.TemplateArn)))
+		return SESMessage{}, nil, sesErr("NotFoundException", "Template %s does not exist.", orDefault(connectStr(tpl.TemplateName), connectStr(tpl.TemplateArn)))
 	}
 	m := SESMessage{From: connectStr(in.FromEmailAddress), ConfigurationSetName: connectStr(in.ConfigurationSetName), ReplyTo: in.ReplyToAddresses}
 	if in.Destination != nil {
@@ -431,10 +634,10 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 	}
 	if simple := in.Content.Simple; simple != nil {
 		if simple.Subject == nil || simple.Subject.Data == nil {
-			return nil, sesErr("BadRequestException", "Subject is required")
+			return SESMessage{}, nil, sesErr("BadRequestException", "Subject is required")
 		}
 		if simple.Body == nil || (simple.Body.Text == nil && simple.Body.Html == nil) {
-			return nil, sesErr("BadRequestException", "Body must contain Text or Html")
+			return SESMessage{}, nil, sesErr("BadRequestException", "Body must contain Text or Html")
 		}
 		m.Subject, m.SubjectCharset = *simple.Subject.Data, connectStr(simple.Subject.Charset)
 		if t := simple.Body.Text; t != nil {
@@ -450,16 +653,16 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 			}
 		}
 		if m.From == "" {
-			return nil, sesErr("BadRequestException", "Missing required header 'From'.")
+			return SESMessage{}, nil, sesErr("BadRequestException", "Missing required header 'From'.")
 		}
 	} else {
 		raw := in.Content.Raw.Data
 		if len(raw) == 0 {
-			return nil, sesErr("BadRequestException", "Raw message data is required")
+			return SESMessage{}, nil, sesErr("BadRequestException", "Raw message data is required")
 		}
 		msg, err := mail.ReadMessage(bytes.NewReader(raw))
 		if err != nil {
-			return nil, sesErr("MessageRejected", "The raw message is not a valid MIME message: %v", err)
+			return SESMessage{}, nil, sesErr("MessageRejected", "The raw message is not a valid MIME message: %v", err)
 		}
 		m.Raw = raw
 		dec := new(mime.WordDecoder)
@@ -470,7 +673,7 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 			m.From = msg.Header.Get("From")
 		}
 		if m.From == "" {
-			return nil, sesErr("BadRequestException", "Missing required header 'From'.")
+			return SESMessage{}, nil, sesErr("BadRequestException", "Missing required header 'From'.")
 		}
 		if len(m.To)+len(m.Cc)+len(m.Bcc) == 0 {
 			for _, h := range []struct {
@@ -480,7 +683,7 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 				if v := msg.Header.Get(h.name); v != "" {
 					list, err := mail.ParseAddressList(v)
 					if err != nil {
-						return nil, sesErr("BadRequestException", "Illegal address in %s header: %v", h.name, err)
+						return SESMessage{}, nil, sesErr("BadRequestException", "Illegal address in %s header: %v", h.name, err)
 					}
 					for _, a := range list {
 						*h.to = append(*h.to, a.Address)
@@ -495,15 +698,15 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 
 	from, e := sesAddress("FromEmailAddress", m.From)
 	if e != nil {
-		return nil, e
+		return SESMessage{}, nil, e
 	}
 	m.FromAddress = from
 	n := len(m.To) + len(m.Cc) + len(m.Bcc)
 	if n == 0 {
-		return nil, sesErr("BadRequestException", "Destination must contain at least one recipient in ToAddresses, CcAddresses or BccAddresses")
+		return SESMessage{}, nil, sesErr("BadRequestException", "Destination must contain at least one recipient in ToAddresses, CcAddresses or BccAddresses")
 	}
 	if n > sesMaxRecipients {
-		return nil, sesErr("BadRequestException", "Recipient count exceeds %d (got %d)", sesMaxRecipients, n)
+		return SESMessage{}, nil, sesErr("BadRequestException", "Recipient count exceeds %d (got %d)", sesMaxRecipients, n)
 	}
 	for _, list := range []struct {
 		field string
@@ -513,7 +716,7 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 		for _, a := range *list.addrs {
 			addr, e := sesAddress(list.field, a)
 			if e != nil {
-				return nil, e
+				return SESMessage{}, nil, e
 			}
 			bare = append(bare, addr)
 		}
@@ -523,7 +726,7 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 		m.Tags = map[string]string{}
 		for _, t := range in.EmailTags {
 			if !sesTagOK(t.Name) || !sesTagOK(t.Value) {
-				return nil, sesErr("BadRequestException", "Email tag %q=%q: names and values may contain only ASCII letters, digits, '_' and '-' and are at most 256 characters", t.Name, t.Value)
+				return SESMessage{}, nil, sesErr("BadRequestException", "Email tag %q=%q: names and values may contain only ASCII letters, digits, '_' and '-' and are at most 256 characters", t.Name, t.Value)
 			}
 			m.Tags[t.Name] = t.Value
 		}
@@ -532,16 +735,16 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m.ConfigurationSetName != "" && !s.configSets[m.ConfigurationSetName] {
-		return nil, sesErr("NotFoundException", "Configuration set <%s> does not exist.", m.ConfigurationSetName)
+		return SESMessage{}, nil, sesErr("NotFoundException", "Configuration set <%s> does not exist.", m.ConfigurationSetName)
 	}
 	if s.suspended {
-		return nil, sesErr("AccountSuspendedException", "Your account's ability to send email has been permanently restricted.")
+		return SESMessage{}, nil, sesErr("AccountSuspendedException", "Your account's ability to send email has been permanently restricted.")
 	}
 	if s.paused {
-		return nil, sesErr("SendingPausedException", "Sending is paused for this account.")
+		return SESMessage{}, nil, sesErr("SendingPausedException", "Sending is paused for this account.")
 	}
 	if !s.verifiedLocked(from) {
-		return nil, sesErr("MessageRejected", "Email address is not verified. The following identities failed the check in region %s: %s", strings.ToUpper(s.region), from)
+		return SESMessage{}, nil, sesErr("MessageRejected", "Email address is not verified. The following identities failed the check in region %s: %s", strings.ToUpper(s.region), from)
 	}
 	if s.sandbox {
 		var unverified []string
@@ -551,7 +754,7 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 			}
 		}
 		if len(unverified) > 0 {
-			return nil, sesErr("MessageRejected", "Email address is not verified. The following identities failed the check in region %s: %s", strings.ToUpper(s.region), strings.Join(unverified, ", "))
+			return SESMessage{}, nil, sesErr("MessageRejected", "Email address is not verified. The following identities failed the check in region %s: %s", strings.ToUpper(s.region), strings.Join(unverified, ", "))
 		}
 	}
 	now := s.opt.now()
@@ -561,7 +764,7 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 		}
 		s.bucketAt = now
 		if s.bucket < 1 {
-			return nil, sesErr("TooManyRequestsException", "Maximum sending rate exceeded.")
+			return SESMessage{}, nil, sesErr("TooManyRequestsException", "Maximum sending rate exceeded.")
 		}
 		s.bucket--
 	}
@@ -571,13 +774,17 @@ func (s *SES) sendEmail(body []byte) (any, *sesAPIError) {
 	s.messages = append(s.messages, m)
 	close(s.changed)
 	s.changed = make(chan struct{})
-	return map[string]string{"MessageId": m.MessageID}, nil
+	bounced := map[string]bool{}
+	for _, r := range m.Recipients() {
+		bounced[r] = s.bounces[strings.ToLower(r)] || strings.EqualFold(r, SESSimulatorBounce)
+	}
+	return m, bounced, nil
 }
 
 func (s *SES) verifiedLocked(addr string) bool {
 	addr = strings.ToLower(addr)
 	_, domain, _ := strings.Cut(addr, "@")
-	return s.verified[addr] || s.verified[domain]
+	return s.verified[addr] || s.verified[domain] || domain == sesSimulatorDomain
 }
 
 // sesAddress checks one address as SES does and returns its bare
@@ -611,4 +818,16 @@ func sesTagOK(s string) bool {
 		}
 	}
 	return true
+}
+
+// startPublishing runs publish on a goroutine the cleanup waits for, unless
+// the test is over.
+func (s *SES) startPublishing(publish func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return
+	}
+	s.publishing.Add(1)
+	go publish()
 }

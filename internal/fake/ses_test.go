@@ -2,11 +2,13 @@ package fake_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -374,5 +376,85 @@ func TestSESRawRequests(t *testing.T) {
 	}
 	if len(f.Messages()) != 1 {
 		t.Fatalf("%d emails, want only the valid one", len(f.Messages()))
+	}
+}
+
+func TestSESEvents(t *testing.T) {
+	t.Parallel()
+	f, c, _ := newSES(t)
+	var (
+		mu  sync.Mutex
+		got [][]byte
+	)
+	f.OnEvent(func(ev fake.SESEvent) {
+		b, _ := json.Marshal(ev)
+		mu.Lock()
+		got = append(got, b)
+		mu.Unlock()
+	})
+	f.Bounce("gone@example.jp")
+	f.SetSandbox(true) // the simulator's addresses need no verification
+	in := simpleEmail(fake.SESSimulatorSuccess, "【障害】web-01", "本文")
+	in.Destination.CcAddresses = []string{fake.SESSimulatorBounce}
+	in.ConfigurationSetName = aws.String(fake.SESDefaultConfigurationSet)
+	in.EmailTags = []sestypes.MessageTag{{Name: aws.String("alert"), Value: aws.String("A-9")}}
+	id := sendEmail(t, c, in)
+	f.SetSandbox(false)
+	in = simpleEmail("gone@example.jp", "x", "y")
+	in.ConfigurationSetName = aws.String(fake.SESDefaultConfigurationSet)
+	id2 := sendEmail(t, c, in)
+	sendEmail(t, c, simpleEmail("a@example.com", "no configuration set, no events", "y"))
+
+	evs := f.WaitForEvents(t, 5, 5*time.Second)
+	time.Sleep(50 * time.Millisecond) // no further events may follow
+	if n := len(f.Events()); n != 5 {
+		t.Fatalf("%d events, want 5", n)
+	}
+	kinds := map[string]int{}
+	for _, ev := range evs {
+		key := ev.EventType + " " + ev.Mail.MessageID
+		kinds[key]++
+		switch ev.EventType {
+		case "Delivery":
+			if ev.Mail.MessageID != id || ev.Delivery.Recipients[0] != fake.SESSimulatorSuccess || ev.Delivery.SMTPResponse == "" {
+				t.Errorf("delivery %+v", ev)
+			}
+		case "Bounce":
+			r := ev.Bounce.BouncedRecipients[0].EmailAddress
+			if ev.Bounce.BounceType != "Permanent" || !(ev.Mail.MessageID == id && r == fake.SESSimulatorBounce || ev.Mail.MessageID == id2 && r == "gone@example.jp") {
+				t.Errorf("bounce %+v", ev)
+			}
+		case "Send":
+			if ev.Send == nil {
+				t.Errorf("send without send object %+v", ev)
+			}
+		}
+	}
+	if kinds["Send "+id] != 1 || kinds["Delivery "+id] != 1 || kinds["Bounce "+id] != 1 || kinds["Send "+id2] != 1 || kinds["Bounce "+id2] != 1 {
+		t.Fatalf("events %v", kinds)
+	}
+	var mail fake.SESEventMail
+	for _, ev := range evs {
+		if ev.EventType == "Send" && ev.Mail.MessageID == id {
+			mail = ev.Mail
+		}
+	}
+	if mail.CommonHeaders.Subject != "【障害】web-01" || mail.Tags["ses:configuration-set"][0] != fake.SESDefaultConfigurationSet ||
+		mail.Tags["alert"][0] != "A-9" || mail.SendingAccountID != fake.SESAccountID || mail.Timestamp != "2026-03-08T06:30:00.000Z" ||
+		strings.Join(mail.Destination, ",") != fake.SESSimulatorSuccess+","+fake.SESSimulatorBounce {
+		t.Fatalf("mail object %+v", mail)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range got {
+		var rec map[string]any
+		if err := json.Unmarshal(b, &rec); err != nil {
+			t.Fatal(err)
+		}
+		typ, _ := rec["eventType"].(string)
+		mail, _ := rec["mail"].(map[string]any)
+		if mail["messageId"] == nil || mail["commonHeaders"] == nil || mail["destination"] == nil || rec[strings.ToLower(typ)] == nil {
+			t.Errorf("event JSON %s", b)
+		}
 	}
 }

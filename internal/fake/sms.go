@@ -90,6 +90,8 @@ type SMS struct {
 	bucketAt   time.Time
 	seq        int
 	changed    chan struct{}
+	publishing sync.WaitGroup // event goroutines, waited for at cleanup
+	closing    bool           // the test is over: publish no more events
 }
 
 // Identity and defaults of an SMS fake.
@@ -221,6 +223,12 @@ func NewSMS(t testing.TB, opts ...Option) *SMS {
 	}
 	s.configSets[arn+"configuration-set/"+SMSDefaultConfigurationSet] = true
 	s.start(s.serve)
+	t.Cleanup(func() { // no OnEvent call after the test
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
+		s.publishing.Wait()
+	})
 	return s
 }
 
@@ -272,7 +280,8 @@ func (s *SMS) SetOutcome(number string, eventTypes ...string) {
 
 // OnEvent registers f to receive the delivery events of messages sent with
 // a configuration set. f runs on a goroutine of the fake, after the API has
-// answered the send.
+// answered the send; the test's end waits for running calls and starts no
+// more.
 func (s *SMS) OnEvent(f func(SMSEvent)) {
 	s.mu.Lock()
 	s.onEvent = append(s.onEvent, f)
@@ -520,12 +529,13 @@ func (s *SMS) serve(w http.ResponseWriter, r *http.Request) {
 	s.accept(func() {})
 	s.writeJSON(w, http.StatusOK, out)
 	if len(evs) > 0 {
-		go s.publish(evs)
+		s.startPublishing(func() { s.publish(evs) })
 	}
 }
 
 // publish hands a message's events to the OnEvent functions, in order.
 func (s *SMS) publish(evs []SMSEvent) {
+	defer s.publishing.Done()
 	s.mu.Lock()
 	hooks := slices.Clone(s.onEvent)
 	s.mu.Unlock()
@@ -862,4 +872,16 @@ func checkMembers(raw any, t reflect.Type, path string) error {
 		}
 	}
 	return nil
+}
+
+// startPublishing runs publish on a goroutine the cleanup waits for, unless
+// the test is over.
+func (s *SMS) startPublishing(publish func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return
+	}
+	s.publishing.Add(1)
+	go publish()
 }
