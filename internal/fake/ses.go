@@ -47,7 +47,8 @@ import (
 //
 // Errors use SES v2's REST JSON shape: the X-Amzn-ErrorType header, a body
 // {"message": "..."} and the status of the API model (400, NotFoundException
-// 404, TooManyRequestsException 429), so the SDK returns its typed errors
+// 404, TooManyRequestsException 429; signature errors 403, as AWS's REST
+// front end answers them), so the SDK returns its typed errors
 // (types.BadRequestException, types.MessageRejected, …).
 //
 // Events: when a message names a configuration set, the fake publishes what

@@ -292,6 +292,14 @@ func TestSESThrottlingAndFailures(t *testing.T) {
 		t.Fatalf("%d requests, want 5", f.RequestCount())
 	}
 
+	// A shared-server 429 (FailNext) carries the type in the body: the SDK
+	// still sees TooManyRequestsException and retries.
+	f.FailNext(1, fake.Failure{Status: http.StatusTooManyRequests})
+	sendEmail(t, c, simpleEmail("a@example.com", "再送 2", "t"))
+	if f.RequestCount() != 7 || len(f.Messages()) != 2 {
+		t.Fatalf("%d requests %d emails, want 7 and 2", f.RequestCount(), len(f.Messages()))
+	}
+
 	f.FailWith(1, "AccountSuspendedException")
 	_, err = c.SendEmail(context.Background(), simpleEmail("a@example.com", "s", "t"))
 	var as *sestypes.AccountSuspendedException
@@ -304,7 +312,7 @@ func TestSESThrottlingAndFailures(t *testing.T) {
 	if !errors.As(err, &mr) {
 		t.Fatalf("injected rejection: %v", err)
 	}
-	if len(f.Messages()) != 1 {
+	if len(f.Messages()) != 2 {
 		t.Fatalf("injected failures sent email: %d", len(f.Messages()))
 	}
 }

@@ -33,24 +33,27 @@ import (
 // or AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2) with Credentials() and
 // Region().
 //
-// It checks requests the way the service does: a SigV4 Authorization header
-// for service "sms-voice" in Region(), signed with the fake's secret key and
-// an X-Amz-Date within 15 minutes of the wall clock;
-// then SendTextMessage's input against the API model and the service's
-// rules: DestinationPhoneNumber in E.164; MessageBody of 1–1,600
-// characters; MessageType TRANSACTIONAL or PROMOTIONAL; OriginationIdentity
-// (optional) one of the fake's phone number, its id or ARN, its sender id or
-// its pool; ConfigurationSetName (optional) one the fake knows; Keyword,
-// MaxPrice, TimeToLive (5–259,200 s) and Context (at most 5 entries) within
-// their constraints. A member the operation does not have (a misspelling)
-// is refused with ValidationException (CANNOT_PARSE), where AWS would drop
-// it silently, so the mistake fails a test. A destination
+// It checks requests the way the service does: a SigV4 Authorization
+// header for service "sms-voice" in Region(), signed with the fake's secret
+// key, with an X-Amz-Date within 15 minutes of the wall clock; then
+// SendTextMessage's input against the API model and the service's rules:
+// DestinationPhoneNumber in E.164; MessageBody of 1–1,600 characters;
+// MessageType TRANSACTIONAL or PROMOTIONAL; OriginationIdentity (optional)
+// one of the fake's phone number, its id or ARN, its sender id or its pool;
+// ConfigurationSetName (optional) one the fake knows; Keyword, MaxPrice,
+// TimeToLive (5–259,200 s) and Context (at most 5 entries) within their
+// constraints. A member the operation does not have, or one spelled in
+// another case, is refused with ValidationException (CANNOT_PARSE) where
+// AWS would drop it silently, so the mistake fails a test. A destination
 // that opted out (OptOut) is a ConflictException
-// (DESTINATION_PHONE_NUMBER_OPTED_OUT). Errors use the AWS JSON 1.0 shape:
-// {"__type": "com.amazonaws.pinpointsmsvoicev2#ValidationException",
-// "Message": ..., "Reason": ..., "Fields": [...]} with HTTP 400 (5xx for
-// server errors), so the SDK returns its typed errors
-// (types.ValidationException with Reason and Fields, …).
+// (DESTINATION_PHONE_NUMBER_OPTED_OUT).
+//
+// Errors use the AWS JSON 1.0 shape, {"__type":
+// "com.amazonaws.pinpointsmsvoicev2#ValidationException", "Message": ...,
+// "Reason": ..., "Fields": [{"Name": ..., "Message": ...}]}, with HTTP 400
+// for client errors (signature errors included) and 5xx for server errors,
+// so the SDK returns its typed errors (types.ValidationException with
+// Reason and Fields, types.ThrottlingException, …).
 //
 // Each accepted message (not a DryRun) gets a MessageId and is recorded
 // (Messages, WaitForMessages) with its encoding (GSM or UCS2) and its number
