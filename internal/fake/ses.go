@@ -88,9 +88,7 @@ type SES struct {
 	bucket     float64
 	bucketAt   time.Time
 	seq        int
-	changed    chan struct{}
-	publishing sync.WaitGroup // event goroutines, waited for at cleanup
-	closing    bool           // the test is over: publish no more events
+	*recorder
 }
 
 // Identity and defaults of an SES fake.
@@ -209,15 +207,9 @@ func NewSES(t testing.TB, opts ...Option) *SES {
 		verified:   map[string]bool{SESDefaultDomain: true},
 		configSets: map[string]bool{SESDefaultConfigurationSet: true},
 		bounces:    map[string]bool{},
-		changed:    make(chan struct{}),
 	}
+	s.recorder = newRecorder(t, &s.mu)
 	s.start(s.serve)
-	t.Cleanup(func() { // no OnEvent call after the test
-		s.mu.Lock()
-		s.closing = true
-		s.mu.Unlock()
-		s.publishing.Wait()
-	})
 	return s
 }
 
@@ -302,22 +294,10 @@ func (s *SES) Events() []SESEvent {
 // them, failing the test after timeout.
 func (s *SES) WaitForEvents(t testing.TB, n int, timeout time.Duration) []SESEvent {
 	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		got, ch := len(s.events), s.changed
-		s.mu.Unlock()
-		if got >= n {
-			return s.Events()
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			t.Fatalf("fake ses: %d events published, want %d within %v", got, n, timeout)
-			return nil
-		}
+	if !s.waitChanged(timeout, func() bool { return len(s.events) >= n }) {
+		t.Fatalf("fake ses: %d events published, want %d within %v", len(s.Events()), n, timeout)
 	}
+	return s.Events()
 }
 
 // Throttle makes the next n sends fail with TooManyRequestsException.
@@ -373,22 +353,10 @@ func (s *SES) MessagesTo(address string) []SESMessage {
 // them, failing the test after timeout.
 func (s *SES) WaitForMessages(t testing.TB, n int, timeout time.Duration) []SESMessage {
 	t.Helper()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		got, ch := len(s.messages), s.changed
-		s.mu.Unlock()
-		if got >= n {
-			return s.Messages()
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			t.Fatalf("fake ses: %d emails accepted, want %d within %v", got, n, timeout)
-			return nil
-		}
+	if !s.waitChanged(timeout, func() bool { return len(s.messages) >= n }) {
+		t.Fatalf("fake ses: %d emails accepted, want %d within %v", len(s.Messages()), n, timeout)
 	}
+	return s.Messages()
 }
 
 // sesErrorStatus is the HTTP status of each error (the API model's).
@@ -542,20 +510,7 @@ func (s *SES) eventsFor(m SESMessage, bounced map[string]bool) []SESEvent {
 
 // publish hands a message's events to the OnEvent functions, in order.
 func (s *SES) publish(evs []SESEvent) {
-	defer s.publishing.Done()
-	s.mu.Lock()
-	hooks := slices.Clone(s.onEvent)
-	s.mu.Unlock()
-	for _, ev := range evs {
-		for _, f := range hooks {
-			f(ev)
-		}
-		s.mu.Lock()
-		s.events = append(s.events, ev)
-		close(s.changed)
-		s.changed = make(chan struct{})
-		s.mu.Unlock()
-	}
+	publishEvents(s.recorder, &s.onEvent, evs, func(ev SESEvent) { s.events = append(s.events, ev) })
 }
 
 type sesContent struct {
@@ -773,8 +728,7 @@ func (s *SES) sendEmail(body []byte) (SESMessage, map[string]bool, *sesAPIError)
 	m.MessageID = fmt.Sprintf("0106019%09x-%08x-5e5a-4e11-8c0d-%012x-000000", k, k, k)
 	m.At = now
 	s.messages = append(s.messages, m)
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.notifyLocked()
 	bounced := map[string]bool{}
 	for _, r := range m.Recipients() {
 		bounced[r] = s.bounces[strings.ToLower(r)] || strings.EqualFold(r, SESSimulatorBounce)
@@ -819,16 +773,4 @@ func sesTagOK(s string) bool {
 		}
 	}
 	return true
-}
-
-// startPublishing runs publish on a goroutine the cleanup waits for, unless
-// the test is over.
-func (s *SES) startPublishing(publish func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return
-	}
-	s.publishing.Add(1)
-	go publish()
 }

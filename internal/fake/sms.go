@@ -92,9 +92,7 @@ type SMS struct {
 	bucket     float64
 	bucketAt   time.Time
 	seq        int
-	changed    chan struct{}
-	publishing sync.WaitGroup // event goroutines, waited for at cleanup
-	closing    bool           // the test is over: publish no more events
+	*recorder
 }
 
 // Identity and defaults of an SMS fake.
@@ -212,7 +210,6 @@ func NewSMS(t testing.TB, opts ...Option) *SMS {
 		configSets: map[string]bool{SMSDefaultConfigurationSet: true},
 		optedOut:   map[string]bool{},
 		outcomes:   map[string][]string{},
-		changed:    make(chan struct{}),
 	}
 	arn := "arn:aws:sms-voice:" + s.region + ":" + SMSAccountID + ":"
 	s.identities = map[string]bool{
@@ -225,13 +222,8 @@ func NewSMS(t testing.TB, opts ...Option) *SMS {
 		arn + "pool/" + SMSDefaultPoolID:                true,
 	}
 	s.configSets[arn+"configuration-set/"+SMSDefaultConfigurationSet] = true
+	s.recorder = newRecorder(t, &s.mu)
 	s.start(s.serve)
-	t.Cleanup(func() { // no OnEvent call after the test
-		s.mu.Lock()
-		s.closing = true
-		s.mu.Unlock()
-		s.publishing.Wait()
-	})
 	return s
 }
 
@@ -379,31 +371,6 @@ func (s *SMS) WaitForEvents(t testing.TB, n int, timeout time.Duration) []SMSEve
 	return s.Events()
 }
 
-// waitChanged blocks until cond (called under s.mu) holds or timeout.
-func (s *SMS) waitChanged(timeout time.Duration, cond func() bool) bool {
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		ok, ch := cond(), s.changed
-		s.mu.Unlock()
-		if ok {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			return false
-		}
-	}
-}
-
-// notifyLocked wakes the waiters; call with s.mu held.
-func (s *SMS) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
-
 // smsAPIError is an error answer of the fake.
 type smsAPIError struct {
 	errorType string
@@ -538,19 +505,7 @@ func (s *SMS) serve(w http.ResponseWriter, r *http.Request) {
 
 // publish hands a message's events to the OnEvent functions, in order.
 func (s *SMS) publish(evs []SMSEvent) {
-	defer s.publishing.Done()
-	s.mu.Lock()
-	hooks := slices.Clone(s.onEvent)
-	s.mu.Unlock()
-	for _, ev := range evs {
-		for _, f := range hooks {
-			f(ev)
-		}
-		s.mu.Lock()
-		s.events = append(s.events, ev)
-		s.notifyLocked()
-		s.mu.Unlock()
-	}
+	publishEvents(s.recorder, &s.onEvent, evs, func(ev SMSEvent) { s.events = append(s.events, ev) })
 }
 
 type sendTextMessageInput struct {
@@ -875,16 +830,4 @@ func checkMembers(raw any, t reflect.Type, path string) error {
 		}
 	}
 	return nil
-}
-
-// startPublishing runs publish on a goroutine the cleanup waits for, unless
-// the test is over.
-func (s *SMS) startPublishing(publish func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return
-	}
-	s.publishing.Add(1)
-	go publish()
 }
