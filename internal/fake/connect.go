@@ -97,10 +97,7 @@ type Connect struct {
 	maxConcurrent int
 	maxActive     int
 	newAfterEnd   bool
-	rate          float64
-	burst         float64
-	bucket        float64
-	bucketAt      time.Time
+	limit         rateLimit
 	seq           int
 	requestSeq    int
 	changed       chan struct{}
@@ -405,7 +402,7 @@ func (c *Connect) NewContactAfterDisconnect(on bool) {
 // ThrottlingException (429). perSecond 0 turns the limit off.
 func (c *Connect) EnforceRate(perSecond float64, burst int) {
 	c.mu.Lock()
-	c.rate, c.burst, c.bucket, c.bucketAt = perSecond, float64(burst), float64(burst), c.opt.now()
+	c.limit.set(perSecond, burst, c.opt.now())
 	c.mu.Unlock()
 }
 
@@ -757,16 +754,8 @@ func (c *Connect) injected(op string) *connectAPIError {
 			return connectErr(f.errorType, "%s", f.message)
 		}
 	}
-	if c.rate > 0 {
-		now := c.opt.now()
-		if el := now.Sub(c.bucketAt).Seconds(); el > 0 {
-			c.bucket = min(c.burst, c.bucket+el*c.rate)
-		}
-		c.bucketAt = now
-		if c.bucket < 1 {
-			return connectErr("ThrottlingException", "Rate exceeded")
-		}
-		c.bucket--
+	if !c.limit.take(1, c.opt.now()) {
+		return connectErr("ThrottlingException", "Rate exceeded")
 	}
 	return nil
 }

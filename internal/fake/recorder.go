@@ -87,3 +87,32 @@ func publishEvents[E any](r *recorder, hooks *[]func(E), evs []E, record func(E)
 		r.mu.Unlock()
 	}
 }
+
+// rateLimit is a fake's EnforceRate: a token bucket on the fake's clock
+// (rate 0: no limit). Guarded by the owning fake's mutex.
+type rateLimit struct {
+	rate, burst, tokens float64
+	at                  time.Time
+}
+
+// set starts a full bucket of burst tokens refilled at perSecond.
+func (l *rateLimit) set(perSecond float64, burst int, now time.Time) {
+	*l = rateLimit{rate: perSecond, burst: float64(burst), tokens: float64(burst), at: now}
+}
+
+// take spends n tokens at now, or reports false (and spends nothing) when
+// the bucket holds fewer.
+func (l *rateLimit) take(n float64, now time.Time) bool {
+	if l.rate <= 0 {
+		return true
+	}
+	if el := now.Sub(l.at).Seconds(); el > 0 {
+		l.tokens = min(l.burst, l.tokens+el*l.rate)
+	}
+	l.at = now
+	if l.tokens < n {
+		return false
+	}
+	l.tokens -= n
+	return true
+}

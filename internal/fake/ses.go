@@ -83,10 +83,7 @@ type SES struct {
 	bounces    map[string]bool // lower-case addresses that bounce
 	onEvent    []func(SESEvent)
 	failures   []string
-	rate       float64
-	burst      float64
-	bucket     float64
-	bucketAt   time.Time
+	limit      rateLimit
 	seq        int
 	*recorder
 }
@@ -327,7 +324,7 @@ func (s *SES) FailWith(n int, errorType string) {
 // turns it off.
 func (s *SES) EnforceRate(perSecond float64, burst int) {
 	s.mu.Lock()
-	s.rate, s.burst, s.bucket, s.bucketAt = perSecond, float64(burst), float64(burst), s.opt.now()
+	s.limit.set(perSecond, burst, s.opt.now())
 	s.mu.Unlock()
 }
 
@@ -714,15 +711,8 @@ func (s *SES) sendEmail(body []byte) (SESMessage, map[string]bool, *sesAPIError)
 		}
 	}
 	now := s.opt.now()
-	if s.rate > 0 {
-		if el := now.Sub(s.bucketAt).Seconds(); el > 0 {
-			s.bucket = min(s.burst, s.bucket+el*s.rate)
-		}
-		s.bucketAt = now
-		if s.bucket < 1 {
-			return SESMessage{}, nil, sesErr("TooManyRequestsException", "Maximum sending rate exceeded.")
-		}
-		s.bucket--
+	if !s.limit.take(1, now) {
+		return SESMessage{}, nil, sesErr("TooManyRequestsException", "Maximum sending rate exceeded.")
 	}
 	k := len(s.messages) + 1
 	m.MessageID = fmt.Sprintf("0106019%09x-%08x-5e5a-4e11-8c0d-%012x-000000", k, k, k)

@@ -87,10 +87,7 @@ type SMS struct {
 	dryRuns    int
 	failures   []smsFailure
 	onEvent    []func(SMSEvent)
-	rate       float64
-	burst      float64
-	bucket     float64
-	bucketAt   time.Time
+	limit      rateLimit
 	seq        int
 	*recorder
 }
@@ -310,7 +307,7 @@ func (s *SMS) FailWith(n int, errorType, reason string) {
 // not fit gets ThrottlingException. perSecond 0 turns the limit off.
 func (s *SMS) EnforceRate(perSecond float64, burst int) {
 	s.mu.Lock()
-	s.rate, s.burst, s.bucket, s.bucketAt = perSecond, float64(burst), float64(burst), s.opt.now()
+	s.limit.set(perSecond, burst, s.opt.now())
 	s.mu.Unlock()
 }
 
@@ -604,15 +601,8 @@ func (s *SMS) sendTextMessage(body []byte) (any, []SMSEvent, *smsAPIError) {
 	}
 	enc, parts := smsParts(*in.MessageBody)
 	now := s.opt.now()
-	if s.rate > 0 {
-		if el := now.Sub(s.bucketAt).Seconds(); el > 0 {
-			s.bucket = min(s.burst, s.bucket+el*s.rate)
-		}
-		s.bucketAt = now
-		if s.bucket < float64(parts) {
-			return nil, nil, smsErr("ThrottlingException", "Rate exceeded")
-		}
-		s.bucket -= float64(parts)
+	if !s.limit.take(float64(parts), now) {
+		return nil, nil, smsErr("ThrottlingException", "Rate exceeded")
 	}
 	if in.DryRun {
 		s.dryRuns++
