@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -343,8 +342,7 @@ func (c *Connect) Region() string        { return c.region }
 
 // Credentials returns the static credentials the fake accepts.
 func (c *Connect) Credentials() aws.CredentialsProvider {
-	creds := aws.Credentials{AccessKeyID: ConnectAccessKeyID, SecretAccessKey: ConnectSecretAccessKey, Source: "fake.Connect"}
-	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })
+	return staticCredentials(ConnectAccessKeyID, ConnectSecretAccessKey, "fake.Connect")
 }
 
 // SetKeyAttribute changes the contact attribute that receives the pressed

@@ -2,7 +2,6 @@ package fake
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -218,8 +217,7 @@ func (s *SES) Region() string { return s.region }
 
 // Credentials returns the static credentials the fake accepts.
 func (s *SES) Credentials() aws.CredentialsProvider {
-	creds := aws.Credentials{AccessKeyID: SESAccessKeyID, SecretAccessKey: SESSecretAccessKey, Source: "fake.SES"}
-	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })
+	return staticCredentials(SESAccessKeyID, SESSecretAccessKey, "fake.SES")
 }
 
 // Verify adds verified identities: email addresses or domains.

@@ -43,3 +43,10 @@ func sigV4(r *http.Request, payloadHash string, signed []string, akid, secret, s
 	sh, _, _ = strings.Cut(sh, ",")
 	return sig, sh, nil
 }
+
+// staticCredentials are the fixed credentials an AWS fake accepts, for the
+// SDK client a test points at it.
+func staticCredentials(akid, secret, source string) aws.CredentialsProvider {
+	creds := aws.Credentials{AccessKeyID: akid, SecretAccessKey: secret, Source: source}
+	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })
+}

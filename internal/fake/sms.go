@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -233,8 +232,7 @@ func (s *SMS) Region() string { return s.region }
 
 // Credentials returns the static credentials the fake accepts.
 func (s *SMS) Credentials() aws.CredentialsProvider {
-	creds := aws.Credentials{AccessKeyID: SMSAccessKeyID, SecretAccessKey: SMSSecretAccessKey, Source: "fake.SMS"}
-	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })
+	return staticCredentials(SMSAccessKeyID, SMSSecretAccessKey, "fake.SMS")
 }
 
 // AddConfigurationSet makes name a configuration set the fake knows (with

@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -270,8 +269,7 @@ func (a *SupportAccount) Region() string          { return a.region }
 
 // CredentialsProvider returns static credentials for the account.
 func (a *SupportAccount) CredentialsProvider() aws.CredentialsProvider {
-	creds := aws.Credentials{AccessKeyID: a.akid, SecretAccessKey: a.secretKey, Source: "fake.Support"}
-	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil })
+	return staticCredentials(a.akid, a.secretKey, "fake.Support")
 }
 
 // RefuseLanguages makes DescribeCases answer InvalidParameterValueException
