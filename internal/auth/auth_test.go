@@ -5,13 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/store"
@@ -332,22 +328,7 @@ func TestLegacyTokensMigrated(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := store.Open(ctx, storetest.DatabaseURL(t, engine))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			dialect := goose.DialectSQLite3
-			if engine == store.Postgres {
-				dialect = goose.DialectPostgres
-			}
-			p, err := goose.NewProvider(dialect, st.W, os.DirFS(filepath.Join("..", "store", "migrations", engine)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, 11); err != nil {
-				t.Fatal(err)
-			}
+			st := schemaAt(t, engine, 11)
 			// What the previous release's CreateToken wrote.
 			const old = "odt_legacy-token-made-before-scopes-existed"
 			sum := sha256.Sum256([]byte(old))

@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
@@ -251,22 +247,7 @@ func TestUsersBeforeProfileMigration(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := store.Open(ctx, storetest.DatabaseURL(t, engine))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			dialect := goose.DialectSQLite3
-			if engine == store.Postgres {
-				dialect = goose.DialectPostgres
-			}
-			p, err := goose.NewProvider(dialect, st.W, os.DirFS(filepath.Join("..", "store", "migrations", engine)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(ctx, 14); err != nil {
-				t.Fatal(err)
-			}
+			st := schemaAt(t, engine, 14)
 			h, err := auth.HashPassword("an old password")
 			if err != nil {
 				t.Fatal(err)
