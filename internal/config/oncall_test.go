@@ -154,7 +154,7 @@ func FuzzOnCallTimes(f *testing.F) {
 		if sl, err := parseShift(v); err == nil && (sl.Count < 1 || sl.Count > oncall.MaxShiftCount) {
 			t.Fatalf("parseShift(%q) = %+v", v, sl)
 		}
-		if c, err := parseClock(v, true); err == nil && (c <= 0 && v != "00:00" || c > 1440) {
+		if c, err := parseClock(v, true); err == nil && (c < 0 || c > 1440 || c.String() != strings.TrimSpace(v)) {
 			t.Fatalf("parseClock(%q) = %d", v, c)
 		}
 		if c, err := parseClock(v, false); err == nil && (c < 0 || c >= 1440) {
