@@ -78,6 +78,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return dbCmd(rest, stdout, stderr)
 	case "attachments":
 		return attachmentsCmd(rest, stdout, stderr)
+	case "oncall":
+		return oncallCmd(rest, stdout)
 	case "version", "--version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)

@@ -43,6 +43,8 @@ var apiRoutes = []struct {
 	{"POST", "/api/v1/events", auth.ScopeIngestEvents, true},
 	{"GET", "/api/v1/cases", auth.ScopeReadCases, false},
 	{"GET", "/api/v1/cases/case-1", auth.ScopeReadCases, false},
+	{"GET", "/api/v1/oncall", auth.ScopeReadAlerts, false},
+	{"GET", "/api/v1/oncall/platform", auth.ScopeReadAlerts, false},
 }
 
 func authServer(t *testing.T, engine string) *apptest.Server {

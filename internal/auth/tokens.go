@@ -43,7 +43,7 @@ var AllScopes = []ScopeInfo{
 	{ScopeIngestAlerts, "post alerts: POST /api/v1/alerts, /api/v1/alerts/{alertmanager,zabbix,nagios,cloudwatch}"},
 	{ScopeIngestEvents, "post AWS events: POST /api/v1/events"},
 	{ScopeReadCases, "read the Support case archive: GET /api/v1/cases, /api/v1/cases/{caseId}"},
-	{ScopeReadAlerts, "read alerts: GET /api/v1/alerts, /api/v1/alerts/{id}"},
+	{ScopeReadAlerts, "read alerts and who is on call: GET /api/v1/alerts, /api/v1/alerts/{id}, /api/v1/oncall[/{schedule}]"},
 	{ScopeActAlerts, "acknowledge and resolve alerts (includes read:alerts): POST /api/v1/alerts/{id}/ack, …/resolve"},
 	{ScopeAdmin, "everything above (never accepted in a URL's ?token=)"},
 }

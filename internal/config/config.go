@@ -49,6 +49,7 @@ type Config struct {
 	Cases        Cases         `yaml:"cases"`
 	Events       Events        `yaml:"events"`
 	Alerts       Alerts        `yaml:"alerts"`
+	OnCall       OnCall        `yaml:"oncall"`
 	Chat         Chat          `yaml:"chat"`
 	Attachments  Attachments   `yaml:"attachments"`
 	Jobs         Jobs          `yaml:"jobs"`
@@ -421,6 +422,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Attachments.validate(); err != nil {
+		return err
+	}
+	if err := c.OnCall.validate(); err != nil {
 		return err
 	}
 	return c.Chat.validate(c)

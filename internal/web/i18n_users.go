@@ -164,7 +164,7 @@ var usersCatalog = map[string][4]string{
 	"scope.ingest:alerts": {"post alerts", "アラートの送信", "发送告警", "알림 보내기"},
 	"scope.ingest:events": {"post AWS events", "AWS イベントの送信", "发送 AWS 事件", "AWS 이벤트 보내기"},
 	"scope.read:cases":    {"read the Support case archive", "サポートケースのアーカイブの閲覧", "读取支持工单存档", "지원 케이스 보관함 읽기"},
-	"scope.read:alerts":   {"read alerts", "アラートの閲覧", "读取告警", "알림 읽기"},
+	"scope.read:alerts":   {"read alerts and who is on call", "アラートと当番の閲覧", "读取告警和值班人员", "알림 및 당번 읽기"},
 	"scope.act:alerts":    {"acknowledge and resolve alerts (includes read:alerts)", "アラートの確認と解決（read:alerts を含む）", "确认和解决告警（包含 read:alerts）", "알림 확인 및 해결(read:alerts 포함)"},
 	"scope.admin":         {"every route (never accepted in a URL)", "すべてのルート（URL では受け付けません）", "所有路由（不接受放在 URL 中）", "모든 경로(URL로는 받지 않음)"},
 
