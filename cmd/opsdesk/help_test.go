@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -129,20 +126,7 @@ func TestCLIProcess(t *testing.T) {
 	env := append(os.Environ(), "OPSDESK_DATABASE="+storetest.DatabaseURL(t, store.SQLite), "OPSDESK_CONFIG=", "OPSDESK_DATA_DIR="+dir)
 	runBin := func(stdin string, args ...string) (stdout, stderr string, code int) {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		cmd.Dir = dir
-		cmd.Stdin = strings.NewReader(stdin)
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return o.String(), e.String(), code
+		return runProcess(t, bin, env, dir, stdin, args...)
 	}
 	for _, c := range commands {
 		out, errOut, code := runBin("", append(strings.Fields(c.path), "--help")...)

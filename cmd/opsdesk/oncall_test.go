@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,18 +40,8 @@ oncall:
 // runOnCall runs the built binary's "oncall" with the config file.
 func runOnCall(t *testing.T, cfgFile string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"oncall", "--config", cfgFile}, args...)...)
-	cmd.Env = append(os.Environ(), "OPSDESK_CONFIG=", "OPSDESK_DATABASE=")
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
+	env := append(os.Environ(), "OPSDESK_CONFIG=", "OPSDESK_DATABASE=")
+	return runProcess(t, binary(t), env, "", "", append([]string{"oncall", "--config", cfgFile}, args...)...)
 }
 
 // TestCLIOnCall runs "opsdesk oncall" as a process: who is on call per schedule with

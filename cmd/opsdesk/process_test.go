@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -377,4 +379,23 @@ routes:
 	webhook.SetDelay(0)
 	startProc(t, cfg, addr)
 	webhook.WaitForUnique(t, 20, 30*time.Second)
+}
+
+// runProcess runs bin with args in dir (the test's directory when "") with
+// env and stdin, and returns what it printed and its exit code; a process
+// that could not run fails the test.
+func runProcess(t *testing.T, bin string, env []string, dir, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env, cmd.Dir, cmd.Stdin = env, dir, strings.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
 }

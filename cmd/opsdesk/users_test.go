@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"os/user"
 	"strings"
 	"testing"
@@ -34,18 +31,7 @@ func TestCLIUsersRoleDisableDelete(t *testing.T) {
 			env := append(os.Environ(), "OPSDESK_DATABASE="+db, "OPSDESK_CONFIG=", "OPSDESK_DATA_DIR="+dir)
 			run := func(stdin string, args ...string) (stdout, stderr string, code int) {
 				t.Helper()
-				cmd := exec.Command(bin, args...)
-				cmd.Env, cmd.Dir, cmd.Stdin = env, dir, strings.NewReader(stdin)
-				var o, e bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &o, &e
-				err := cmd.Run()
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					code = ee.ExitCode()
-				} else if err != nil {
-					t.Fatal(err)
-				}
-				return o.String(), e.String(), code
+				return runProcess(t, bin, env, dir, stdin, args...)
 			}
 			expect := func(wantOut, wantErr string, wantCode int, args ...string) {
 				t.Helper()
