@@ -107,7 +107,7 @@ func (a *API) authed(scope string, fn func(w http.ResponseWriter, r *http.Reques
 			return
 		}
 		// What the request changes is recorded as the token's doing.
-		r = r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: name, Kind: audit.KindToken, Source: httpx.ClientIP(r, a.Trusted)}))
+		r = r.WithContext(audit.WithActor(r.Context(), auth.TokenActor(name, httpx.ClientIP(r, a.Trusted))))
 		fn(w, r, name)
 	}
 }

@@ -76,8 +76,8 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, scope string
 }
 
 // TokenActor is the audit actor of a request Authorize admitted with the
-// token name (Source: the client's address as the connection shows it;
-// handlers that know the trusted proxies pass their own).
+// token name; source is the client's address (httpx.ClientIP, which knows
+// the trusted proxies).
 func TokenActor(name, source string) audit.Actor {
 	return audit.Actor{Name: name, Kind: audit.KindToken, Source: source}
 }

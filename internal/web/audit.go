@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/audit"
-	"github.com/opsdesk/opsdesk/internal/auth"
 )
 
 // auditRoutes adds GET /audit, the audit log (admins only).
@@ -16,7 +15,7 @@ func (h *Handler) auditRoutes(mux *http.ServeMux) {
 	if h.audit == nil {
 		return
 	}
-	mux.Handle("GET /audit", h.route(accessMember, h.auditPage))
+	mux.Handle("GET /audit", h.route(accessAdmin, h.auditPage))
 }
 
 type auditFilter struct {
@@ -50,10 +49,6 @@ func auditKindLabel(p *page, kind string) string {
 // filters (actor, kind of actor, action, words, days in the page's zone)
 // and paging by ?before=. Admins only.
 func (h *Handler) auditPage(w http.ResponseWriter, r *http.Request, p *page) {
-	if p.User == nil || p.User.Role != auth.RoleAdmin {
-		h.renderError(w, r, p, http.StatusForbidden, "forbidden.role")
-		return
-	}
 	p.Title, p.Nav = p.T("audit.title"), "audit"
 	ctx := r.Context()
 	q := r.URL.Query()
