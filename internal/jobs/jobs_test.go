@@ -150,14 +150,22 @@ func TestQueueConformance(t *testing.T) {
 		waitKey(t, ch, "tick", 10*time.Second)
 		waitKey(t, ch, "tick", 10*time.Second)
 
-		stats, err := q.Stats(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		// River records completions in batches, a moment after the
+		// handlers return: wait for them.
+		var stats []jobs.Stat
 		found := false
-		for _, s := range stats {
-			if s.Kind == "echo" && s.State == "completed" && s.Count >= 3 {
-				found = true
+		for deadline := time.Now().Add(10 * time.Second); !found && time.Now().Before(deadline); {
+			var err error
+			if stats, err = q.Stats(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range stats {
+				if s.Kind == "echo" && s.State == "completed" && s.Count >= 3 {
+					found = true
+				}
+			}
+			if !found {
+				time.Sleep(50 * time.Millisecond)
 			}
 		}
 		if !found {
