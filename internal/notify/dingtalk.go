@@ -50,6 +50,8 @@ type dingtalkMessage struct {
 		Title string `json:"title"`
 		Text  string `json:"text"`
 	} `json:"markdown"`
+	// At is set only for a Request.Mention (mention.go).
+	At map[string]any `json:"at,omitempty"`
 }
 
 // dingtalkPayload builds the markdown message for r, cutting the question
@@ -116,9 +118,22 @@ func dingtalkMessagePayload(r Request) ([]byte, error) {
 	if e := severityEmoji(normalizeSeverity(m.Severity)); e != "" {
 		heading = e + " " + heading
 	}
+	var at map[string]any
+	var atText string
+	if r.Mention != nil {
+		var err error
+		if at, atText, err = dingtalkMention(r.Mention); err != nil {
+			return nil, err
+		}
+	}
 	build := func(text string, cut bool) any {
 		var b strings.Builder
 		b.WriteString("### " + heading + "\n\n")
+		if atText != "" {
+			// The one mention opsdesk writes: DingTalk highlights it
+			// because at names the same member.
+			b.WriteString(atText + "\n\n")
+		}
 		if text != "" {
 			// Each line is its own paragraph (a single newline would not
 			// break the line); blank lines add nothing between them.
@@ -148,6 +163,7 @@ func dingtalkMessagePayload(r Request) ([]byte, error) {
 		msg.MsgType = "markdown"
 		msg.Markdown.Title = cutRunes("opsdesk: "+title, 100)
 		msg.Markdown.Text = b.String()
+		msg.At = at
 		return msg
 	}
 	return fitBody(messageText(m), dingtalkMaxBody, build)
@@ -164,6 +180,8 @@ func (s *dingtalk) Send(ctx context.Context, r Request) (Result, error) {
 	var err error
 	if r.Message != nil {
 		body, err = dingtalkMessagePayload(r)
+	} else if r.Mention != nil {
+		err = fmt.Errorf("mention: only a message can mention a member")
 	} else {
 		body, err = dingtalkPayload(r)
 	}

@@ -103,6 +103,11 @@ type Request struct {
 	// Message, when set, is delivered instead of Question. Its URL is the
 	// link shown; ConsoleURL is used when Message.URL is "".
 	Message *Message
+	// Mention, when set, mentions exactly this one member in a Message
+	// (on-call notifications; see mention.go). Only senders for which
+	// CanMention is true honour it; nothing else in a message can mention
+	// anyone.
+	Mention *Mention
 }
 
 // Result is what a successful delivery produced.

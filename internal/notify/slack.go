@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -197,7 +198,18 @@ func (s *slack) Send(ctx context.Context, r Request) (Result, error) {
 	if r.Message != nil {
 		payload = slackMessagePayload
 	}
-	body, err := marshal(payload(r))
+	p := payload(r)
+	if r.Mention != nil {
+		at, err := slackMention(r.Mention)
+		if err == nil && r.Message == nil {
+			err = fmt.Errorf("mention: only a message can mention a member")
+		}
+		if err != nil {
+			return Result{}, s.fail(true, 0, 0, "%v", err)
+		}
+		p = withSlackMention(p, at)
+	}
+	body, err := marshal(p)
 	if err != nil {
 		return Result{}, s.fail(true, 0, 0, "encode message: %v", err)
 	}
@@ -214,4 +226,22 @@ func (s *slack) Send(ctx context.Context, r Request) (Result, error) {
 		return Result{}, s.classify(resp, "")
 	}
 	return Result{}, nil
+}
+
+// withSlackMention puts the one mention opsdesk writes (Request.Mention)
+// before a message: at the start of the notification text, and as a
+// section of its own after the header. Slack resolves <@U…> also in a
+// verbatim text object (verbatim only stops it from linking bare names).
+func withSlackMention(p map[string]any, at string) map[string]any {
+	text, _ := p["text"].(string)
+	p["text"] = at + " " + text
+	blocks, _ := p["blocks"].([]map[string]any)
+	mention := map[string]any{"type": "section", "text": mrkdwnText(at)}
+	if len(blocks) > 0 {
+		blocks = append(blocks[:1], append([]map[string]any{mention}, blocks[1:]...)...)
+	} else {
+		blocks = []map[string]any{mention}
+	}
+	p["blocks"] = blocks
+	return p
 }
