@@ -77,9 +77,9 @@ var errNoSender = errors.New("contact: not configured")
 
 // Method is a contact method as the escalation engine sees it.
 type Method struct {
-	ID, UserID                                         int64
+	ID, UserID                                        int64
 	User, Kind, Label, Address, Destination, Language string
-	Verified                                           bool
+	Verified                                          bool
 }
 
 // Planned is one notification of a user: by Method, Delay after the user

@@ -114,10 +114,13 @@ func isThrottle(err error) bool {
 // sendRetryer retries only what surely sent nothing (throttling, a refused
 // connection), with the SDK's jittered backoff: a text message or an email
 // whose answer was lost must not go out twice.
-func sendRetryer(maxAttempts int) aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = maxAttempts
-		o.Retryables = []retry.IsErrorRetryable{
+func sendRetryer(o AWSOptions) aws.Retryer {
+	return retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = o.attempts()
+		if o.Backoff != nil {
+			so.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) { return o.Backoff(attempt), nil })
+		}
+		so.Retryables = []retry.IsErrorRetryable{
 			retry.NoRetryCanceledError{},
 			retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
 				if isThrottle(err) || errors.Is(err, syscall.ECONNREFUSED) {
@@ -142,6 +145,8 @@ type AWSOptions struct {
 	HTTPClient aws.HTTPClient
 	// MaxAttempts bounds attempts of a throttled send (default 3).
 	MaxAttempts int
+	// Backoff replaces the SDK's jittered backoff between attempts (tests).
+	Backoff func(attempt int) time.Duration
 }
 
 func loadAWS(ctx context.Context, o AWSOptions) (aws.Config, error) {
@@ -199,7 +204,7 @@ func NewSMS(ctx context.Context, cfg SMSConfig, o AWSOptions) (*SMS, error) {
 		if o.Endpoint != "" {
 			so.BaseEndpoint = aws.String(o.Endpoint)
 		}
-		so.Retryer = sendRetryer(o.attempts())
+		so.Retryer = sendRetryer(o)
 	})
 	return &SMS{api: api, cfg: cfg}, nil
 }
@@ -261,7 +266,7 @@ func NewEmail(ctx context.Context, cfg EmailConfig, o AWSOptions) (*Email, error
 		if o.Endpoint != "" {
 			so.BaseEndpoint = aws.String(o.Endpoint)
 		}
-		so.Retryer = sendRetryer(o.attempts())
+		so.Retryer = sendRetryer(o)
 	})
 	return &Email{api: api, cfg: cfg}, nil
 }
