@@ -427,6 +427,9 @@ func (c *Config) Validate() error {
 	if err := c.OnCall.validate(); err != nil {
 		return err
 	}
+	if err := c.OnCall.OnCallContact.validate(); err != nil {
+		return err
+	}
 	return c.Chat.validate(c)
 }
 

@@ -33,6 +33,8 @@ import (
 //	        - {who: tanaka, covers: sato, start: "2026-03-10 09:00", end: "2026-03-11 09:00"}
 type OnCall struct {
 	Schedules []OnCallSchedule `yaml:"schedules"`
+	// OnCallContact is oncall.sms and oncall.email (contact.go).
+	OnCallContact `yaml:",inline"`
 
 	parsed []*oncall.Schedule
 }
