@@ -27,6 +27,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/blob"
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/config"
+	"github.com/opsdesk/opsdesk/internal/contact"
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/events"
 	"github.com/opsdesk/opsdesk/internal/fleet"
@@ -70,6 +71,9 @@ type App struct {
 	accounts []cases.Account
 	// Events is the AWS event intake (nil until its module is built).
 	Events *events.Service
+	// Contacts is the users' contact methods and notification rules
+	// (contact.go); the escalation engine asks it how to notify a user.
+	Contacts *contact.Service
 
 	// Hooks between capabilities, set by the module that provides them
 	// (nil: that capability is not configured).

@@ -29,7 +29,7 @@ oncall:
 		t.Errorf("email %+v", c.OnCall.Email)
 	}
 	for yaml, key := range map[string]string{
-		"oncall:\n  sms:\n    region: tokyo\n":                       "oncall.sms.region",
+		"oncall:\n  sms:\n    region: tokyo\n":                        "oncall.sms.region",
 		"oncall:\n  sms:\n    origination_identity: \"a b\"\n":        "oncall.sms.origination_identity",
 		"oncall:\n  email:\n    configuration_set: x\n":               "oncall.email.from",
 		"oncall:\n  email:\n    from: not-an-address\n":               "oncall.email.from",

@@ -34,6 +34,10 @@ func ValidKind(k string) bool {
 type ValidationError struct {
 	Field string
 	Msg   string
+	// Reason tells apart errors of one field for translated texts:
+	// "wrong", "expired", "no_code", "too_many" (code), "duplicate"
+	// (address), "not_verified" (method); "" otherwise.
+	Reason string
 }
 
 func (e *ValidationError) Error() string { return "contact: " + e.Field + ": " + e.Msg }

@@ -72,8 +72,9 @@ func (e *TooSoonError) Error() string {
 	return fmt.Sprintf("contact: a %s was sent less than a minute ago; try again in %s", e.What, e.Wait.Round(time.Second))
 }
 
-// errNoSender: the kind of method has no configured provider.
-var errNoSender = errors.New("contact: not configured")
+// ErrNotConfigured: the kind of method has no configured provider
+// (oncall.sms, oncall.email, alerts.connect).
+var ErrNotConfigured = errors.New("contact: not configured")
 
 // Method is a contact method as the escalation engine sees it.
 type Method struct {
@@ -152,6 +153,10 @@ func New(st *store.Store, o Options) *Service {
 // CanSend reports whether methods of kind can be verified and tested.
 func (s *Service) CanSend(kind string) bool { return s.o.Senders[kind] != nil }
 
+// Sender returns the sender of kind (nil: not configured), for the
+// escalation engine.
+func (s *Service) Sender(kind string) Sender { return s.o.Senders[kind] }
+
 // ChatDestination tells whether name is a destination chat methods may
 // use.
 func (s *Service) ChatDestination(name string) bool {
@@ -221,7 +226,7 @@ func (s *Service) AddMethod(ctx context.Context, user string, in NewMethod) (Det
 		err = tx.QueryRowContext(ctx, s.st.Q(`INSERT INTO contact_methods (user_id, kind, label, address, destination, language, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), uid, in.Kind, in.Label, addr, in.Destination, in.Language, now, now).Scan(&id)
 		if store.IsUniqueViolation(err) {
-			return invalid("address", "this user already has this %s method", in.Kind)
+			return because("duplicate", invalid("address", "this user already has this %s method", in.Kind))
 		}
 		return err
 	})
@@ -236,7 +241,7 @@ func (s *Service) AddMethod(ctx context.Context, user string, in NewMethod) (Det
 func wrap(what string, err error) error {
 	var ve *ValidationError
 	var ts *TooSoonError
-	if err == nil || errors.As(err, &ve) || errors.As(err, &ts) || errors.Is(err, ErrNotFound) || errors.Is(err, errNoSender) {
+	if err == nil || errors.As(err, &ve) || errors.As(err, &ts) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotConfigured) {
 		return err
 	}
 	return fmt.Errorf("contact: %s: %w", what, err)
@@ -361,7 +366,7 @@ func (s *Service) SendCode(ctx context.Context, user string, id int64) (time.Tim
 	}
 	snd := s.o.Senders[d.Kind]
 	if snd == nil {
-		return time.Time{}, fmt.Errorf("%w: sending to %s methods is not configured", errNoSender, d.Kind)
+		return time.Time{}, fmt.Errorf("%w: sending to %s methods is not configured", ErrNotConfigured, d.Kind)
 	}
 	now := s.o.Now()
 	code := newCode()
@@ -429,24 +434,24 @@ func (s *Service) Confirm(ctx context.Context, user string, id int64, code strin
 		}
 		switch {
 		case hash == "":
-			verr = invalid("code", "no code is waiting: send a code first")
+			verr = because("no_code", invalid("code", "no code is waiting: send a code first"))
 			return nil
 		case !now.Before(store.Time(expires)):
-			verr = invalid("code", "the code has expired: send a new code")
+			verr = because("expired", invalid("code", "the code has expired: send a new code"))
 			return nil
 		case attempts >= MaxCodeAttempts:
-			verr = invalid("code", "too many wrong codes: send a new code")
+			verr = because("too_many", invalid("code", "too many wrong codes: send a new code"))
 			return nil
 		}
 		if len(code) != codeDigits || !codeMatches(hash, d.ID, code) {
 			attempts++
 			left := MaxCodeAttempts - attempts
 			if left <= 0 {
-				verr = invalid("code", "wrong code, and that was the last try: send a new code")
+				verr = because("too_many", invalid("code", "wrong code, and that was the last try: send a new code"))
 				_, err := tx.ExecContext(ctx, s.st.Q(`UPDATE contact_methods SET code_hash = '', code_attempts = ?, updated_at = ? WHERE id = ?`), attempts, store.Millis(now), d.ID)
 				return err
 			}
-			verr = invalid("code", "wrong code; %d tries left", left)
+			verr = because("wrong", invalid("code", "wrong code; %d tries left", left))
 			_, err := tx.ExecContext(ctx, s.st.Q(`UPDATE contact_methods SET code_attempts = ?, updated_at = ? WHERE id = ?`), attempts, store.Millis(now), d.ID)
 			return err
 		}
@@ -467,11 +472,11 @@ func (s *Service) SendTest(ctx context.Context, user string, id int64) (Receipt,
 		return Receipt{}, err
 	}
 	if !d.Verified {
-		return Receipt{}, invalid("method", "is not verified: send a code and confirm it first")
+		return Receipt{}, because("not_verified", invalid("method", "is not verified: send a code and confirm it first"))
 	}
 	snd := s.o.Senders[d.Kind]
 	if snd == nil {
-		return Receipt{}, fmt.Errorf("%w: sending to %s methods is not configured", errNoSender, d.Kind)
+		return Receipt{}, fmt.Errorf("%w: sending to %s methods is not configured", ErrNotConfigured, d.Kind)
 	}
 	now := s.o.Now()
 	var prev int64
@@ -681,4 +686,11 @@ func (s *Service) Plan(ctx context.Context, user, severity string) ([]Planned, e
 		out = append(out, Planned{Method: m, Delay: r.Delay})
 	}
 	return out, nil
+}
+
+func because(reason string, err error) error {
+	if ve, ok := err.(*ValidationError); ok {
+		ve.Reason = reason
+	}
+	return err
 }

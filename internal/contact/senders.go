@@ -62,7 +62,7 @@ func NotSent(err error) bool {
 	}
 	var ve *ValidationError
 	var cve *connect.ValidationError
-	if errors.As(err, &ve) || errors.As(err, &cve) || errors.Is(err, errNoSender) {
+	if errors.As(err, &ve) || errors.As(err, &cve) || errors.Is(err, ErrNotConfigured) {
 		return true
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {

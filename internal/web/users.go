@@ -393,6 +393,7 @@ type profileData struct {
 	Zones      []string
 	Error      string
 	Now        time.Time
+	Contacts   bool // the contact page exists (contact.go)
 }
 
 // commonZones are offered as suggestions; any IANA name is accepted.
@@ -405,7 +406,7 @@ func (h *Handler) profilePage(w http.ResponseWriter, r *http.Request, p *page, s
 		// The machine's zone has no IANA name here: say what it is now.
 		server = zoneLabel(h.now().In(h.loc))
 	}
-	d := profileData{TimeZone: zone, ServerZone: server, Zones: commonZones, Error: errMsg, Now: h.now()}
+	d := profileData{TimeZone: zone, ServerZone: server, Zones: commonZones, Error: errMsg, Now: h.now(), Contacts: h.contacts != nil}
 	d.Languages = append(d.Languages, langChoice{Tag: "", Name: p.T("profile.lang_auto"), Selected: lang == ""})
 	for _, l := range languages {
 		d.Languages = append(d.Languages, langChoice{Tag: l.Tag, Name: l.Name, Selected: l.Tag == lang})

@@ -62,6 +62,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/blob"
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/config"
+	"github.com/opsdesk/opsdesk/internal/contact"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/intake"
 	"github.com/opsdesk/opsdesk/internal/jobs"
@@ -119,6 +120,8 @@ type Deps struct {
 	Events EventsService
 	Alerts AlertsService
 	Chat   ChatService
+	// Contacts is the users' contact methods and rules (contact.go).
+	Contacts *contact.Service
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
@@ -157,9 +160,10 @@ type Handler struct {
 	favicon   []byte // /favicon.ico
 	baseHTTPS bool
 
-	events EventsService
-	alerts AlertsService
-	chat   ChatService
+	events   EventsService
+	alerts   AlertsService
+	chat     ChatService
+	contacts *contact.Service
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -192,7 +196,7 @@ func New(d Deps) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log, audit: d.Audit,
-		events: d.Events, alerts: d.Alerts, chat: d.Chat,
+		events: d.Events, alerts: d.Alerts, chat: d.Chat, contacts: d.Contacts,
 		cases:      cases.NewStore(d.St),
 		blobs:      d.Blobs,
 		askLimit:   d.AskLimiter,
@@ -285,6 +289,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.alertRoutes(mux)
 	h.chatRoutes(mux)
 	h.userRoutes(mux)
+	h.contactRoutes(mux)
 	h.auditRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
