@@ -166,10 +166,10 @@ oncall:
 			// Rules: chat at once, SMS after 1 minute for critical.
 			const rules = "/api/v1/users/sato/notification-rules"
 			for body, field := range map[string]string{
-				`{"rules":[{"method_id":1,"after":"soon"}]}`:                                      "rules[0].after",
-				fmt.Sprintf(`{"rules":[{"method_id":%d,"after":"25h"}]}`, smsID):                  "rules[0].after",
+				`{"rules":[{"method_id":1,"after":"soon"}]}`:                                       "rules[0].after",
+				fmt.Sprintf(`{"rules":[{"method_id":%d,"after":"25h"}]}`, smsID):                   "rules[0].after",
 				fmt.Sprintf(`{"rules":[{"method_id":%d,"after":"0s","severities":["x"]}]}`, smsID): "rules[0].severities",
-				`{"rules":[{"method_id":999,"after":"0s"}]}`:                                      "rules[0].method_id",
+				`{"rules":[{"method_id":999,"after":"0s"}]}`:                                       "rules[0].method_id",
 				`{}`: "rules",
 			} {
 				if st, out := contactCall(t, s, admin, "PUT", rules, body); st != http.StatusBadRequest || out["field"] != field {
