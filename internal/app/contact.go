@@ -95,6 +95,13 @@ func (a *App) contactModule(ctx context.Context) (module, error) {
 		},
 		Log: a.Log.With("component", "contact"),
 	})
+	missing, err := a.Contacts.ApplyDeclared(ctx, a.Cfg.OnCall.Users)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range missing {
+		a.Log.Warn("oncall.users: no console user has this name yet; its contact methods are applied at the next start after it is added", "user", n)
+	}
 	return &contactModule{a: a, svc: a.Contacts}, nil
 }
 

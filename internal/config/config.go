@@ -427,7 +427,7 @@ func (c *Config) Validate() error {
 	if err := c.OnCall.validate(); err != nil {
 		return err
 	}
-	if err := c.OnCall.OnCallContact.validate(); err != nil {
+	if err := c.OnCall.OnCallContact.validate(c); err != nil {
 		return err
 	}
 	return c.Chat.validate(c)

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"slices"
+	"strconv"
+	"time"
 )
 
 // OnCallContact configures how opsdesk reaches on-call users besides a
@@ -26,6 +29,69 @@ import (
 type OnCallContact struct {
 	SMS   *OnCallSMS   `yaml:"sms"`
 	Email *OnCallEmail `yaml:"email"`
+	// Users declares contact methods and rules as code (optional):
+	//
+	//	oncall:
+	//	  users:
+	//	    - name: sato
+	//	      contact_methods:
+	//	        - {kind: chat, address: U012ABCDEF, destination: ops-slack, label: slack}
+	//	        - {kind: sms, address: "+819012345678", label: mobile}
+	//	        - {kind: voice, address: "+819012345678", label: phone, language: ja}
+	//	      rules:
+	//	        - {method: slack, after: 0s}
+	//	        - {method: mobile, after: 1m}
+	//	        - {method: phone, after: 3m, severities: [critical]}
+	//
+	// Declared methods count as verified. At start-up they are added to the
+	// user's methods (those added in the console stay), and a user with
+	// declared rules gets exactly those rules.
+	Users []OnCallUser `yaml:"users"`
+
+	cfg *Config // for hasChatDestination, set by validate
+}
+
+func (c *OnCallContact) hasChatDestination(name string) bool {
+	d, ok := c.cfg.Destination(name)
+	return ok && (d.Type == "dingtalk" || d.Type == "slack")
+}
+
+// OnCallUser is one user's declared contact methods and rules.
+type OnCallUser struct {
+	Name           string                `yaml:"name"`
+	ContactMethods []OnCallContactMethod `yaml:"contact_methods"`
+	Rules          []OnCallRule          `yaml:"rules"`
+}
+
+// OnCallContactMethod is a declared contact method.
+type OnCallContactMethod struct {
+	Kind        string `yaml:"kind"`
+	Address     string `yaml:"address"`
+	Destination string `yaml:"destination"`
+	Label       string `yaml:"label"`
+	Language    string `yaml:"language"`
+}
+
+// OnCallRule is a declared notification rule: Method is a label of the
+// user's declared methods or its index (0-based) among them.
+type OnCallRule struct {
+	Method     string   `yaml:"method"`
+	After      Duration `yaml:"after"`
+	Severities []string `yaml:"severities"`
+}
+
+// MethodIndex resolves Method among methods: by label, then by index.
+func (r OnCallRule) MethodIndex(methods []OnCallContactMethod) (int, bool) {
+	for i, m := range methods {
+		if m.Label != "" && m.Label == r.Method {
+			return i, true
+		}
+	}
+	i, err := strconv.Atoi(r.Method)
+	if err != nil || i < 0 || i >= len(methods) {
+		return 0, false
+	}
+	return i, true
 }
 
 // OnCallSMS is AWS End User Messaging SMS (SendTextMessage).
@@ -53,7 +119,15 @@ var (
 	awsResourceRe = regexp.MustCompile(`^[A-Za-z0-9_:/+.@-]{1,256}$`)
 )
 
-func (c *OnCallContact) validate() error {
+// The kinds and severities of internal/contact (which config cannot
+// import).
+var (
+	contactKinds      = []string{"voice", "sms", "email", "chat"}
+	contactSeverities = []string{"critical", "error", "warning", "info", "unspecified"}
+)
+
+func (c *OnCallContact) validate(cfg *Config) error {
+	c.cfg = cfg
 	if s := c.SMS; s != nil {
 		if s.Region != "" && !awsRegionRe.MatchString(s.Region) {
 			return &Error{"oncall.sms.region", fmt.Sprintf("%q is not an AWS region such as ap-northeast-1", s.Region)}
@@ -63,6 +137,43 @@ func (c *OnCallContact) validate() error {
 		}
 		if s.ConfigurationSet != "" && !awsResourceRe.MatchString(s.ConfigurationSet) {
 			return &Error{"oncall.sms.configuration_set", "must be a configuration set name or ARN"}
+		}
+	}
+	names := map[string]bool{}
+	for i, u := range c.Users {
+		key := fmt.Sprintf("oncall.users[%d]", i)
+		if u.Name == "" {
+			return &Error{key + ".name", "is required: a console user's name"}
+		}
+		if names[u.Name] {
+			return &Error{key + ".name", fmt.Sprintf("%q is declared twice", u.Name)}
+		}
+		names[u.Name] = true
+		for j, m := range u.ContactMethods {
+			mk := fmt.Sprintf("%s.contact_methods[%d]", key, j)
+			if !slices.Contains(contactKinds, m.Kind) {
+				return &Error{mk + ".kind", fmt.Sprintf("%q is not one of voice, sms, email, chat", m.Kind)}
+			}
+			if m.Address == "" {
+				return &Error{mk + ".address", "is required"}
+			}
+			if m.Kind == "chat" && !c.hasChatDestination(m.Destination) {
+				return &Error{mk + ".destination", fmt.Sprintf("%q is not a dingtalk or slack destination", m.Destination)}
+			}
+		}
+		for j, r := range u.Rules {
+			rk := fmt.Sprintf("%s.rules[%d]", key, j)
+			if _, ok := r.MethodIndex(u.ContactMethods); !ok {
+				return &Error{rk + ".method", fmt.Sprintf("%q is not a label or index of this user's contact_methods", r.Method)}
+			}
+			if r.After.D() < 0 || r.After.D() > 24*time.Hour {
+				return &Error{rk + ".after", "must be from 0s to 24h"}
+			}
+			for _, s := range r.Severities {
+				if !slices.Contains(contactSeverities, s) {
+					return &Error{rk + ".severities", fmt.Sprintf("%q is not one of critical, error, warning, info, unspecified", s)}
+				}
+			}
 		}
 	}
 	if e := c.Email; e != nil {

@@ -29,11 +29,19 @@ oncall:
 		t.Errorf("email %+v", c.OnCall.Email)
 	}
 	for yaml, key := range map[string]string{
-		"oncall:\n  sms:\n    region: tokyo\n":                        "oncall.sms.region",
-		"oncall:\n  sms:\n    origination_identity: \"a b\"\n":        "oncall.sms.origination_identity",
-		"oncall:\n  email:\n    configuration_set: x\n":               "oncall.email.from",
-		"oncall:\n  email:\n    from: not-an-address\n":               "oncall.email.from",
-		"oncall:\n  email:\n    from: a@example.com\n    region: x\n": "oncall.email.region",
+		"oncall:\n  sms:\n    region: tokyo\n":                                                                                          "oncall.sms.region",
+		"oncall:\n  sms:\n    origination_identity: \"a b\"\n":                                                                          "oncall.sms.origination_identity",
+		"oncall:\n  email:\n    configuration_set: x\n":                                                                                 "oncall.email.from",
+		"oncall:\n  email:\n    from: not-an-address\n":                                                                                 "oncall.email.from",
+		"oncall:\n  email:\n    from: a@example.com\n    region: x\n":                                                                   "oncall.email.region",
+		"oncall:\n  users:\n    - {name: \"\"}\n":                                                                                       "oncall.users[0].name",
+		"oncall:\n  users:\n    - {name: a}\n    - {name: a}\n":                                                                         "oncall.users[1].name",
+		"oncall:\n  users:\n    - {name: a, contact_methods: [{kind: fax, address: x}]}\n":                                              "oncall.users[0].contact_methods[0].kind",
+		"oncall:\n  users:\n    - {name: a, contact_methods: [{kind: sms}]}\n":                                                          "oncall.users[0].contact_methods[0].address",
+		"oncall:\n  users:\n    - {name: a, contact_methods: [{kind: chat, address: U1, destination: x}]}\n":                            "oncall.users[0].contact_methods[0].destination",
+		"oncall:\n  users:\n    - {name: a, contact_methods: [{kind: sms, address: x}], rules: [{method: \"1\"}]}\n":                    "oncall.users[0].rules[0].method",
+		"oncall:\n  users:\n    - {name: a, contact_methods: [{kind: sms, address: x, label: m}], rules: [{method: m, after: 25h}]}\n":  "oncall.users[0].rules[0].after",
+		"oncall:\n  users:\n    - {name: a, contact_methods: [{kind: sms, address: x}], rules: [{method: \"0\", severities: [bad]}]}\n": "oncall.users[0].rules[0].severities",
 	} {
 		_, err := Parse([]byte(yaml))
 		var ce *Error

@@ -446,3 +446,7 @@ func TestRulesAndPlan(t *testing.T) {
 		}
 	})
 }
+
+func contactNewSMS(number string) contact.NewMethod {
+	return contact.NewMethod{Kind: contact.KindSMS, Address: number}
+}

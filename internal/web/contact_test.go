@@ -121,6 +121,7 @@ func TestContactPage(t *testing.T) {
 		ac := a.csrf()
 		a.get("/users/sato/contact").want(t, http.StatusOK, "819012345678", "Contact methods of sato")
 		a.get("/users/nobody/contact").want(t, http.StatusNotFound)
+		a.get("/users").want(t, http.StatusOK, `href="/users/sato/contact"`, `href="/users/kim/contact"`)
 		// Forms need the CSRF token.
 		b.post(base+"/delete", url.Values{}).want(t, http.StatusForbidden)
 		a.post(base+"/delete", url.Values{"csrf": {ac}}).want(t, http.StatusSeeOther)

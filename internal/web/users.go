@@ -59,6 +59,7 @@ type usersData struct {
 	Role      string
 	OneTime   *oneTime
 	MinLength int
+	Contacts  bool // link each user's contact page (contact.go)
 }
 
 func (h *Handler) usersPage(w http.ResponseWriter, r *http.Request, p *page, status int, d usersData) {
@@ -73,6 +74,7 @@ func (h *Handler) usersPage(w http.ResponseWriter, r *http.Request, p *page, sta
 	}
 	d.Roles = auth.Roles
 	d.MinLength = auth.MinPasswordLength
+	d.Contacts = h.contacts != nil
 	if d.Role == "" {
 		d.Role = auth.RoleResponder
 	}
