@@ -354,8 +354,15 @@ func (s *Service) language(ctx context.Context, d Detail) string {
 	return lang
 }
 
+// sendTimeout bounds a code or test sent while the user waits (each
+// sender also bounds its own requests).
+const sendTimeout = 30 * time.Second
+
 // SendCode sends a new verification code to user's method id (a call for
-// voice) and returns when it expires. A method gets at most one code a
+// voice) and returns when it expires. It sends while the caller waits,
+// so the user sees a refusal (an opted-out number, a rejected address) at
+// once; the code is never put anywhere but the message and, hashed, the
+// method's row. A method gets at most one code a
 // minute (*TooSoonError); a new code replaces the last one and resets the
 // tries. A verified method can be verified again (its address is the
 // same; this only proves it still reaches the user).
@@ -395,7 +402,9 @@ func (s *Service) SendCode(ctx context.Context, user string, id int64) (time.Tim
 		Text:    text(lang, "code.text", spell(code, d.Kind == KindVoice)),
 		Key:     fmt.Sprintf("code:%d:%d", d.ID, expires),
 	}
-	if _, err := snd.Send(ctx, m); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	if _, err := snd.Send(sctx, m); err != nil {
 		s.o.Log.Warn("contact: verification code not sent", "user", user, "method", d.ID, "kind", d.Kind, "to", MaskAddress(d.Kind, d.Address), "error", err)
 		if NotSent(err) {
 			// Nothing went out: the user may ask again at once.
@@ -494,7 +503,9 @@ func (s *Service) SendTest(ctx context.Context, user string, id int64) (Receipt,
 		return Receipt{}, wrap("send test", err)
 	}
 	lang := s.language(ctx, d)
-	rc, err := snd.Send(ctx, Message{
+	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	rc, err := snd.Send(sctx, Message{
 		Kind: d.Kind, To: d.Address, Destination: d.Destination, Language: lang,
 		Subject: text(lang, "test.subject"), Text: text(lang, "test.text"),
 		Key: fmt.Sprintf("test:%d:%d", d.ID, store.Millis(now)),

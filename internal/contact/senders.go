@@ -147,6 +147,15 @@ type AWSOptions struct {
 	MaxAttempts int
 	// Backoff replaces the SDK's jittered backoff between attempts (tests).
 	Backoff func(attempt int) time.Duration
+	// Timeout bounds one Send, retries included (default 20 s).
+	Timeout time.Duration
+}
+
+func (o AWSOptions) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return 20 * time.Second
 }
 
 func loadAWS(ctx context.Context, o AWSOptions) (aws.Config, error) {
@@ -190,8 +199,9 @@ type SMSConfig struct {
 // (pinpointsmsvoicev2 SendTextMessage), TRANSACTIONAL, with the Key in the
 // message context ("opsdesk_key") so a delivery event can be matched.
 type SMS struct {
-	api *sms.Client
-	cfg SMSConfig
+	api     *sms.Client
+	cfg     SMSConfig
+	timeout time.Duration
 }
 
 // NewSMS builds the SMS sender.
@@ -206,7 +216,7 @@ func NewSMS(ctx context.Context, cfg SMSConfig, o AWSOptions) (*SMS, error) {
 		}
 		so.Retryer = sendRetryer(o)
 	})
-	return &SMS{api: api, cfg: cfg}, nil
+	return &SMS{api: api, cfg: cfg, timeout: o.timeout()}, nil
 }
 
 // smsTTL is how long the service keeps trying to hand a message to the
@@ -233,6 +243,8 @@ func (s *SMS) Send(ctx context.Context, m Message) (Receipt, error) {
 	if s.cfg.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(s.cfg.ConfigurationSet)
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	out, err := s.api.SendTextMessage(ctx, in)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("contact: sms to %s: %w", MaskAddress(KindSMS, m.To), err)
@@ -249,8 +261,9 @@ type EmailConfig struct {
 // Email sends email through Amazon SES v2 (SendEmail, Simple content:
 // subject and text body, UTF-8).
 type Email struct {
-	api *sesv2.Client
-	cfg EmailConfig
+	api     *sesv2.Client
+	cfg     EmailConfig
+	timeout time.Duration
 }
 
 // NewEmail builds the email sender.
@@ -268,7 +281,7 @@ func NewEmail(ctx context.Context, cfg EmailConfig, o AWSOptions) (*Email, error
 		}
 		so.Retryer = sendRetryer(o)
 	})
-	return &Email{api: api, cfg: cfg}, nil
+	return &Email{api: api, cfg: cfg, timeout: o.timeout()}, nil
 }
 
 // Send sends m as an email to m.To.
@@ -289,6 +302,8 @@ func (e *Email) Send(ctx context.Context, m Message) (Receipt, error) {
 	if e.cfg.ConfigurationSet != "" {
 		in.ConfigurationSetName = aws.String(e.cfg.ConfigurationSet)
 	}
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
 	out, err := e.api.SendEmail(ctx, in)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("contact: email to %s: %w", MaskAddress(KindEmail, m.To), err)
