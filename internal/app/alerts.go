@@ -50,6 +50,7 @@ func (a *App) alertsModule(ctx context.Context) (module, error) {
 			return nil, err
 		}
 		o.Caller = client
+		a.connectCaller = client // voice verification shares it (contact.go)
 		o.PollInterval = cc.PollInterval.D()
 		o.MaxCallDuration = cc.MaxCallDuration.D()
 		o.MaxConcurrentCalls = cc.MaxConcurrentCalls

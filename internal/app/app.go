@@ -23,6 +23,7 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/aws/connect"
 	"github.com/opsdesk/opsdesk/internal/aws/snsverify"
 	"github.com/opsdesk/opsdesk/internal/blob"
 	"github.com/opsdesk/opsdesk/internal/cases"
@@ -74,6 +75,10 @@ type App struct {
 	// Contacts is the users' contact methods and notification rules
 	// (contact.go); the escalation engine asks it how to notify a user.
 	Contacts *contact.Service
+	// connectCaller is the alerts module's Amazon Connect client (nil
+	// without alerts.connect); voice verification calls through it, so
+	// both share one API rate limit.
+	connectCaller *connect.Client
 
 	// Hooks between capabilities, set by the module that provides them
 	// (nil: that capability is not configured).

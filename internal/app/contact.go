@@ -73,12 +73,8 @@ func (a *App) contactModule(ctx context.Context) (module, error) {
 		}
 		senders[contact.KindEmail] = s
 	}
-	if c := a.Cfg.Alerts.Connect; c != nil {
-		client, err := a.connectClient(ctx, c.WithDefaults())
-		if err != nil {
-			return nil, err
-		}
-		senders[contact.KindVoice] = contact.NewVoice(client)
+	if a.connectCaller != nil {
+		senders[contact.KindVoice] = contact.NewVoice(a.connectCaller)
 	}
 	chatDests := func(name string) (string, notify.Sender, bool) {
 		d, ok := a.Cfg.Destination(name)

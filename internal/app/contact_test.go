@@ -208,3 +208,60 @@ oncall:
 		})
 	}
 }
+
+// TestContactAPIVoice: with alerts.connect, a voice method is verified by
+// a call through the alerts' Connect client whose summary reads the code
+// digit by digit.
+func TestContactAPIVoice(t *testing.T) {
+	t.Parallel()
+	for _, engine := range storetest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			cn := fake.NewConnect(t)
+			cfg, err := config.Parse([]byte(`
+database: ` + storetest.DatabaseURL(t, engine) + `
+data_dir: ` + t.TempDir() + `
+log_level: error
+alerts:
+` + connectYAML(cn)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := apptest.Start(t, cfg, connectEnv(cn))
+			ctx := context.Background()
+			if _, err := s.App.Auth.AddUser(ctx, "kim", auth.RoleResponder, "a long enough password"); err != nil {
+				t.Fatal(err)
+			}
+			admin, err := s.App.Auth.CreateToken(ctx, "ops", auth.ScopeAdmin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const base = "/api/v1/users/kim/contact-methods"
+			st, m := contactCall(t, s, admin, "POST", base, `{"kind":"voice","address":"+821012345678","language":"ko"}`)
+			if st != http.StatusCreated {
+				t.Fatalf("add: %d %v", st, m)
+			}
+			id := int64(m["id"].(float64))
+			// SMS is not configured: such a method cannot be verified.
+			st, sm := contactCall(t, s, admin, "POST", base, `{"kind":"sms","address":"+821012345678"}`)
+			if st != http.StatusCreated {
+				t.Fatalf("add sms: %d %v", st, sm)
+			}
+			if st, out := contactCall(t, s, admin, "POST", fmt.Sprintf("%s/%d/send-code", base, int64(sm["id"].(float64))), ""); st != http.StatusConflict || out["field"] != "kind" {
+				t.Errorf("sms code without oncall.sms: %d %v", st, out)
+			}
+			if st, out := contactCall(t, s, admin, "POST", fmt.Sprintf("%s/%d/send-code", base, id), ""); st != http.StatusAccepted {
+				t.Fatalf("send code: %d %v", st, out)
+			}
+			calls := cn.Calls()
+			if len(calls) != 1 || calls[0].Number != "+821012345678" || calls[0].Attributes["language"] != "ko-KR" {
+				t.Fatalf("calls %+v", calls)
+			}
+			spoken := regexp.MustCompile(`[0-9](, [0-9]){5}`).FindString(calls[0].Attributes["summary"])
+			code := strings.ReplaceAll(spoken, ", ", "")
+			if st, out := contactCall(t, s, admin, "POST", fmt.Sprintf("%s/%d/confirm", base, id), `{"code":"`+code+`"}`); st != http.StatusOK || out["verified"] != true {
+				t.Fatalf("confirm %q: %d %v", code, st, out)
+			}
+		})
+	}
+}

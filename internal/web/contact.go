@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -301,7 +302,7 @@ func (h *Handler) contactRuleAdd(w http.ResponseWriter, r *http.Request, p *page
 		h.contactFail(w, r, p, name, &contact.ValidationError{Field: "method_id"}, contact.NewMethod{})
 		return
 	}
-	if err2 != nil || minutes < 0 || minutes > 24*60 {
+	if err2 != nil || math.IsNaN(minutes) || minutes < 0 || minutes > 24*60 {
 		h.contactFail(w, r, p, name, &contact.ValidationError{Field: "delay"}, contact.NewMethod{})
 		return
 	}
