@@ -83,6 +83,8 @@ func NotSent(err error) bool {
 			// An error code in a 2xx answer (DingTalk's errcode): the
 			// destination refused the message.
 			return true
+		case ne.ConnectionRefused():
+			return true
 		case ne.StatusCode == 0 && ne.Permanent:
 			// Refused before any request was made (encoding, a bad
 			// mention).

@@ -238,6 +238,12 @@ func TestChatSender(t *testing.T) {
 	if _, err := c.Send(ctx, contact.Message{To: "U012ABCDEF", Destination: "slack", Text: "x"}); err == nil || contact.NotSent(err) {
 		t.Errorf("slack 503: %v", err)
 	}
+	sl.SetUnavailable(false)
+	sl.Down()
+	if _, err := c.Send(ctx, contact.Message{To: "U012ABCDEF", Destination: "slack", Text: "x"}); err == nil || !contact.NotSent(err) {
+		t.Errorf("slack refusing connections: %v", err)
+	}
+	sl.Up()
 	if len(sl.Messages()) != 1 || len(dt.Messages()) != 2 {
 		t.Errorf("extra posts")
 	}

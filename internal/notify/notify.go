@@ -78,6 +78,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/config"
@@ -152,7 +153,15 @@ type Error struct {
 	// Reason is human-readable and includes the destination's own message.
 	// It never contains secrets.
 	Reason string
+
+	// refused: the connection was refused, so no request was written.
+	refused bool
 }
+
+// ConnectionRefused reports whether the destination refused the
+// connection: the request was surely not delivered (on-call senders may
+// then retry it without risking a duplicate).
+func (e *Error) ConnectionRefused() bool { return e.refused }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -366,7 +375,9 @@ func (b *base) networkError(req *http.Request, err error) *Error {
 	case errors.Is(err, context.Canceled):
 		what = "canceled"
 	}
-	return b.fail(false, 0, 0, "%s %s: %s: %v", req.Method, redactURL(req.URL), what, err)
+	e := b.fail(false, 0, 0, "%s %s: %s: %v", req.Method, redactURL(req.URL), what, err)
+	e.refused = errors.Is(err, syscall.ECONNREFUSED)
+	return e
 }
 
 // redactURL keeps only scheme and host: webhook paths and queries carry
