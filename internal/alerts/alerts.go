@@ -196,6 +196,9 @@ type System struct {
 	Wait     time.Duration
 	Quiet    time.Duration
 	Notify   []string
+	// Routes choose an escalation policy per severity and hours; alerts
+	// no route matches go to the call list (Contacts).
+	Routes []Route
 	// Origin is "config" while the system follows the config file,
 	// "console" once edited in the console.
 	Origin    string
@@ -324,6 +327,8 @@ type Service struct {
 	group  txGroup
 	// policies caches call lists for the engine.
 	policies policyCache
+	// stepPolicies caches escalation policies for the engine.
+	stepPolicies stepPolicyCache
 }
 
 // New builds the service. Call SetQueue before it is used.

@@ -100,6 +100,9 @@ type AlertSystem struct {
 	QuietPeriod Duration `yaml:"quiet_period"`
 	// Notify are destinations told when nobody acknowledged.
 	Notify []string `yaml:"notify"`
+	// Routes choose an escalation policy per severity and hours
+	// (policies.go); an alert no route matches goes to the call list.
+	Routes []AlertRoute `yaml:"routes"`
 }
 
 // AlertContact is one person on a call list.
@@ -290,6 +293,20 @@ func (x *Alerts) validate(c *Config) error {
 		key = fmt.Sprintf("alerts.systems[%s]", s.Name)
 		if err := s.validate(key, c.HasDestination); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+func (x *Alerts) validateRoutes(hasPolicy func(string) bool) error {
+	for _, s := range x.Systems {
+		if len(s.Routes) > MaxSystemRoutes {
+			return &Error{fmt.Sprintf("alerts.systems[%s].routes", s.Name), fmt.Sprintf("has %d routes; at most %d", len(s.Routes), MaxSystemRoutes)}
+		}
+		for j, r := range s.Routes {
+			if field, err := ValidateRoute(r, hasPolicy); err != nil {
+				return &Error{fmt.Sprintf("alerts.systems[%s].routes[%d].%s", s.Name, j, field), err.Error()}
+			}
 		}
 	}
 	return nil

@@ -427,6 +427,12 @@ func (c *Config) Validate() error {
 	if err := c.OnCall.validate(); err != nil {
 		return err
 	}
+	if err := c.OnCall.validatePolicies(c.HasDestination); err != nil {
+		return err
+	}
+	if err := c.Alerts.validateRoutes(c.OnCall.HasPolicy); err != nil {
+		return err
+	}
 	return c.Chat.validate(c)
 }
 

@@ -33,6 +33,8 @@ import (
 //	        - {who: tanaka, covers: sato, start: "2026-03-10 09:00", end: "2026-03-11 09:00"}
 type OnCall struct {
 	Schedules []OnCallSchedule `yaml:"schedules"`
+	// Policies are escalation policies (policies.go).
+	Policies []OnCallPolicy `yaml:"policies"`
 
 	parsed []*oncall.Schedule
 }
