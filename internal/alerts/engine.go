@@ -250,7 +250,7 @@ func (s *Service) claim(ctx context.Context, others, calls int) ([]*Escalation, 
 		// Polls and placements first (calls already claimed), in one
 		// statement.
 		if others > 0 {
-			if err := take(`'`+statePoll+`', '`+statePlace+`'`, others); err != nil {
+			if err := take(`'`+statePoll+`', '`+statePlace+`', '`+statePage+`'`, others); err != nil {
 				return err
 			}
 		}
@@ -282,7 +282,7 @@ func (s *Service) scheduleNext(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	states := []string{statePoll, statePlace}
+	states := []string{statePoll, statePlace, statePage}
 	if active < s.o.MaxConcurrentCalls {
 		states = append(states, stateCall)
 	}
@@ -379,6 +379,8 @@ func (s *Service) advanceFrom(ctx context.Context, e *Escalation) {
 			next, err = s.stepPlace(ctx, cur)
 		case statePoll:
 			next, err = s.stepPoll(ctx, cur)
+		case statePage:
+			next, err = s.stepPage(ctx, cur)
 		default:
 			err = fmt.Errorf("unknown state %q", cur.State)
 		}
