@@ -457,3 +457,40 @@ func TestPolicyValidation(t *testing.T) {
 		}
 	})
 }
+
+// TestUpgradeKeepsCallLists: a call list escalating while opsdesk is
+// upgraded to the release with policies (migration 18 rebuilds the
+// escalation table on SQLite) goes on exactly as the seed's 1→2→3 × 3
+// rounds; the same holds after a downgrade and upgrade again.
+func TestUpgradeKeepsCallLists(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, envOpt{})
+		e.threePeople()
+		id := e.open("XYZ", "server1/cpu")
+		e.run()
+		e.advance(90 * time.Second)
+		e.wantNumbers(sato, suzuki)
+		// The release before policies, then this one again.
+		if err := st.MigrateTo(e.ctx, 17); err != nil {
+			t.Fatal(err)
+		}
+		var state string
+		if err := st.R.QueryRow(st.Q(`SELECT state FROM alert_escalations WHERE alert_id = ?`), id).Scan(&state); err != nil || state == "" {
+			t.Fatalf("escalation after the downgrade: %q %v", state, err)
+		}
+		if err := st.MigrateTo(e.ctx, 18); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Migrate(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.advance(8 * time.Minute)
+		e.wantNumbers(sato, suzuki, tanaka, sato, suzuki, tanaka, sato, suzuki, tanaka)
+		if a := e.alert(id); a.Status != alerts.StatusUnacknowledged {
+			t.Fatalf("status %s after nine calls", a.Status)
+		}
+		if n := len(e.calls(id)); n != 9 {
+			t.Fatalf("%d calls recorded", n)
+		}
+	})
+}

@@ -303,6 +303,28 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	return len(res), nil
 }
 
+// MigrateTo moves the schema up or down to version (upgrade tests: a
+// database as an older release left it).
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
+	p, err := s.migrationProvider()
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	cur, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if version < cur {
+		_, err = p.DownTo(ctx, version)
+	} else {
+		_, err = p.UpTo(ctx, version)
+	}
+	if err != nil {
+		return fmt.Errorf("store: migrate to %d: %w", version, err)
+	}
+	return nil
+}
+
 // Pending reports whether schema migrations are waiting to be applied.
 func (s *Store) Pending(ctx context.Context) (bool, error) {
 	p, err := s.migrationProvider()
