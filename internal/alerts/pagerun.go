@@ -137,6 +137,8 @@ func (s *Service) runPage(ctx context.Context, p *Page) {
 		// not have arrived, and it is not sent again (at most once).
 		err = s.finishPage(context.WithoutCancel(ctx), p, PageUnknown, "unknown", "", "the process stopped while sending: it may or may not have arrived; not sent again", KindPageFailed)
 	default:
+		// OnStep hears how late the page starts: "page-sms", "page-voice", …
+		s.observeAs("page-"+p.Kind, p.DueAt)
 		err = s.sendPage(ctx, p)
 	}
 	if err != nil && ctx.Err() == nil {
