@@ -63,6 +63,9 @@ func (s *Service) end(ctx context.Context, id int64, to, by, via string) (*Alert
 		break
 	}
 	s.stopCalls(ctx, stop)
+	if changed {
+		s.stopPageCalls(ctx, id)
+	}
 	a, err := s.Get(ctx, id)
 	if changed && err == nil {
 		s.auditEnd(ctx, a, to, by, via)

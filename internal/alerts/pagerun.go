@@ -283,10 +283,16 @@ func (s *Service) finishPage(ctx context.Context, p *Page, status, outcome, ref,
 		if status == PageSent {
 			sent = ms
 		}
-		if _, err := s.execQ(ctx, tx, `UPDATE alert_pages SET status = ?, outcome = ?, ref = CASE WHEN ? = '' THEN ref ELSE ? END, error = ?,
-			sent_at = CASE WHEN sent_at = 0 THEN ? ELSE sent_at END, claimed_until = 0, updated_at = ? WHERE id = ?`,
-			status, outcome, ref, ref, clip(errText, 1000), sent, ms, p.ID); err != nil {
+		// Only a page still under way: whoever records its end first (the
+		// runner, or an acknowledgement hanging up its call) writes it.
+		res, err := s.execQ(ctx, tx, `UPDATE alert_pages SET status = ?, outcome = ?, ref = CASE WHEN ? = '' THEN ref ELSE ? END, error = ?,
+			sent_at = CASE WHEN sent_at = 0 THEN ? ELSE sent_at END, claimed_until = 0, updated_at = ? WHERE id = ? AND status IN ('pending', 'sending', 'ringing')`,
+			status, outcome, ref, ref, clip(errText, 1000), sent, ms, p.ID)
+		if err != nil {
 			return fmt.Errorf("alerts: record page %d: %w", p.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
 		}
 		detail := outcome
 		if errText != "" {
@@ -397,4 +403,35 @@ func (s *Service) pollPage(ctx context.Context, p *Page) error {
 		})
 	}
 	return nil
+}
+
+// stopPageCalls hangs up the calls of an alert's pages that are still
+// ringing (the alert was acknowledged or resolved) and records them
+// stopped.
+func (s *Service) stopPageCalls(ctx context.Context, alertID int64) {
+	if s.o.Caller == nil {
+		return
+	}
+	rows, err := s.rowsQ(ctx, s.st.R, `SELECT `+pageCols+` FROM alert_pages WHERE alert_id = ? AND status = 'ringing'`, alertID)
+	if err != nil {
+		s.o.Log.Warn("alerts: reading calls to hang up failed; they end at their next poll", "alert", alertID, "error", err)
+		return
+	}
+	var ringing []*Page
+	for rows.Next() {
+		if p, err := scanPage(rows); err == nil {
+			ringing = append(ringing, p)
+		}
+	}
+	rows.Close()
+	for _, p := range ringing {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		if err := s.o.Caller.StopCall(cctx, p.Ref); err != nil {
+			s.o.Log.Warn("alerts: hanging up a page's call failed", "alert", alertID, "contact", p.Ref, "error", err)
+		}
+		cancel()
+		if err := s.finishPage(context.WithoutCancel(ctx), p, PageSent, OutcomeStopped, "", "", KindPage); err != nil {
+			s.o.Log.Warn("alerts: recording a stopped call failed", "page", p.ID, "error", err)
+		}
+	}
 }

@@ -494,3 +494,33 @@ func TestUpgradeKeepsCallLists(t *testing.T) {
 		}
 	})
 }
+
+// TestAckHangsUpPageCall: a policy's call still ringing when the alert is
+// acknowledged in the console is hung up at once and recorded stopped.
+func TestAckHangsUpPageCall(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e, d, _ := policyEnv(t, st)
+		d.plans["sato"] = []alerts.Planned{{Kind: alerts.PageVoice, Address: sato, MethodID: 1}}
+		e.policy(alerts.Policy{Name: "p", Rounds: 1, Steps: []alerts.PolicyStep{
+			{After: 5 * time.Minute, Targets: []alerts.Target{{Type: "user", Name: "sato"}}},
+		}})
+		e.routed("web", []alerts.Route{{Policy: "p"}})
+		e.cn.Script(sato, fake.NoAnswer().Ring(2*time.Minute))
+		id := e.open("web", "a")
+		e.run()
+		e.pages()
+		e.wantNumbers(sato)
+		e.clk.Advance(10 * time.Second)
+		if _, _, err := e.svc.Ack(e.ctx, id, "kim", "console"); err != nil {
+			t.Fatal(err)
+		}
+		c, ok := e.cn.Contact(e.cn.Calls()[0].ContactID)
+		if !ok || !c.Stopped {
+			t.Fatalf("contact %+v: want it stopped by the acknowledgement", c)
+		}
+		ps := e.pageList(id)
+		if len(ps) != 1 || ps[0].Status != alerts.PageSent || ps[0].Outcome != alerts.OutcomeStopped {
+			t.Fatalf("page %+v", ps[0])
+		}
+	})
+}
