@@ -1039,6 +1039,15 @@ func (s *Service) ReleaseReplica(ctx context.Context, replicaID string) (int, er
 		return 0, fmt.Errorf("alerts: release claims of %s: %w", replicaID, err)
 	}
 	n, _ := res.RowsAffected()
+	// Its pages too: those it was sending become unknown at once (they
+	// are never sent again), the others are sent by this replica.
+	pres, err := s.execQ(ctx, s.st.W, `UPDATE alert_pages SET claimed_until = 0 WHERE claimed_by = ? AND claimed_until > 0 AND status IN ('pending', 'sending', 'ringing')`, replicaID)
+	if err != nil {
+		return int(n), fmt.Errorf("alerts: release pages of %s: %w", replicaID, err)
+	}
+	if pn, _ := pres.RowsAffected(); pn > 0 {
+		s.kickPages()
+	}
 	if n > 0 {
 		s.kick(ctx)
 	}
@@ -1052,6 +1061,9 @@ func (s *Service) ReleaseClaims(ctx context.Context) (int, error) {
 	res, err := s.st.W.ExecContext(ctx, `UPDATE alert_escalations SET claimed_until = 0 WHERE claimed_until <> 0`)
 	if err != nil {
 		return 0, fmt.Errorf("alerts: release claims: %w", err)
+	}
+	if _, err := s.st.W.ExecContext(ctx, `UPDATE alert_pages SET claimed_until = 0 WHERE claimed_until <> 0 AND status IN ('pending', 'sending', 'ringing')`); err != nil {
+		return 0, fmt.Errorf("alerts: release pages: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
