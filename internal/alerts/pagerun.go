@@ -164,7 +164,7 @@ func (s *Service) sendPage(ctx context.Context, p *Page) error {
 	now := s.now()
 	var a *Alert
 	sending := false
-	err := s.st.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.groupTx(ctx, func(tx *sql.Tx) error {
 		sending = false
 		var err error
 		a, err = s.lockAlert(ctx, tx, p.AlertID)
@@ -264,7 +264,7 @@ func (s *Service) deliverPage(ctx context.Context, p *Page, a *Alert) (string, e
 // recordRinging records a page's call as placed: it is polled next.
 func (s *Service) recordRinging(ctx context.Context, p *Page, contactID string) error {
 	now := s.now()
-	return s.st.Tx(ctx, func(tx *sql.Tx) error {
+	return s.groupTx(ctx, func(tx *sql.Tx) error {
 		ms := store.Millis(now)
 		if _, err := s.execQ(ctx, tx, `UPDATE alert_pages SET status = 'ringing', ref = ?, sent_at = ?, due_at = ?, claimed_until = 0, error = '', updated_at = ? WHERE id = ?`,
 			contactID, ms, store.Millis(now.Add(s.o.PollInterval)), ms, p.ID); err != nil {
@@ -277,7 +277,7 @@ func (s *Service) recordRinging(ctx context.Context, p *Page, contactID string) 
 // finishPage records a page's end and puts it on the timeline.
 func (s *Service) finishPage(ctx context.Context, p *Page, status, outcome, ref, errText, kind string) error {
 	now := s.now()
-	return s.st.Tx(ctx, func(tx *sql.Tx) error {
+	return s.groupTx(ctx, func(tx *sql.Tx) error {
 		ms := store.Millis(now)
 		sent := int64(0)
 		if status == PageSent {
