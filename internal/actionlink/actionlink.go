@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/store"
@@ -139,6 +140,8 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	nonce func([]byte)
+	// swept is when this process last removed old uses (Unix ms).
+	swept atomic.Int64
 }
 
 // New loads the fleet's signing key from st, creating it if this is the
@@ -281,6 +284,19 @@ func (s *Service) stale(u *use) bool {
 	return store.Millis(s.now())-u.used >= ClaimTimeout.Milliseconds()
 }
 
+// sweep removes, at most once an hour per process, the uses of links that
+// have expired for certain (used more than MaxTTL ago): such a link is
+// refused as expired without its row.
+func (s *Service) sweep(ctx context.Context, now int64) {
+	last := s.swept.Load()
+	if now-last < time.Hour.Milliseconds() || !s.swept.CompareAndSwap(last, now) {
+		return
+	}
+	if _, err := s.st.W.ExecContext(ctx, s.st.Q(`DELETE FROM action_link_uses WHERE used_at < ?`), now-MaxTTL.Milliseconds()-ClaimTimeout.Milliseconds()); err != nil {
+		s.log.Warn("actionlink: removing old uses failed", "error", err)
+	}
+}
+
 // hashToken is the key of a token in action_link_uses.
 func hashToken(tok string) string {
 	h := sha256.Sum256([]byte(tok))
@@ -315,6 +331,7 @@ func (s *Service) Use(ctx context.Context, tok, from string, act func(ctx contex
 	}
 	h := hashToken(tok)
 	now := store.Millis(s.now())
+	s.sweep(ctx, now)
 	if len(from) > 64 {
 		from = strings.ToValidUTF8(from[:64], "")
 	}

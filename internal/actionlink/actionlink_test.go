@@ -339,5 +339,19 @@ func TestUse(t *testing.T) {
 		if err := st.R.QueryRowContext(ctx, `SELECT count(*) FROM server_secrets`).Scan(&n); err != nil || n != 1 {
 			t.Fatalf("server_secrets rows: %d, %v", n, err)
 		}
+
+		// Uses older than any link's life are removed by the next use;
+		// such a link is refused as expired.
+		clk.Add(MaxTTL + 2*time.Hour)
+		url, _ = s.Mint(ctx, 81, ActionAck, 0)
+		if _, err := s.Use(ctx, tokenOf(t, url), "192.0.2.6", act); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.R.QueryRowContext(ctx, `SELECT count(*) FROM action_link_uses`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("uses left after the sweep: %d, %v", n, err)
+		}
+		if _, err := s.Use(ctx, tok, "192.0.2.6", act); !errors.Is(err, ErrExpired) {
+			t.Fatalf("an old used link: %v", err)
+		}
 	})
 }
