@@ -119,6 +119,7 @@ var actionLinkCatalog = map[string][4]string{
 		"사용 중인 네트워크에서 유효하지 않은 링크가 너무 많습니다. %d초 후에 다시 시도하세요.",
 	},
 	"link.console":          {"Open in the console", "コンソールで開く", "在控制台中打开", "콘솔에서 열기"},
+	"chat.kind.oncall":      {"Who is on call", "当番確認", "查看值班", "당번 확인"},
 	"alerts.kind.escalated": {"Escalated now", "今すぐエスカレーション", "立即升级", "즉시 에스컬레이션"},
 }
 

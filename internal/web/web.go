@@ -265,7 +265,8 @@ func New(d Deps) (*Handler, error) {
 // GET /questions, GET /questions/{ref}, POST /deliveries/{id}/retry,
 // GET /destinations, and the case archive: GET /cases, GET /cases/stats,
 // GET /cases/{caseId}, GET /cases/{caseId}/attachments/{id} and
-// POST /cases/sync.
+// POST /cases/sync. Public too: the one-tap alert links, GET and POST
+// /a/{token} (actionlink.go).
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", h.staticHandler())
 	mux.Handle("GET /favicon.ico", h.faviconHandler())
