@@ -86,6 +86,10 @@ func FuzzParse(f *testing.F) {
 			if !validAlertID(c.AlertID) {
 				t.Fatalf("alert id %q", c.AlertID)
 			}
+		case OnCall:
+			if utf8.RuneCountInString(c.Name) > MaxQuery || strings.ContainsAny(c.Name, "\r\n") || strings.TrimSpace(c.Name) != c.Name || !utf8.ValidString(c.Name) {
+				t.Fatalf("schedule name %q", c.Name)
+			}
 		default:
 			t.Fatalf("unknown command %#v", c)
 		}
