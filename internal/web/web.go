@@ -119,6 +119,11 @@ type Deps struct {
 	Events EventsService
 	Alerts AlertsService
 	Chat   ChatService
+	// ActionLinks checks and uses the one-tap links of alert messages
+	// (nil: no /a/ pages); ActionLinkLimiter limits invalid links per
+	// client address (nil: 10 a minute, in memory). See actionlink.go.
+	ActionLinks       ActionLinkService
+	ActionLinkLimiter Limiter
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
@@ -160,6 +165,9 @@ type Handler struct {
 	events EventsService
 	alerts AlertsService
 	chat   ChatService
+	// links and linkLimit: the one-tap links (actionlink.go).
+	links     ActionLinkService
+	linkLimit Limiter
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -197,6 +205,8 @@ func New(d Deps) (*Handler, error) {
 		blobs:      d.Blobs,
 		askLimit:   d.AskLimiter,
 		loginLimit: d.LoginLimiter,
+		links:      d.ActionLinks,
+		linkLimit:  d.ActionLinkLimiter,
 		pageSize:   50,
 		loc:        d.Location,
 		tmpl:       map[string]*templateSet{},
@@ -207,6 +217,9 @@ func New(d Deps) (*Handler, error) {
 	}
 	if h.loginLimit == nil {
 		h.loginLimit = ratelimit.NewMemory(ratelimit.PerMinute(d.Cfg.Console.LoginPerMinute, d.Cfg.Console.LoginPerMinute), ratelimit.Options{Now: d.Now})
+	}
+	if h.linkLimit == nil {
+		h.linkLimit = ratelimit.NewMemory(ratelimit.PerMinute(10, 10), ratelimit.Options{Now: d.Now})
 	}
 	h.cop = http.NewCrossOriginProtection()
 	if o := origin(d.Cfg.BaseURL); o != "" {
@@ -252,7 +265,8 @@ func New(d Deps) (*Handler, error) {
 // GET /questions, GET /questions/{ref}, POST /deliveries/{id}/retry,
 // GET /destinations, and the case archive: GET /cases, GET /cases/stats,
 // GET /cases/{caseId}, GET /cases/{caseId}/attachments/{id} and
-// POST /cases/sync.
+// POST /cases/sync. Public too: the one-tap alert links, GET and POST
+// /a/{token} (actionlink.go).
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", h.staticHandler())
 	mux.Handle("GET /favicon.ico", h.faviconHandler())
@@ -286,6 +300,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.chatRoutes(mux)
 	h.userRoutes(mux)
 	h.auditRoutes(mux)
+	h.actionLinkRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
