@@ -39,6 +39,7 @@ func (a *App) alertsModule(ctx context.Context) (module, error) {
 		ReplicaID:     a.Fleet.ID(),
 		OnStep:        a.Metrics.ObserveEscalationStep,
 		Parallel:      a.Cfg.Jobs.Workers.Escalation,
+		ActionLink:    a.mintActionLink,
 	}
 	if base := strings.TrimRight(a.Cfg.BaseURL, "/"); base != "" {
 		o.ConsoleURL = func(id int64) string { return fmt.Sprintf("%s/alerts/%d", base, id) }
