@@ -68,7 +68,7 @@ func (m *receiptsModule) receipt(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, http.StatusBadRequest, "SNS message: "+err.Error(), "")
 		return
 	}
-	if !a.Cfg.OnCall.Receipts.ReceiptTopicAllowed(msg.TopicArn) {
+	if !a.Cfg.OnCall.Receipts.TopicAllowed(msg.TopicArn) {
 		httpx.Error(w, http.StatusForbidden, "SNS topic "+msg.TopicArn+" is not allowed: list it under oncall.receipts.sns_topics", "TopicArn")
 		return
 	}

@@ -44,8 +44,8 @@ func (x *OnCallReceipts) validate() error {
 	return nil
 }
 
-// ReceiptTopicAllowed reports whether receipts of the SNS topic are read.
-func (x *OnCallReceipts) ReceiptTopicAllowed(arn string) bool {
+// TopicAllowed reports whether receipts of the SNS topic are read.
+func (x *OnCallReceipts) TopicAllowed(arn string) bool {
 	for _, t := range x.SNSTopics {
 		if t == arn {
 			return true

@@ -19,8 +19,8 @@ oncall:
 		t.Fatal(err)
 	}
 	r := &cfg.OnCall.Receipts
-	if len(r.SNSTopics) != 2 || !r.ReceiptTopicAllowed("arn:aws:sns:ap-northeast-1:123456789012:opsdesk-receipts") ||
-		r.ReceiptTopicAllowed("arn:aws:sns:ap-northeast-1:123456789012:other") {
+	if len(r.SNSTopics) != 2 || !r.TopicAllowed("arn:aws:sns:ap-northeast-1:123456789012:opsdesk-receipts") ||
+		r.TopicAllowed("arn:aws:sns:ap-northeast-1:123456789012:other") {
 		t.Fatalf("topics %v", r.SNSTopics)
 	}
 	for _, tc := range []struct{ yaml, key, msg string }{
