@@ -35,6 +35,8 @@ type OnCall struct {
 	Schedules []OnCallSchedule `yaml:"schedules"`
 	// Policies are escalation policies (policies.go).
 	Policies []OnCallPolicy `yaml:"policies"`
+	// Receipts admits SMS and email delivery receipts (receipts.go).
+	Receipts OnCallReceipts `yaml:"receipts"`
 
 	parsed []*oncall.Schedule
 }
@@ -109,6 +111,9 @@ func (x *OnCall) Schedule(name string) *oncall.Schedule {
 
 func (x *OnCall) validate() error {
 	x.parsed = nil
+	if err := x.Receipts.validate(); err != nil {
+		return err
+	}
 	if len(x.Schedules) > MaxOnCallSchedules {
 		return &Error{"oncall.schedules", fmt.Sprintf("at most %d schedules (got %d)", MaxOnCallSchedules, len(x.Schedules))}
 	}
