@@ -35,6 +35,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/jobs"
 	"github.com/opsdesk/opsdesk/internal/metrics"
 	"github.com/opsdesk/opsdesk/internal/notify"
+	"github.com/opsdesk/opsdesk/internal/oncall"
 	"github.com/opsdesk/opsdesk/internal/ratelimit"
 	"github.com/opsdesk/opsdesk/internal/store"
 	"github.com/opsdesk/opsdesk/internal/web"
@@ -70,6 +71,9 @@ type App struct {
 	accounts []cases.Account
 	// Events is the AWS event intake (nil until its module is built).
 	Events *events.Service
+	// OnCall keeps the on-call schedules (nil until its module is built); the escalation
+	// engine asks it who is on call (OnCallAt).
+	OnCall *oncall.Service
 
 	// Hooks between capabilities, set by the module that provides them
 	// (nil: that capability is not configured).

@@ -65,6 +65,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/intake"
 	"github.com/opsdesk/opsdesk/internal/jobs"
+	"github.com/opsdesk/opsdesk/internal/oncall"
 	"github.com/opsdesk/opsdesk/internal/ratelimit"
 	"github.com/opsdesk/opsdesk/internal/store"
 )
@@ -119,6 +120,7 @@ type Deps struct {
 	Events EventsService
 	Alerts AlertsService
 	Chat   ChatService
+	OnCall *oncall.Service
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
@@ -160,6 +162,7 @@ type Handler struct {
 	events EventsService
 	alerts AlertsService
 	chat   ChatService
+	oncall *oncall.Service
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -192,7 +195,7 @@ func New(d Deps) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log, audit: d.Audit,
-		events: d.Events, alerts: d.Alerts, chat: d.Chat,
+		events: d.Events, alerts: d.Alerts, chat: d.Chat, oncall: d.OnCall,
 		cases:      cases.NewStore(d.St),
 		blobs:      d.Blobs,
 		askLimit:   d.AskLimiter,
