@@ -286,6 +286,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 	h.eventRoutes(mux)
 	h.alertRoutes(mux)
+	h.oncallRoutes(mux)
 	h.chatRoutes(mux)
 	h.userRoutes(mux)
 	h.auditRoutes(mux)
