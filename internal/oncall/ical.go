@@ -115,6 +115,9 @@ func writeFolded(w *bufio.Writer, s string) {
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
+		if cut == 0 {
+			cut = limit // not UTF-8 text: cut anywhere rather than loop
+		}
 		w.WriteString(s[:cut])
 		w.WriteString("\r\n ")
 		s = s[cut:]
