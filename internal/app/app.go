@@ -580,7 +580,7 @@ func (a *App) middleware(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				a.Log.Error("panic serving request", "request_id", id, "path", r.URL.Path, "panic", p)
+				a.Log.Error("panic serving request", "request_id", id, "path", loggedPath(r), "panic", p)
 				if sw.status == 0 {
 					httpx.Error(sw, http.StatusInternalServerError, "internal error", "")
 				}
@@ -591,7 +591,7 @@ func (a *App) middleware(next http.Handler) http.Handler {
 			if r.Pattern == "GET /metrics" || r.Pattern == "GET /healthz" || r.Pattern == "GET /readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
 				lvl = slog.LevelDebug
 			}
-			a.Log.Log(r.Context(), lvl, "http", "request_id", id, "method", r.Method, "path", r.URL.Path, "route", r.Pattern,
+			a.Log.Log(r.Context(), lvl, "http", "request_id", id, "method", r.Method, "path", loggedPath(r), "route", r.Pattern,
 				"status", sw.status, "bytes", sw.bytes, "ms", took.Milliseconds())
 		}()
 		next.ServeHTTP(sw, r)

@@ -5,14 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/opsdesk/opsdesk/internal/app"
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
 	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/store/storetest"
 )
 
@@ -143,10 +148,41 @@ func TestOnCallAPIEdit(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// lockedBuffer collects a server's log lines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // TestOnCallFeeds: an iCal feed created by API is served without login at its secret URL,
-// in RFC 5545 form; revoked, it is 404 like an unknown token.
+// in RFC 5545 form, and the request log does not write the token; revoked, it is 404 like
+// an unknown token.
 func TestOnCallFeeds(t *testing.T) {
-	s, _ := oncallServer(t, "sqlite")
+	cfg, err := config.Parse([]byte(`
+database: ` + storetest.DatabaseURL(t, "sqlite") + `
+data_dir: ` + t.TempDir() + `
+` + oncallYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	base, started := time.Date(2026, 2, 24, 3, 0, 0, 0, time.UTC), time.Now()
+	s := apptest.StartWith(t, cfg, nil, func(o *app.Options) {
+		o.Now = func() time.Time { return base.Add(time.Since(started)) }
+		o.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	admin, err := s.App.Auth.CreateToken(context.Background(), "ops-admin", auth.ScopeAdmin)
 	if err != nil {
 		t.Fatal(err)
@@ -191,5 +227,8 @@ func TestOnCallFeeds(t *testing.T) {
 	var e errBody
 	if code := sendJSON(t, s, admin, http.MethodPost, "/api/v1/oncall-feeds", `{"schedule": "nope"}`, &e); code != 404 || e.Field != "schedule" {
 		t.Errorf("feed of an unknown schedule: %d %+v", code, e)
+	}
+	if l := logs.String(); strings.Contains(l, f.Token) || !strings.Contains(l, "/oncall/feeds/{file}") {
+		t.Errorf("the log shows the feed's token or not its requests:\n%s", l)
 	}
 }
