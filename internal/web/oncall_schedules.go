@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -36,6 +37,21 @@ func (h *Handler) oncallRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /oncall/{schedule}/overrides", h.route(accessWriter, h.oncallAddOverride))
 	mux.Handle("POST /oncall/{schedule}/overrides/{id}/delete", h.route(accessWriter, h.oncallDeleteOverride))
 	mux.Handle("POST /oncall/{schedule}/feeds", h.route(accessWriter, h.oncallScheduleFeed))
+}
+
+// OnCallService is what the on-call pages need of oncall.Service.
+type OnCallService interface {
+	List(ctx context.Context) ([]*oncall.Stored, error)
+	Stored(ctx context.Context, name string) (*oncall.Stored, error)
+	Schedule(ctx context.Context, name string) (*oncall.Schedule, error)
+	SaveSchedule(ctx context.Context, s *oncall.Schedule, by string) error
+	DeleteSchedule(ctx context.Context, name string) error
+	AddOverride(ctx context.Context, schedule string, o oncall.Override, note, by string) (int64, error)
+	DeleteOverride(ctx context.Context, schedule string, id int64) error
+	CreateFeed(ctx context.Context, schedule, user, by string) (*oncall.Feed, string, error)
+	Feed(ctx context.Context, id int64) (*oncall.Feed, error)
+	Feeds(ctx context.Context, f oncall.FeedFilter) ([]*oncall.Feed, error)
+	RevokeFeed(ctx context.Context, id int64) error
 }
 
 func oncallURL(name string) string { return "/oncall/" + url.PathEscape(name) }

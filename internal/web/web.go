@@ -65,7 +65,6 @@ import (
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/intake"
 	"github.com/opsdesk/opsdesk/internal/jobs"
-	"github.com/opsdesk/opsdesk/internal/oncall"
 	"github.com/opsdesk/opsdesk/internal/ratelimit"
 	"github.com/opsdesk/opsdesk/internal/store"
 )
@@ -120,7 +119,7 @@ type Deps struct {
 	Events EventsService
 	Alerts AlertsService
 	Chat   ChatService
-	OnCall *oncall.Service
+	OnCall OnCallService
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
@@ -162,7 +161,7 @@ type Handler struct {
 	events EventsService
 	alerts AlertsService
 	chat   ChatService
-	oncall *oncall.Service
+	oncall OnCallService
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
