@@ -144,10 +144,17 @@ func OnCallScheduleOf(s *oncall.Schedule) OnCallSchedule {
 	}
 	local := func(t time.Time, in *time.Location) string {
 		lt := t.In(in)
+		layout := "2006-01-02 15:04"
 		if lt.Second() != 0 {
-			return lt.Format("2006-01-02 15:04:05")
+			layout = "2006-01-02 15:04:05"
 		}
-		return lt.Format("2006-01-02 15:04")
+		v := lt.Format(layout)
+		// A reading the clock shows twice (the repeated autumn hour) would parse back as
+		// the first of the two: write such an instant in RFC 3339.
+		if back, err := time.ParseInLocation(layout, v, in); err != nil || !back.Equal(t.Truncate(time.Second)) {
+			return lt.Format(time.RFC3339)
+		}
+		return v
 	}
 	out := OnCallSchedule{Name: s.Name, TimeZone: loc.String(), Layers: []OnCallLayer{}, Overrides: []OnCallOverride{}}
 	for _, l := range s.Layers {
