@@ -23,7 +23,7 @@ import (
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
-	"github.com/opsdesk/opsdesk/internal/config"
+	"github.com/opsdesk/opsdesk/internal/store/dsn"
 )
 
 //go:embed migrations
@@ -73,15 +73,15 @@ const DefaultPoolSize = 20
 // Open connects to the configured database. It does not migrate; call
 // Migrate.
 func Open(ctx context.Context, database string) (*Store, error) {
-	engine, dsn, err := config.ParseDatabase(database)
+	engine, source, err := dsn.Parse(database)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	switch engine {
 	case SQLite:
-		return openSQLite(dsn)
+		return openSQLite(source)
 	default:
-		return openPostgres(ctx, dsn)
+		return openPostgres(ctx, source)
 	}
 }
 

@@ -124,6 +124,7 @@ type Deps struct {
 	// client address (nil: 10 a minute, in memory). See actionlink.go.
 	ActionLinks       ActionLinkService
 	ActionLinkLimiter Limiter
+	OnCall            OnCallService
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
@@ -168,6 +169,7 @@ type Handler struct {
 	// links and linkLimit: the one-tap links (actionlink.go).
 	links     ActionLinkService
 	linkLimit Limiter
+	oncall    OnCallService
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -200,7 +202,7 @@ func New(d Deps) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log, audit: d.Audit,
-		events: d.Events, alerts: d.Alerts, chat: d.Chat,
+		events: d.Events, alerts: d.Alerts, chat: d.Chat, oncall: d.OnCall,
 		cases:      cases.NewStore(d.St),
 		blobs:      d.Blobs,
 		askLimit:   d.AskLimiter,
@@ -297,6 +299,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 	h.eventRoutes(mux)
 	h.alertRoutes(mux)
+	h.oncallRoutes(mux)
 	h.chatRoutes(mux)
 	h.userRoutes(mux)
 	h.auditRoutes(mux)
