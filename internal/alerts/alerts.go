@@ -196,6 +196,9 @@ type System struct {
 	Wait     time.Duration
 	Quiet    time.Duration
 	Notify   []string
+	// Routes choose an escalation policy per severity and hours; alerts
+	// no route matches go to the call list (Contacts).
+	Routes []Route
 	// Origin is "config" while the system follows the config file,
 	// "console" once edited in the console.
 	Origin    string
@@ -226,7 +229,7 @@ func (q *Quiet) ActiveAt(t time.Time) bool {
 type Escalation struct {
 	AlertID      int64
 	Policy       string
-	State        string // call, place, poll
+	State        string // call, place, poll, page
 	Round        int
 	Position     int
 	Step         int64
@@ -297,6 +300,17 @@ type Options struct {
 	Lease time.Duration
 	// RunBudget bounds one RunDue pass before it hands over to a new job (30s).
 	RunBudget time.Duration
+	// Directory resolves the targets of escalation policies: who is on
+	// call in a schedule, how a user is reached (nil: policies notify
+	// chat channels only).
+	Directory Directory
+	// Pager sends SMS, email and chat mentions (nil: not configured).
+	Pager PageSender
+	// ActionLink mints a signed one-tap link that acknowledges, resolves
+	// or escalates an alert, for SMS and email (nil: none).
+	ActionLink func(ctx context.Context, alertID int64, action, channel, user string) (string, error)
+	// PageParallel is how many pages one runner sends at once (16).
+	PageParallel int
 	// OnStep, when set, hears of every escalation step a runner takes:
 	// its state and how late it ran against its due time (metrics,
 	// benchmarks).
@@ -324,6 +338,10 @@ type Service struct {
 	group  txGroup
 	// policies caches call lists for the engine.
 	policies policyCache
+	// stepPolicies caches escalation policies for the engine.
+	stepPolicies stepPolicyCache
+	// pageRun is the page runner's doorbell.
+	pageRun pageLoop
 }
 
 // New builds the service. Call SetQueue before it is used.
@@ -351,6 +369,9 @@ func New(st *store.Store, o Options) *Service {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.PageParallel <= 0 {
+		o.PageParallel = 16
 	}
 	if o.Parallel <= 0 {
 		o.Parallel = 32

@@ -237,6 +237,16 @@ type policyCache struct {
 	m  map[string]policyEntry
 }
 
+type stepPolicyCache struct {
+	mu sync.Mutex
+	m  map[string]stepPolicyEntry
+}
+
+type stepPolicyEntry struct {
+	p  *Policy
+	at time.Time
+}
+
 type policyEntry struct {
 	sys *System // nil: no such system
 	at  time.Time
@@ -277,4 +287,7 @@ func (s *Service) forgetPolicies() {
 	s.policies.mu.Lock()
 	s.policies.m = nil
 	s.policies.mu.Unlock()
+	s.stepPolicies.mu.Lock()
+	s.stepPolicies.m = nil
+	s.stepPolicies.mu.Unlock()
 }

@@ -30,7 +30,7 @@ const (
 
 // Systems returns every system with its call list, by name.
 func (s *Service) Systems(ctx context.Context) ([]*System, error) {
-	rows, err := s.st.R.QueryContext(ctx, `SELECT id, name, rounds, wait_ms, quiet_ms, notify, origin, created_at, updated_at, updated_by FROM alert_systems ORDER BY name`)
+	rows, err := s.st.R.QueryContext(ctx, `SELECT id, name, rounds, wait_ms, quiet_ms, notify, origin, created_at, updated_at, updated_by, routes FROM alert_systems ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: systems: %w", err)
 	}
@@ -70,8 +70,12 @@ func (s *Service) Systems(ctx context.Context) ([]*System, error) {
 func scanSystem(row scanner) (*System, error) {
 	var sys System
 	var wait, quiet, created, updated int64
-	var notify string
-	if err := row.Scan(&sys.ID, &sys.Name, &sys.Rounds, &wait, &quiet, &notify, &sys.Origin, &created, &updated, &sys.UpdatedBy); err != nil {
+	var notify, routes string
+	if err := row.Scan(&sys.ID, &sys.Name, &sys.Rounds, &wait, &quiet, &notify, &sys.Origin, &created, &updated, &sys.UpdatedBy, &routes); err != nil {
+		return nil, err
+	}
+	var err error
+	if sys.Routes, err = decodeRoutes(routes); err != nil {
 		return nil, err
 	}
 	sys.Wait, sys.Quiet = time.Duration(wait)*time.Millisecond, time.Duration(quiet)*time.Millisecond
@@ -88,7 +92,7 @@ func (s *Service) System(ctx context.Context, name string) (*System, error) {
 }
 
 func (s *Service) loadSystem(ctx context.Context, q querier, name string) (*System, error) {
-	sys, err := scanSystem(s.rowQ(ctx, q, `SELECT id, name, rounds, wait_ms, quiet_ms, notify, origin, created_at, updated_at, updated_by FROM alert_systems WHERE name = ?`, name))
+	sys, err := scanSystem(s.rowQ(ctx, q, `SELECT id, name, rounds, wait_ms, quiet_ms, notify, origin, created_at, updated_at, updated_by, routes FROM alert_systems WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -129,6 +133,9 @@ func CheckSystem(sys *System, hasDest func(string) bool) error {
 		}
 		return err
 	}
+	if err := CheckRoutes(sys.Routes, nil); err != nil {
+		return err
+	}
 	c = c.WithDefaults()
 	sys.Rounds, sys.Quiet = c.Rounds, c.QuietPeriod.D()
 	for i := range sys.Contacts {
@@ -146,7 +153,19 @@ func (s *Service) SaveSystem(ctx context.Context, sys System, by, origin string,
 		return err
 	}
 	defer s.forgetPolicies()
-	if err := s.st.Tx(ctx, func(tx *sql.Tx) error { return s.saveSystemTx(ctx, tx, &sys, by, origin) }); err != nil {
+	if err := s.st.Tx(ctx, func(tx *sql.Tx) error {
+		for i, r := range sys.Routes {
+			if r.Policy == "" {
+				continue
+			}
+			if _, err := s.loadPolicy(ctx, tx, r.Policy); errors.Is(err, ErrNotFound) {
+				return &ValidationError{fmt.Sprintf("routes[%d].policy", i), fmt.Sprintf("no escalation policy is named %q", r.Policy)}
+			} else if err != nil {
+				return err
+			}
+		}
+		return s.saveSystemTx(ctx, tx, &sys, by, origin)
+	}); err != nil {
 		return err
 	}
 	s.record(ctx, "system.update", "system "+sys.Name, fmt.Sprintf("%d contacts, %d rounds, wait %s, notify %s",
@@ -160,12 +179,13 @@ func (s *Service) saveSystemTx(ctx context.Context, tx *sql.Tx, sys *System, by,
 	// same system at once (started together) both succeed: the second
 	// waits for the first's row and replaces it with the same values.
 	var id int64
-	err := s.rowQ(ctx, tx, `INSERT INTO alert_systems (name, rounds, wait_ms, quiet_ms, notify, origin, created_at, updated_at, updated_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	err := s.rowQ(ctx, tx, `INSERT INTO alert_systems (name, rounds, wait_ms, quiet_ms, notify, origin, created_at, updated_at, updated_by, routes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET rounds = excluded.rounds, wait_ms = excluded.wait_ms, quiet_ms = excluded.quiet_ms,
-			notify = excluded.notify, origin = excluded.origin, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+			notify = excluded.notify, origin = excluded.origin, updated_at = excluded.updated_at, updated_by = excluded.updated_by,
+			routes = excluded.routes
 		RETURNING id`,
-		sys.Name, sys.Rounds, sys.Wait.Milliseconds(), sys.Quiet.Milliseconds(), strings.Join(sys.Notify, ","), origin, now, now, by).Scan(&id)
+		sys.Name, sys.Rounds, sys.Wait.Milliseconds(), sys.Quiet.Milliseconds(), strings.Join(sys.Notify, ","), origin, now, now, by, encodeRoutes(sys.Routes)).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("alerts: save system %q: %w", sys.Name, err)
 	}
@@ -223,6 +243,9 @@ func (s *Service) SeedSystems(ctx context.Context, systems []config.AlertSystem,
 			sys := System{Name: cs.Name, Rounds: cs.Rounds, Wait: cs.WaitBetweenCalls.D(), Quiet: cs.QuietPeriod.D(), Notify: slices.Clone(cs.Notify)}
 			for _, c := range cs.Contacts {
 				sys.Contacts = append(sys.Contacts, Contact(c))
+			}
+			for _, r := range cs.Routes {
+				sys.Routes = append(sys.Routes, Route{Severities: slices.Clone(r.Severities), Hours: r.Hours, Policy: r.Policy, RecordOnly: r.RecordOnly})
 			}
 			if err := CheckSystem(&sys, hasDest); err != nil {
 				return fmt.Errorf("alerts: system %q: %w", cs.Name, err)

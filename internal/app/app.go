@@ -37,6 +37,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/jobs"
 	"github.com/opsdesk/opsdesk/internal/metrics"
 	"github.com/opsdesk/opsdesk/internal/notify"
+	"github.com/opsdesk/opsdesk/internal/oncall"
 	"github.com/opsdesk/opsdesk/internal/ratelimit"
 	"github.com/opsdesk/opsdesk/internal/store"
 	"github.com/opsdesk/opsdesk/internal/web"
@@ -72,6 +73,9 @@ type App struct {
 	accounts []cases.Account
 	// Events is the AWS event intake (nil until its module is built).
 	Events *events.Service
+	// OnCall keeps the on-call schedules (nil until its module is built); the escalation
+	// engine asks it who is on call (OnCallAt).
+	OnCall *oncall.Service
 	// Contacts is the users' contact methods and notification rules
 	// (contact.go); the escalation engine asks it how to notify a user.
 	Contacts *contact.Service
@@ -585,7 +589,7 @@ func (a *App) middleware(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				a.Log.Error("panic serving request", "request_id", id, "path", r.URL.Path, "panic", p)
+				a.Log.Error("panic serving request", "request_id", id, "path", loggedPath(r), "panic", p)
 				if sw.status == 0 {
 					httpx.Error(sw, http.StatusInternalServerError, "internal error", "")
 				}
@@ -596,7 +600,7 @@ func (a *App) middleware(next http.Handler) http.Handler {
 			if r.Pattern == "GET /metrics" || r.Pattern == "GET /healthz" || r.Pattern == "GET /readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
 				lvl = slog.LevelDebug
 			}
-			a.Log.Log(r.Context(), lvl, "http", "request_id", id, "method", r.Method, "path", r.URL.Path, "route", r.Pattern,
+			a.Log.Log(r.Context(), lvl, "http", "request_id", id, "method", r.Method, "path", loggedPath(r), "route", r.Pattern,
 				"status", sw.status, "bytes", sw.bytes, "ms", took.Milliseconds())
 		}()
 		next.ServeHTTP(sw, r)

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
 	"github.com/opsdesk/opsdesk/internal/auth"
@@ -261,6 +262,72 @@ alerts:
 			code := strings.ReplaceAll(spoken, ", ", "")
 			if st, out := contactCall(t, s, admin, "POST", fmt.Sprintf("%s/%d/confirm", base, id), `{"code":"`+code+`"}`); st != http.StatusOK || out["verified"] != true {
 				t.Fatalf("confirm %q: %d %v", code, st, out)
+			}
+		})
+	}
+}
+
+// TestContactPaging: an escalation policy's user target is paged through
+// the user's contact methods: the alert's SMS arrives at the fake End User
+// Messaging SMS (App.Contacts as the engine's Directory and Pager).
+func TestContactPaging(t *testing.T) {
+	t.Parallel()
+	for _, engine := range storetest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			sms := fake.NewSMS(t)
+			cfg, err := config.Parse([]byte(`
+database: ` + storetest.DatabaseURL(t, engine) + `
+data_dir: ` + t.TempDir() + `
+log_level: error
+alerts:
+  systems:
+    - name: XYZ
+      routes:
+        - {policy: platform}
+oncall:
+  sms:
+    region: ` + sms.Region() + `
+  policies:
+    - name: platform
+      rounds: 1
+      steps:
+        - targets: ["user:sato", "user:nobody"]
+          after: 5m
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := apptest.Start(t, cfg, map[string]string{
+				"AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2": sms.URL(),
+				"AWS_ACCESS_KEY_ID":                      fake.SMSAccessKeyID,
+				"AWS_SECRET_ACCESS_KEY":                  fake.SMSSecretAccessKey,
+			})
+			ctx := context.Background()
+			if _, err := s.App.Auth.AddUser(ctx, "sato", auth.RoleResponder, "a long enough password"); err != nil {
+				t.Fatal(err)
+			}
+			admin, err := s.App.Auth.CreateToken(ctx, "ops", auth.ScopeAdmin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const base = "/api/v1/users/sato/contact-methods"
+			_, m := contactCall(t, s, admin, "POST", base, `{"kind":"sms","address":"+819012345678"}`)
+			id := int64(m["id"].(float64))
+			if st, out := contactCall(t, s, admin, "POST", fmt.Sprintf("%s/%d/send-code", base, id), ""); st != http.StatusAccepted {
+				t.Fatalf("send code: %d %v", st, out)
+			}
+			code := apiCodeRE.FindString(sms.Messages()[0].MessageBody)
+			if st, out := contactCall(t, s, admin, "POST", fmt.Sprintf("%s/%d/confirm", base, id), `{"code":"`+code+`"}`); st != http.StatusOK {
+				t.Fatalf("confirm: %d %v", st, out)
+			}
+			if st, out := contactCall(t, s, admin, "POST", "/api/v1/alerts", `{"system":"XYZ","summary":"Disk full on web-1","severity":"critical"}`); st != http.StatusAccepted {
+				t.Fatalf("alert: %d %v", st, out)
+			}
+			msgs := sms.WaitForMessages(t, 2, 20*time.Second)
+			page := msgs[1]
+			if page.DestinationPhoneNumber != "+819012345678" || !strings.Contains(page.MessageBody, "Disk full on web-1") || page.Context["opsdesk_key"] == "" {
+				t.Fatalf("page %+v", page)
 			}
 		})
 	}

@@ -47,7 +47,7 @@ type runner interface {
 // then events (whose rules open alerts and sync cases).
 func (a *App) buildModules(ctx context.Context) ([]module, error) {
 	var out []module
-	for _, build := range []func(context.Context) (module, error){a.alertsModule, a.chatModule, a.eventsModule, a.oncallModule, a.contactModule} {
+	for _, build := range []func(context.Context) (module, error){a.alertsModule, a.chatModule, a.eventsModule, a.oncallModule, a.actionLinksModule, a.receiptsModule, a.contactModule} {
 		m, err := build(ctx)
 		if err != nil {
 			return nil, err

@@ -50,6 +50,8 @@ type Alerts struct {
 	SNSTopics []string `yaml:"sns_topics"`
 	// MaxBodyBytes bounds one intake request (default 1 MiB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ActionLinks configures the one-tap links of SMS and email messages.
+	ActionLinks AlertsActionLinks `yaml:"action_links"`
 
 	loc *time.Location
 }
@@ -100,6 +102,9 @@ type AlertSystem struct {
 	QuietPeriod Duration `yaml:"quiet_period"`
 	// Notify are destinations told when nobody acknowledged.
 	Notify []string `yaml:"notify"`
+	// Routes choose an escalation policy per severity and hours
+	// (policies.go); an alert no route matches goes to the call list.
+	Routes []AlertRoute `yaml:"routes"`
 }
 
 // AlertContact is one person on a call list.
@@ -277,6 +282,9 @@ func (x *Alerts) validate(c *Config) error {
 			return err
 		}
 	}
+	if err := x.ActionLinks.validate(); err != nil {
+		return err
+	}
 	names := map[string]bool{}
 	for i, s := range x.Systems {
 		key := fmt.Sprintf("alerts.systems[%d]", i)
@@ -290,6 +298,20 @@ func (x *Alerts) validate(c *Config) error {
 		key = fmt.Sprintf("alerts.systems[%s]", s.Name)
 		if err := s.validate(key, c.HasDestination); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+func (x *Alerts) validateRoutes(hasPolicy func(string) bool) error {
+	for _, s := range x.Systems {
+		if len(s.Routes) > MaxSystemRoutes {
+			return &Error{fmt.Sprintf("alerts.systems[%s].routes", s.Name), fmt.Sprintf("has %d routes; at most %d", len(s.Routes), MaxSystemRoutes)}
+		}
+		for j, r := range s.Routes {
+			if field, err := ValidateRoute(r, hasPolicy); err != nil {
+				return &Error{fmt.Sprintf("alerts.systems[%s].routes[%d].%s", s.Name, j, field), err.Error()}
+			}
 		}
 	}
 	return nil

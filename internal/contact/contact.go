@@ -658,18 +658,32 @@ func NormalizeSeverity(sev string) string {
 
 // Plan returns how user is notified for an alert of this severity: the
 // user's rules whose method is verified and whose severities include it
-// (empty = all), ordered by delay (then rule order); a user with verified
-// methods and no rules at all gets every verified method at delay 0. An
-// unknown user has no plan (nil, ErrNotFound).
+// (empty = all), ordered by delay (then rule order); each method's
+// Language is the one its messages use (the method's, else the user's
+// profile language, else ""); a user with verified
+// methods and no rules at all gets every verified method at delay 0. A
+// name that is no console user (a schedule participant who never logged
+// in) has an empty plan, not an error: the escalation goes on.
 func (s *Service) Plan(ctx context.Context, user, severity string) ([]Planned, error) {
 	sev := NormalizeSeverity(severity)
 	methods, err := s.Methods(ctx, user)
+	if errors.Is(err, ErrNotFound) {
+		return []Planned{}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	byID := map[int64]Method{}
 	var verified []Method
+	profileLang := ""
 	for _, d := range methods {
+		if d.Verified && d.Language == "" {
+			// Messages go out in the method's language, else the profile's.
+			if profileLang == "" {
+				profileLang = s.language(ctx, d)
+			}
+			d.Language = profileLang
+		}
 		if d.Verified {
 			byID[d.ID] = d.Method
 			verified = append(verified, d.Method)
