@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/fake"
@@ -205,6 +206,22 @@ oncall:
 			}
 			if _, out := contactCall(t, s, admin, "GET", rules, ""); strings.Count(fmt.Sprint(out["rules"]), "method_id") != 1 {
 				t.Errorf("rules after delete %v", out)
+			}
+			// Every change is in the audit log as the token's; no code is.
+			es, err := s.App.Audit.List(ctx, audit.Filter{Action: "contact", Limit: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for i := len(es) - 1; i >= 0; i-- {
+				e := es[i]
+				got = append(got, e.Actor+" "+e.Kind+" "+e.Action+" "+e.Target)
+				if strings.Contains(e.Detail, code) || strings.Contains(e.Detail, "+819012345678") {
+					t.Errorf("audit detail %q", e.Detail)
+				}
+			}
+			if want := "[ops token contact.add sato ops token contact.add sato ops token contact.verify sato ops token contact.verify sato ops token contact.rules sato ops token contact.delete sato]"; fmt.Sprint(got) != want {
+				t.Errorf("audit %v\nwant %s", got, want)
 			}
 		})
 	}
