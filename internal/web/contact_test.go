@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/contact"
 	"github.com/opsdesk/opsdesk/internal/fake"
@@ -34,6 +35,7 @@ func TestContactPage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			h.audit = audit.New(st, h.now, nil)
 			h.contacts = contact.New(st, contact.Options{Now: h.now, Senders: map[string]contact.Sender{contact.KindSMS: sender},
 				Destinations: func(name string) (string, bool) {
 					d, ok := h.cfg.Destination(name)
@@ -127,6 +129,10 @@ func TestContactPage(t *testing.T) {
 		a.post(base+"/delete", url.Values{"csrf": {ac}}).want(t, http.StatusSeeOther)
 		if d, _ := e.h.contacts.Methods(context.Background(), "sato"); len(d) != 0 {
 			t.Fatalf("after delete %+v", d)
+		}
+		want := []string{"sato user contact.add sato", "sato user contact.verify sato", "sato user contact.rules sato", "sato user contact.rules sato", "boss user contact.delete sato"}
+		if got := trail(t, e.h.audit, "contact."); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("audit %v, want %v", got, want)
 		}
 	})
 }
