@@ -57,6 +57,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opsdesk/opsdesk/internal/alerts"
 	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/blob"
@@ -119,6 +120,10 @@ type Deps struct {
 	Events EventsService
 	Alerts AlertsService
 	Chat   ChatService
+	// Directory says who is on call and how users are reached, for the
+	// escalation-policy previews (nil: the config's schedules, nobody's
+	// contact methods; see oncall_policies.go).
+	Directory alerts.Directory
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
@@ -160,6 +165,7 @@ type Handler struct {
 	events EventsService
 	alerts AlertsService
 	chat   ChatService
+	dir    alerts.Directory
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -192,7 +198,7 @@ func New(d Deps) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log, audit: d.Audit,
-		events: d.Events, alerts: d.Alerts, chat: d.Chat,
+		events: d.Events, alerts: d.Alerts, chat: d.Chat, dir: d.Directory,
 		cases:      cases.NewStore(d.St),
 		blobs:      d.Blobs,
 		askLimit:   d.AskLimiter,
@@ -283,6 +289,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 	h.eventRoutes(mux)
 	h.alertRoutes(mux)
+	h.policyRoutes(mux)
 	h.chatRoutes(mux)
 	h.userRoutes(mux)
 	h.auditRoutes(mux)

@@ -1,0 +1,172 @@
+package web
+
+// policiesCatalog holds the texts of the escalation-policy pages and of a
+// system's routes (oncall_policies.go); it joins the catalog at start-up
+// like usersCatalog.
+var policiesCatalog = map[string][4]string{
+	"nav.policies": {"Policies", "エスカレーション", "升级策略", "에스컬레이션"},
+
+	"policies.title": {"Escalation policies", "エスカレーションポリシー", "升级策略", "에스컬레이션 정책"},
+	"policies.intro": {
+		"A policy notifies its steps in order: each step's targets (users, whoever is on call in a schedule, chat channels) at once, then it waits before the next step; after the last step it starts again, for the number of rounds. A system chooses a policy per severity and hours with its routes.",
+		"ポリシーはステップを順に通知します。各ステップの通知先（ユーザー、スケジュールのその時点の当番、チャットチャネル）に同時に通知し、待ってから次のステップへ進みます。最後のステップの後は最初に戻り、ラウンド数だけ繰り返します。各システムはルートで重要度と時間帯ごとにポリシーを選びます。",
+		"策略按顺序执行各步骤：同时通知该步骤的所有目标（用户、排班中当时的值班人员、聊天频道），等待后进入下一步；最后一步之后从头开始，重复指定的轮数。每个系统通过路由按严重程度和时间段选择策略。",
+		"정책은 단계를 순서대로 알립니다. 각 단계의 대상(사용자, 일정의 그 시각 당번, 채팅 채널)에게 동시에 알리고 기다린 뒤 다음 단계로 넘어갑니다. 마지막 단계 후에는 처음부터 라운드 수만큼 반복합니다. 각 시스템은 라우트로 심각도와 시간대별 정책을 고릅니다.",
+	},
+	"policies.new":          {"New policy", "ポリシーを作成", "新建策略", "정책 만들기"},
+	"policies.policy_title": {"Policy %s", "ポリシー %s", "策略 %s", "정책 %s"},
+	"policies.used_by":      {"Routed to by:", "使用しているシステム:", "使用此策略的系统：", "사용 중인 시스템:"},
+	"policies.unused":       {"No system routes to it yet.", "まだどのシステムのルートからも使われていません。", "尚无系统的路由指向此策略。", "아직 이 정책을 쓰는 시스템 라우트가 없습니다."},
+	"policies.none":         {"No escalation policy yet.", "エスカレーションポリシーはまだありません。", "还没有升级策略。", "에스컬레이션 정책이 아직 없습니다."},
+	"policies.none_how": {
+		"Until a system routes its alerts to a policy, its call list escalates them as before. Create a policy with the form, or declare it in the config file (oncall.policies) and route a system to it:",
+		"システムがルートでポリシーを選ぶまでは、これまでどおり呼び出しリストでエスカレーションします。フォームでポリシーを作成するか、設定ファイル（oncall.policies）に書いてシステムのルートから指定してください：",
+		"在系统通过路由选择策略之前，仍按原来的呼叫名单升级。可以用表单创建策略，或在配置文件（oncall.policies）中声明并在系统的路由中引用：",
+		"시스템이 라우트로 정책을 고르기 전까지는 기존대로 호출 목록으로 에스컬레이션합니다. 양식으로 정책을 만들거나 설정 파일(oncall.policies)에 선언하고 시스템 라우트에서 지정하세요:",
+	},
+	"policies.call_lists": {"Call lists", "呼び出しリスト", "呼叫名单", "호출 목록"},
+	"policies.call_lists_intro": {
+		"Every system's call list is its own policy: the people in order, phoned one after the other. It escalates the alerts no route of the system matches.",
+		"各システムの呼び出しリストもそのシステム専用のポリシーです（順番に電話をかけます）。どのルートにも当てはまらないアラートはこのリストでエスカレーションします。",
+		"每个系统的呼叫名单也是它自己的策略：按顺序逐个致电。没有匹配任何路由的告警按此名单升级。",
+		"각 시스템의 호출 목록도 그 시스템 전용 정책입니다. 순서대로 한 명씩 전화합니다. 어느 라우트에도 맞지 않는 알림은 이 목록으로 에스컬레이션합니다.",
+	},
+	"policies.kind_call_list": {"Call list", "呼び出しリスト", "呼叫名单", "호출 목록"},
+	"policies.routes":         {"Routes", "ルート", "路由", "라우트"},
+	"policies.routes_n":       {"%d routes", "ルート %d 件", "%d 条路由", "라우트 %d개"},
+	"policies.routes_n_one":   {"1 route", "ルート 1 件", "1 条路由", "라우트 1개"},
+	"policies.step_summary":   {"%s, then wait %s", "%s に通知し、%s 待つ", "通知 %s，然后等待 %s", "%s에게 알리고 %s 대기"},
+	"policies.reescalate_after": {
+		"re-escalate if acknowledged but not resolved after %s",
+		"確認済みのまま %s 解決しなければ再エスカレーション",
+		"已确认但 %s 后仍未解决则再次升级",
+		"확인 후 %s 동안 해결되지 않으면 다시 에스컬레이션",
+	},
+	"policies.from_config": {
+		"This policy comes from the config file (oncall.policies). Saving it here makes it the console's: the file's version is then no longer applied.",
+		"このポリシーは設定ファイル（oncall.policies）由来です。ここで保存するとコンソール管理になり、以後ファイルの内容は反映されません。",
+		"此策略来自配置文件（oncall.policies）。在此保存后改由控制台管理，此后不再应用文件中的版本。",
+		"이 정책은 설정 파일(oncall.policies)에서 왔습니다. 여기서 저장하면 콘솔 관리가 되어 이후 파일의 내용은 적용되지 않습니다.",
+	},
+	"policies.name":        {"Name", "名前", "名称", "이름"},
+	"policies.name_hint":   {"Letters, digits, '_', '.', '-'; routes name the policy by it.", "英数字と '_' '.' '-'。ルートはこの名前でポリシーを指定します。", "字母、数字、'_'、'.'、'-'；路由用此名称引用策略。", "영문자, 숫자, '_', '.', '-'. 라우트는 이 이름으로 정책을 지정합니다."},
+	"policies.description": {"Description", "説明", "说明", "설명"},
+	"policies.steps":       {"Steps", "ステップ", "步骤", "단계"},
+	"policies.steps_hint": {
+		"Each step notifies all its targets at once, then waits before the next step.",
+		"各ステップはすべての通知先に同時に通知し、待ってから次のステップに進みます。",
+		"每个步骤同时通知其所有目标，等待后进入下一步。",
+		"각 단계는 모든 대상에게 동시에 알리고, 기다린 뒤 다음 단계로 넘어갑니다.",
+	},
+	"policies.targets":      {"Targets of step %d", "ステップ %d の通知先", "步骤 %d 的目标", "단계 %d의 대상"},
+	"policies.after":        {"Then wait", "待ち時間", "然后等待", "대기 시간"},
+	"policies.reescalate":   {"Re-escalate after", "再エスカレーションまで", "再次升级间隔", "재에스컬레이션까지"},
+	"policies.remove_step":  {"Remove step %d", "ステップ %d を削除", "删除步骤 %d", "단계 %d 삭제"},
+	"policies.add_step":     {"Add a step", "ステップを追加", "添加步骤", "단계 추가"},
+	"policies.targets_hint": {
+		"One target a line: user:NAME (through their contact methods), schedule:NAME (whoever is on call when the step runs), chat:DESTINATION. Durations as 5m, 1h30m; re-escalate empty for never.",
+		"1 行に 1 つ：user:名前（本人の連絡方法で通知）、schedule:名前（ステップ実行時の当番）、chat:通知先。時間は 5m、1h30m のように書きます。再エスカレーションは空欄なら行いません。",
+		"每行一个目标：user:名称（通过其联系方式）、schedule:名称（步骤执行时的值班人员）、chat:目标。时长写作 5m、1h30m；再次升级留空表示不升级。",
+		"한 줄에 하나: user:이름(본인의 연락 수단으로), schedule:이름(단계 실행 시 당번), chat:대상. 시간은 5m, 1h30m처럼 씁니다. 재에스컬레이션을 비우면 하지 않습니다.",
+	},
+	"policies.rounds_hint": {"How many times the steps run (1-20, default 3).", "ステップを繰り返す回数（1〜20、既定 3）。", "步骤重复的次数（1-20，默认 3）。", "단계를 반복할 횟수(1-20, 기본 3)."},
+	"policies.exists":      {"A policy named %s exists already.", "%s という名前のポリシーはすでにあります。", "已存在名为 %s 的策略。", "%s 이름의 정책이 이미 있습니다."},
+	"policies.in_use": {
+		"This policy is used by the routes of %s: change those routes first.",
+		"このポリシーは %s のルートで使われています。先にそのルートを変更してください。",
+		"此策略正被 %s 的路由使用：请先修改这些路由。",
+		"이 정책은 %s의 라우트에서 사용 중입니다. 먼저 그 라우트를 변경하세요.",
+	},
+	"policies.delete":      {"Delete this policy", "このポリシーを削除", "删除此策略", "이 정책 삭제"},
+	"policies.delete_hint": {"Only a policy no system routes to can be deleted.", "どのシステムのルートからも使われていないポリシーだけ削除できます。", "只能删除没有任何系统路由使用的策略。", "어느 시스템 라우트에서도 쓰지 않는 정책만 삭제할 수 있습니다."},
+	"policies.done.saved":  {"Policy saved.", "ポリシーを保存しました。", "策略已保存。", "정책을 저장했습니다."},
+	"policies.done.deleted": {"Policy deleted.", "ポリシーを削除しました。", "策略已删除。", "정책을 삭제했습니다."},
+	"policies.done.routes_saved": {"Routes saved.", "ルートを保存しました。", "路由已保存。", "라우트를 저장했습니다."},
+
+	"policies.preview_title": {"If an alert came now", "今アラートが来たら", "如果现在来了告警", "지금 알림이 온다면"},
+	"policies.preview_this":  {"(this policy)", "（このポリシー）", "（此策略）", "(이 정책)"},
+	"policies.severity":      {"Severity", "重要度", "严重程度", "심각도"},
+	"policies.preview_show":  {"Show", "表示", "显示", "보기"},
+	"policies.preview_none":  {"Nothing to preview: the system has no call list and no routes.", "プレビューできません：システムに呼び出しリストもルートもありません。", "无法预览：该系统没有呼叫名单也没有路由。", "미리 볼 수 없습니다: 시스템에 호출 목록도 라우트도 없습니다."},
+	"policies.preview_route": {
+		"Route %d matches (%s): policy %s.",
+		"ルート %d に一致（%s）：ポリシー %s。",
+		"匹配路由 %d（%s）：策略 %s。",
+		"라우트 %d와 일치(%s): 정책 %s.",
+	},
+	"policies.preview_policy": {"Policy %s, for an alert of severity %s.", "ポリシー %s（重要度 %s のアラート）。", "策略 %s，严重程度为 %s 的告警。", "정책 %s, 심각도 %s 알림."},
+	"policies.preview_record_only": {
+		"Route %d matches (%s): record only, nobody is notified.",
+		"ルート %d に一致（%s）：記録のみ。誰にも通知しません。",
+		"匹配路由 %d（%s）：仅记录，不通知任何人。",
+		"라우트 %d와 일치(%s): 기록만 하고 아무에게도 알리지 않습니다.",
+	},
+	"policies.preview_call_list": {"No route matches: the call list of %s.", "どのルートにも一致しません：%s の呼び出しリスト。", "没有匹配的路由：使用 %s 的呼叫名单。", "일치하는 라우트가 없습니다: %s의 호출 목록."},
+	"policies.preview_no_list": {
+		"No route matches and the call list of %s is empty: nobody would be notified.",
+		"どのルートにも一致せず、%s の呼び出しリストは空です：誰にも通知されません。",
+		"没有匹配的路由，且 %s 的呼叫名单为空：不会通知任何人。",
+		"일치하는 라우트가 없고 %s의 호출 목록이 비어 있습니다: 아무에게도 알리지 않습니다.",
+	},
+	"policies.preview_quiet": {
+		"The system is quiet until %s: the alert would be kept, nobody notified.",
+		"このシステムは %s まで静観中です：アラートは記録され、誰にも通知されません。",
+		"该系统静默至 %s：告警会被记录，不会通知任何人。",
+		"이 시스템은 %s까지 무음입니다: 알림은 기록되고 아무에게도 알리지 않습니다.",
+	},
+	"policies.preview_missing": {
+		"There is no policy named %s: the escalation would give up.",
+		"%s という名前のポリシーがありません：エスカレーションは中止されます。",
+		"不存在名为 %s 的策略：升级将会放弃。",
+		"%s 이름의 정책이 없습니다: 에스컬레이션이 중단됩니다.",
+	},
+	"policies.preview_step":   {"Step %d at %s, then wait %s", "ステップ %d：%s に開始、%s 待つ", "步骤 %d：%s 开始，然后等待 %s", "단계 %d: %s에 시작, %s 대기"},
+	"policies.nobody_on_call": {"nobody on call", "当番なし", "无人值班", "당번 없음"},
+	"policies.no_methods":     {"no verified contact methods", "確認済みの連絡方法がありません", "没有已验证的联系方式", "확인된 연락 수단이 없습니다"},
+	"policies.preview_rounds": {
+		"%d rounds in all; the next round starts at %s.",
+		"全 %d ラウンド。次のラウンドは %s に始まります。",
+		"共 %d 轮；下一轮在 %s 开始。",
+		"총 %d라운드. 다음 라운드는 %s에 시작합니다.",
+	},
+	"policies.preview_calls": {
+		"Called one after the other until someone acknowledges, %d rounds, waiting %s between calls.",
+		"誰かが確認するまで順に電話します（%d ラウンド、通話の間隔 %s）。",
+		"依次致电直到有人确认，共 %d 轮，每次呼叫间隔 %s。",
+		"누군가 확인할 때까지 차례로 전화합니다(%d라운드, 통화 간격 %s).",
+	},
+	"policies.off_hours":    {"outside their hours now: skipped", "現在は対応時間外のためスキップ", "当前不在其时间段内：跳过", "현재 시간대 밖이라 건너뜀"},
+	"policies.any_severity": {"any severity", "すべての重要度", "任何严重程度", "모든 심각도"},
+	"policies.method.voice": {"call", "電話", "电话", "전화"},
+	"policies.method.sms":   {"SMS", "SMS", "短信", "SMS"},
+	"policies.method.email": {"e-mail", "メール", "邮件", "이메일"},
+	"policies.method.chat":  {"chat post", "チャット投稿", "聊天消息", "채팅 게시"},
+	"policies.method.push":  {"push", "プッシュ通知", "推送", "푸시"},
+
+	"policies.routes_title": {"Routes of %s", "%s のルート", "%s 的路由", "%s의 라우트"},
+	"policies.routes_intro": {
+		"Routes choose the escalation policy of this system's alerts: the first route whose severities include the alert's (none checked: every severity) and whose hours include the time it arrives (empty: always) decides. An alert no route matches goes to the system's call list.",
+		"ルートはこのシステムのアラートのエスカレーションポリシーを選びます。重要度が一致し（未選択ならすべて）、到着時刻が時間帯に入る（空欄なら常に）最初のルートが決めます。どのルートにも一致しないアラートは呼び出しリストへ送られます。",
+		"路由为本系统的告警选择升级策略：第一个严重程度包含该告警（未勾选表示全部）且时间段包含到达时间（留空表示始终）的路由决定。没有匹配任何路由的告警交给系统的呼叫名单。",
+		"라우트는 이 시스템 알림의 에스컬레이션 정책을 고릅니다. 심각도가 일치하고(선택 안 함: 모든 심각도) 도착 시각이 시간대에 드는(비우면 항상) 첫 라우트가 정합니다. 어느 라우트에도 맞지 않는 알림은 호출 목록으로 갑니다.",
+	},
+	"policies.routes_need_policy": {"No escalation policy exists yet; routes can only keep alerts as a record until you create one.", "エスカレーションポリシーがまだないため、ルートでは「記録のみ」しか選べません。", "还没有升级策略；创建之前路由只能选择“仅记录”。", "에스컬레이션 정책이 아직 없어 라우트에서는 '기록만'만 고를 수 있습니다."},
+	"policies.severities":         {"Severities", "重要度", "严重程度", "심각도"},
+	"policies.policy":             {"Policy", "ポリシー", "策略", "정책"},
+	"policies.record_only":        {"record only (notify nobody)", "記録のみ（通知しない）", "仅记录（不通知）", "기록만(알리지 않음)"},
+	"policies.remove_route":       {"Remove route %d", "ルート %d を削除", "删除路由 %d", "라우트 %d 삭제"},
+	"policies.add_route":          {"Add a route", "ルートを追加", "添加路由", "라우트 추가"},
+	"policies.routes_hint": {
+		"Rows with no policy chosen and nothing else filled in are dropped. Hours as on call lists: Mon-Fri 09:00-18:00.",
+		"ポリシー未選択で他も空欄の行は保存されません。時間帯は呼び出しリストと同じ書式です：Mon-Fri 09:00-18:00。",
+		"未选择策略且其他均为空的行不会保存。时间段格式与呼叫名单相同：Mon-Fri 09:00-18:00。",
+		"정책을 고르지 않고 나머지도 비운 행은 저장되지 않습니다. 시간대는 호출 목록과 같은 형식입니다: Mon-Fri 09:00-18:00.",
+	},
+	"policies.routes_error": {"The routes could not be saved: %s", "ルートを保存できませんでした：%s", "无法保存路由：%s", "라우트를 저장하지 못했습니다: %s"},
+}
+
+func init() {
+	for k, v := range policiesCatalog {
+		catalog[k] = v
+	}
+}
