@@ -77,7 +77,9 @@ func (d configDirectory) OnCallAt(_ context.Context, schedule string, t time.Tim
 	return who, nil
 }
 
-func (configDirectory) Plan(context.Context, string, string) ([]alerts.Planned, error) { return nil, nil }
+func (configDirectory) Plan(context.Context, string, string) ([]alerts.Planned, error) {
+	return nil, nil
+}
 
 // policyNotice shows the one-line result a redirect asked for (?done=).
 func policyNotice(p *page, r *http.Request) {
