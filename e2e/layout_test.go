@@ -386,6 +386,8 @@ func TestBrowserLayout(t *testing.T) {
 		{"alert-systems", "/alerts/systems"},
 		{"alert-system-new", "/alerts/systems/new?name=XYZ"},
 		{"alert-quiet", "/alerts/quiet"},
+		{"policies", "/oncall/policies"},
+		{"policy-new", "/oncall/policies/new"},
 		{"events", "/events"},
 		{"event", fmt.Sprintf("/events/%d", ev.Events[0].Ref)},
 		{"event-rules", "/events/rules"},
