@@ -49,3 +49,39 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRoutesBody: whatever body PUT /api/v1/systems/{name}/routes gets,
+// checking it never panics and every refusal names a route's field.
+func FuzzRoutesBody(f *testing.F) {
+	for _, s := range []string{
+		`[{"severities":["critical"],"policy":"platform"},{"severities":["info"],"record_only":true}]`,
+		`[{"hours":"Mon-Fri 09:00-18:00","policy":"db"}]`,
+		`[{"severities":["loud"],"policy":"db"}]`, `[{"hours":"Mon-Fri 22:00-07:00; Sat","record_only":true}]`,
+		`[{}]`, `[]`, `[{"policy":"x","record_only":true}]`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var in []routeJSON
+		if err := json.Unmarshal([]byte(body), &in); err != nil {
+			return
+		}
+		var rs []alerts.Route
+		for _, r := range in {
+			rs = append(rs, alerts.Route{Severities: r.Severities, Hours: r.Hours, Policy: r.Policy, RecordOnly: r.RecordOnly})
+		}
+		err := alerts.CheckRoutes(rs, func(p string) bool { return p == "platform" })
+		if err == nil {
+			for _, r := range rs {
+				if r.RecordOnly == (r.Policy != "") {
+					t.Fatalf("accepted %+v", r)
+				}
+			}
+			return
+		}
+		var ve *alerts.ValidationError
+		if !errors.As(err, &ve) || !strings.HasPrefix(ve.Field, "routes") {
+			t.Fatalf("%s: error %v names no route field", body, err)
+		}
+	})
+}

@@ -480,12 +480,11 @@ func policyFormField(field string, rows []int) string {
 	}
 	n, rest, ok := strings.Cut(rest, "]")
 	i, err := strconv.Atoi(n)
-	if !ok || err != nil || i >= len(rows) {
+	if !ok || err != nil || i < 0 || i >= len(rows) {
 		return "steps"
 	}
-	sub := strings.TrimPrefix(rest, ".")
-	sub, _, _ = strings.Cut(sub, "[")
-	if sub == "" {
+	sub, _, _ := strings.Cut(strings.TrimPrefix(rest, "."), "[")
+	if sub != "after" && sub != "reescalate" {
 		sub = "targets"
 	}
 	return "s" + strconv.Itoa(rows[i]) + "." + sub
@@ -851,7 +850,7 @@ func (h *Handler) systemRoutesSave(w http.ResponseWriter, r *http.Request, p *pa
 		d.Error = p.T("policies.routes_error", ve.Error())
 		if rest, ok := strings.CutPrefix(ve.Field, "routes["); ok {
 			if n, sub, ok := strings.Cut(rest, "]"); ok {
-				if i, err := strconv.Atoi(n); err == nil && i < len(kept) {
+				if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(kept) {
 					d.Errors[fmt.Sprintf("r%d%s", kept[i], sub)] = ve.Msg
 					d.Error = p.T("err.form")
 				}

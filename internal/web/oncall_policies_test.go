@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -238,4 +239,33 @@ oncall:
 	if strings.Contains(r.body, "nobody on call") {
 		t.Error("the config's schedule was not read")
 	}
+}
+
+// FuzzPolicyFormField: any field the service names maps onto the form
+// without a panic: a step's field onto a row that was filled in.
+func FuzzPolicyFormField(f *testing.F) {
+	for _, s := range []string{"steps[1].targets[0]", "steps[0].after", "steps", "steps[9]", "steps[-1].x", "rounds", "steps[1", "steps[]"} {
+		f.Add(s, uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, field string, n uint8) {
+		rows := make([]int, n%30)
+		for i := range rows {
+			rows[i] = 2 * i
+		}
+		got := policyFormField(field, rows)
+		if !strings.HasPrefix(field, "steps[") {
+			if got != field {
+				t.Fatalf("%q became %q", field, got)
+			}
+			return
+		}
+		if got == "steps" {
+			return
+		}
+		row, sub, ok := strings.Cut(strings.TrimPrefix(got, "s"), ".")
+		i, err := strconv.Atoi(row)
+		if !strings.HasPrefix(got, "s") || !ok || err != nil || i%2 != 0 || i/2 >= len(rows) || sub == "" || strings.ContainsAny(sub, "[]") {
+			t.Fatalf("%q with %d rows became %q", field, len(rows), got)
+		}
+	})
 }
