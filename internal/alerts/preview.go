@@ -18,9 +18,10 @@ import (
 type Directory interface {
 	// OnCallAt returns who is on call in schedule at t ("" = nobody).
 	OnCallAt(ctx context.Context, schedule string, t time.Time) (string, error)
-	// Plan returns how user is notified of an alert of severity: one
-	// entry per verified contact method a notification rule selects,
-	// Delay after the step starts (empty: no verified contact methods).
+	// Plan returns how user is notified of an alert of severity ("" for
+	// an alert without one): one entry per verified contact method a
+	// notification rule selects, Delay after the step starts (empty: no
+	// verified contact methods).
 	Plan(ctx context.Context, user, severity string) ([]Planned, error)
 }
 

@@ -180,7 +180,7 @@ func TestPolicyPages(t *testing.T) {
 		r = v.get("/oncall/policies/platform?lang=en")
 		r.want(t, http.StatusOK, "If an alert came now", "readonly>chat:teams")
 		r.wantNot(t, `/oncall/policies/platform/delete`, `value="add"`, `value="save"`)
-		v.get("/alerts/systems/XYZ/routes?lang=en").wantNot(t, `value="save"`, `value="remove-0"`)
+		v.get("/alerts/systems/XYZ/routes?lang=en").wantNot(t, `value="save"`, `value="remove-0"`, `id="no-routes"`)
 		v.get("/oncall/policies/new").want(t, http.StatusForbidden)
 		vcsrf := v.csrf()
 		v.post("/oncall/policies", url.Values{"csrf": {vcsrf}, "name": {"x"}, "s0.targets": {"user:a"}}).want(t, http.StatusForbidden)
@@ -207,6 +207,7 @@ func TestPolicyPages(t *testing.T) {
 			t.Fatalf("delete: %d %s\n%s", r.status, r.loc, r.body)
 		}
 		b.get("/oncall/policies/platform").want(t, http.StatusNotFound)
+		v.get("/alerts/systems/XYZ/routes?lang=en").want(t, http.StatusOK, `id="no-routes"`, "No routes: every alert of this system goes to its call list.")
 	})
 }
 
