@@ -48,6 +48,8 @@ var policiesCatalog = map[string][4]string{
 		"此策略来自配置文件（oncall.policies）。在此保存后改由控制台管理，此后不再应用文件中的版本。",
 		"이 정책은 설정 파일(oncall.policies)에서 왔습니다. 여기서 저장하면 콘솔 관리가 되어 이후 파일의 내용은 적용되지 않습니다.",
 	},
+	"policies.save":        {"Save policy", "ポリシーを保存", "保存策略", "정책 저장"},
+	"policies.save_routes": {"Save routes", "ルートを保存", "保存路由", "라우트 저장"},
 	"policies.name":        {"Name", "名前", "名称", "이름"},
 	"policies.name_hint":   {"Letters, digits, '_', '.', '-'; routes name the policy by it.", "英数字と '_' '.' '-'。ルートはこの名前でポリシーを指定します。", "字母、数字、'_'、'.'、'-'；路由用此名称引用策略。", "영문자, 숫자, '_', '.', '-'. 라우트는 이 이름으로 정책을 지정합니다."},
 	"policies.description": {"Description", "説明", "说明", "설명"},
