@@ -40,6 +40,7 @@ func (a *App) alertsModule(ctx context.Context) (module, error) {
 		OnStep:        a.Metrics.ObserveEscalationStep,
 		Parallel:      a.Cfg.Jobs.Workers.Escalation,
 		ActionLink:    a.mintActionLink,
+		Directory:     directory{a: a},
 	}
 	if base := strings.TrimRight(a.Cfg.BaseURL, "/"); base != "" {
 		o.ConsoleURL = func(id int64) string { return fmt.Sprintf("%s/alerts/%d", base, id) }

@@ -2,8 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/opsdesk/opsdesk/internal/actionlink"
+	"github.com/opsdesk/opsdesk/internal/alerts"
+	"github.com/opsdesk/opsdesk/internal/oncall"
 )
 
 // Escalation policies' notifications reach people through services that
@@ -25,4 +29,22 @@ func (a *App) mintActionLink(ctx context.Context, alertID int64, action, channel
 		user = ""
 	}
 	return svc.MintFor(ctx, actionlink.Link{AlertID: alertID, Action: action, Channel: channel, Recipient: user}, a.Cfg.Alerts.ActionLinks.TTLOrDefault())
+}
+
+// directory is alerts.Directory over the schedules and contact methods.
+type directory struct{ a *App }
+
+func (d directory) OnCallAt(ctx context.Context, schedule string, t time.Time) (string, error) {
+	if d.a.OnCall == nil {
+		return "", alerts.ErrNotFound
+	}
+	who, err := d.a.OnCall.OnCallAt(ctx, schedule, t)
+	if errors.Is(err, oncall.ErrNotFound) {
+		return "", alerts.ErrNotFound
+	}
+	return who, err
+}
+
+func (d directory) Plan(ctx context.Context, user, severity string) ([]alerts.Planned, error) {
+	return nil, nil
 }
