@@ -2,22 +2,23 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/oncall"
 )
 
 // maxOnCallDays bounds --days.
 const maxOnCallDays = 366
 
-// oncallCmd prints who is on call in the config's schedules (oncall.schedules): now and
-// next for every schedule, or one schedule's shifts for the next --days days. Times are in
-// each schedule's zone.
+// oncallCmd prints who is on call in the schedules of the database (with the config's
+// oncall.schedules seeded first, as opsdesk serve does at start): now and next for every
+// schedule, or one schedule's shifts for the next --days days. Times are in each schedule's
+// zone.
 func oncallCmd(args []string, stdout io.Writer) error {
 	fs, cfgFile := flags("oncall")
 	at := fs.String("at", "", "answer at `TIME` instead of now: RFC 3339, or local \"2026-03-10 09:00\" in the schedule's zone")
@@ -35,13 +36,22 @@ func oncallCmd(args []string, stdout io.Writer) error {
 	if *days != 0 && len(pos) == 0 {
 		return usageError{"--days needs a SCHEDULE"}
 	}
-	cfg, err := loadConfig(*cfgFile)
+	st, cfg, err := openStore(*cfgFile)
 	if err != nil {
 		return err
 	}
-	schedules := cfg.OnCall.Parsed()
+	defer st.Close()
+	ctx := context.Background()
+	svc := oncall.New(st, oncall.Options{})
+	if _, err := svc.SeedSchedules(ctx, cfg.OnCall.Parsed()); err != nil {
+		return err
+	}
+	schedules, err := svc.Schedules(ctx)
+	if err != nil {
+		return err
+	}
 	if len(schedules) == 0 {
-		fmt.Fprintln(stdout, "no on-call schedules are configured (oncall.schedules, docs/oncall.md)")
+		fmt.Fprintln(stdout, "no on-call schedules (add one in the console under On-call, or under oncall.schedules in the config; docs/oncall.md)")
 		return nil
 	}
 	now := time.Now().Truncate(time.Second)
@@ -54,9 +64,14 @@ func oncallCmd(args []string, stdout io.Writer) error {
 	if len(pos) == 0 {
 		return oncallNow(stdout, schedules, when)
 	}
-	s := cfg.OnCall.Schedule(pos[0])
+	var s *oncall.Schedule
+	for _, x := range schedules {
+		if x.Name == pos[0] {
+			s = x
+		}
+	}
 	if s == nil {
-		return fmt.Errorf("no on-call schedule is named %q (%s)", pos[0], scheduleNames(&cfg.OnCall))
+		return fmt.Errorf("no on-call schedule is named %q (%s)", pos[0], scheduleNames(schedules))
 	}
 	from, err := when(s)
 	if err != nil {
@@ -68,9 +83,9 @@ func oncallCmd(args []string, stdout io.Writer) error {
 	return oncallShifts(stdout, s, from, *days)
 }
 
-func scheduleNames(c *config.OnCall) string {
+func scheduleNames(schedules []*oncall.Schedule) string {
 	var names []string
-	for _, s := range c.Parsed() {
+	for _, s := range schedules {
 		names = append(names, s.Name)
 	}
 	return strings.Join(names, ", ")

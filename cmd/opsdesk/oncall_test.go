@@ -50,7 +50,10 @@ func runOnCall(t *testing.T, cfgFile string, args ...string) (stdout, stderr str
 func TestCLIOnCall(t *testing.T) {
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "opsdesk.yaml")
-	if err := os.WriteFile(cfgFile, []byte(oncallConfig), 0o600); err != nil {
+	// The schedules are read from the database (a SQLite file in dir) after the config's
+	// are seeded into it.
+	withDB := "data_dir: " + dir + "\n" + oncallConfig
+	if err := os.WriteFile(cfgFile, []byte(withDB), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -61,9 +64,9 @@ func TestCLIOnCall(t *testing.T) {
 	}
 	for i, want := range [][]string{
 		{"SCHEDULE", "ON CALL", "LAYER", "UNTIL", "NEXT"},
-		{"platform", "lee", "weekly", "Tue 2026-02-24 23:00 JST", "miller (us-days) from Tue 2026-02-24 23:00 JST"},
 		// Before its first hand-off (2026-03-27) london has nobody; ann comes first.
 		{"london", "(nobody)", "-", "Fri 2026-03-27 09:00 GMT", "ann (daily) from Fri 2026-03-27 09:00 GMT"},
+		{"platform", "lee", "weekly", "Tue 2026-02-24 23:00 JST", "miller (us-days) from Tue 2026-02-24 23:00 JST"},
 		{"solo", "kim", "always", "-", "-"},
 	} {
 		got := strings.Join(strings.Fields(lines[i]), " ")
@@ -108,7 +111,7 @@ Sun 2026-03-29 09:00 BST  Mon 2026-03-30 09:00 BST  ann      daily
 		code int
 		want string
 	}{
-		{[]string{"nope"}, 1, `no on-call schedule is named "nope" (platform, london, solo)`},
+		{[]string{"nope"}, 1, `no on-call schedule is named "nope" (london, platform, solo)`},
 		{[]string{"platform", "--at", "tomorrow"}, 2, `--at: "tomorrow" is neither RFC 3339`},
 		{[]string{"--days", "3"}, 2, "--days needs a SCHEDULE"},
 		{[]string{"platform", "--days", "999"}, 2, "--days must be from 1 to 366"},
@@ -122,7 +125,7 @@ Sun 2026-03-29 09:00 BST  Mon 2026-03-30 09:00 BST  ann      daily
 
 	// A bad schedule in the config: the error names its key.
 	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte(strings.Replace(oncallConfig, "shift: 1w\n", "shift: 1 week\n", 1)), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte(strings.Replace(withDB, "shift: 1w\n", "shift: 1 week\n", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if out, errOut, code := runOnCall(t, bad); code != 1 || out != "" || !strings.Contains(errOut, "oncall.schedules[0].layers[0].shift") {

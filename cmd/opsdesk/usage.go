@@ -55,7 +55,7 @@ var commands = []command{
 		"The token needs the scope ingest:events (opsdesk tokens create --name NAME --scope ingest:events). FILE - reads standard input."},
 	{"events match", "PATTERN.json EVENT.json", "does the pattern match, and why", ""},
 	{"oncall", "[SCHEDULE] [--at TIME] [--days N]", "who is on call now and next, or a schedule's shifts",
-		"Reads the schedules of the config (oncall.schedules, docs/oncall.md); needs no database. Without SCHEDULE: every schedule's person on call now, until when, and who comes next. With SCHEDULE: its shifts for the next --days days (7), overrides marked. Times are in each schedule's zone."},
+		"Reads the schedules of the database, after bringing in those of the config (oncall.schedules, docs/oncall.md) as opsdesk serve does. Without SCHEDULE: every schedule's person on call now, until when, and who comes next. With SCHEDULE: its shifts for the next --days days (7), overrides marked. Times are in each schedule's zone."},
 	{"backup", "FILE [--force] [--with-attachments DIR]", "consistent copy of the SQLite database, online", ""},
 	{"db copy", "--to postgres://… [--from sqlite:PATH]", "move an SQLite installation to PostgreSQL", ""},
 	{"attachments move", "--to db|s3://BUCKET/PREFIX|local:DIR [--from STORE]", "copy the case attachments to another store", ""},

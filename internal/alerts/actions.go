@@ -63,6 +63,9 @@ func (s *Service) end(ctx context.Context, id int64, to, by, via string) (*Alert
 		break
 	}
 	s.stopCalls(ctx, stop)
+	if changed {
+		s.stopPageCalls(ctx, id)
+	}
 	a, err := s.Get(ctx, id)
 	if changed && err == nil {
 		s.auditEnd(ctx, a, to, by, via)
@@ -103,6 +106,13 @@ func (s *Service) endTx(ctx context.Context, id int64, to, by, via string, stopO
 				return errPlacing
 			}
 		}
+		// Pages being sent now (their requests may be out) finish first:
+		// no notification is made after this change commits.
+		if busy, err := s.sendingPages(ctx, tx, id); err != nil {
+			return err
+		} else if busy {
+			return errPlacing
+		}
 		now := s.now()
 		ms := store.Millis(now)
 		actor := by
@@ -123,8 +133,16 @@ func (s *Service) endTx(ctx context.Context, id int64, to, by, via string, stopO
 			return fmt.Errorf("alerts: %s %d: the alert changed meanwhile", to, id)
 		}
 		changed = true
-		if _, err := s.execQ(ctx, tx, `DELETE FROM alert_escalations WHERE alert_id = ?`, id); err != nil {
-			return fmt.Errorf("alerts: stop escalation of %d: %w", id, err)
+		keep := false
+		if to == StatusAcknowledged {
+			if keep, err = s.keepForReescalation(ctx, tx, id, now); err != nil {
+				return err
+			}
+		}
+		if !keep {
+			if _, err := s.execQ(ctx, tx, `DELETE FROM alert_escalations WHERE alert_id = ?`, id); err != nil {
+				return fmt.Errorf("alerts: stop escalation of %d: %w", id, err)
+			}
 		}
 		calls, err := s.queryCalls(ctx, tx, `SELECT `+callCols+` FROM alert_calls WHERE alert_id = ? AND state IN ('placing', 'ringing', 'connected')`, id)
 		if err != nil {

@@ -229,7 +229,7 @@ func (q *Quiet) ActiveAt(t time.Time) bool {
 type Escalation struct {
 	AlertID      int64
 	Policy       string
-	State        string // call, place, poll
+	State        string // call, place, poll, page
 	Round        int
 	Position     int
 	Step         int64
@@ -300,6 +300,17 @@ type Options struct {
 	Lease time.Duration
 	// RunBudget bounds one RunDue pass before it hands over to a new job (30s).
 	RunBudget time.Duration
+	// Directory resolves the targets of escalation policies: who is on
+	// call in a schedule, how a user is reached (nil: policies notify
+	// chat channels only).
+	Directory Directory
+	// Pager sends SMS, email and chat mentions (nil: not configured).
+	Pager PageSender
+	// ActionLink mints a signed one-tap link that acknowledges, resolves
+	// or escalates an alert, for SMS and email (nil: none).
+	ActionLink func(ctx context.Context, alertID int64, action, channel, user string) (string, error)
+	// PageParallel is how many pages one runner sends at once (16).
+	PageParallel int
 	// OnStep, when set, hears of every escalation step a runner takes:
 	// its state and how late it ran against its due time (metrics,
 	// benchmarks).
@@ -329,6 +340,8 @@ type Service struct {
 	policies policyCache
 	// stepPolicies caches escalation policies for the engine.
 	stepPolicies stepPolicyCache
+	// pageRun is the page runner's doorbell.
+	pageRun pageLoop
 }
 
 // New builds the service. Call SetQueue before it is used.
@@ -356,6 +369,9 @@ func New(st *store.Store, o Options) *Service {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.PageParallel <= 0 {
+		o.PageParallel = 16
 	}
 	if o.Parallel <= 0 {
 		o.Parallel = 32

@@ -250,7 +250,7 @@ func (s *Service) claim(ctx context.Context, others, calls int) ([]*Escalation, 
 		// Polls and placements first (calls already claimed), in one
 		// statement.
 		if others > 0 {
-			if err := take(`'`+statePoll+`', '`+statePlace+`'`, others); err != nil {
+			if err := take(`'`+statePoll+`', '`+statePlace+`', '`+statePage+`'`, others); err != nil {
 				return err
 			}
 		}
@@ -282,7 +282,7 @@ func (s *Service) scheduleNext(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	states := []string{statePoll, statePlace}
+	states := []string{statePoll, statePlace, statePage}
 	if active < s.o.MaxConcurrentCalls {
 		states = append(states, stateCall)
 	}
@@ -379,6 +379,8 @@ func (s *Service) advanceFrom(ctx context.Context, e *Escalation) {
 			next, err = s.stepPlace(ctx, cur)
 		case statePoll:
 			next, err = s.stepPoll(ctx, cur)
+		case statePage:
+			next, err = s.stepPage(ctx, cur)
 		default:
 			err = fmt.Errorf("unknown state %q", cur.State)
 		}
@@ -1037,6 +1039,15 @@ func (s *Service) ReleaseReplica(ctx context.Context, replicaID string) (int, er
 		return 0, fmt.Errorf("alerts: release claims of %s: %w", replicaID, err)
 	}
 	n, _ := res.RowsAffected()
+	// Its pages too: those it was sending become unknown at once (they
+	// are never sent again), the others are sent by this replica.
+	pres, err := s.execQ(ctx, s.st.W, `UPDATE alert_pages SET claimed_until = 0 WHERE claimed_by = ? AND claimed_until > 0 AND status IN ('pending', 'sending', 'ringing')`, replicaID)
+	if err != nil {
+		return int(n), fmt.Errorf("alerts: release pages of %s: %w", replicaID, err)
+	}
+	if pn, _ := pres.RowsAffected(); pn > 0 {
+		s.kickPages()
+	}
 	if n > 0 {
 		s.kick(ctx)
 	}
@@ -1050,6 +1061,9 @@ func (s *Service) ReleaseClaims(ctx context.Context) (int, error) {
 	res, err := s.st.W.ExecContext(ctx, `UPDATE alert_escalations SET claimed_until = 0 WHERE claimed_until <> 0`)
 	if err != nil {
 		return 0, fmt.Errorf("alerts: release claims: %w", err)
+	}
+	if _, err := s.st.W.ExecContext(ctx, `UPDATE alert_pages SET claimed_until = 0 WHERE claimed_until <> 0 AND status IN ('pending', 'sending', 'ringing')`); err != nil {
+		return 0, fmt.Errorf("alerts: release pages: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil

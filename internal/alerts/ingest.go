@@ -240,8 +240,10 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 				if _, q := quiet[sig.System]; q {
 					it.status = StatusQuiet
 				}
-				if !policies[it.policy] && s.o.DefaultSystem != "" && policies[s.o.DefaultSystem] {
-					it.policy = s.o.DefaultSystem
+				if _, ok := policies[it.policy]; !ok && s.o.DefaultSystem != "" {
+					if _, ok := policies[s.o.DefaultSystem]; ok {
+						it.policy = s.o.DefaultSystem
+					}
 				}
 				k := [2]string{sig.System, sig.DedupKey}
 				w := seen[k]
@@ -277,9 +279,19 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 				res.Action = ActionOpened
 				logs = append(logs, res.AlertID, ms, KindReceived, sig.Source, sig.Summary, 0)
 				nLogs++
-				escs = append(escs, res.AlertID, it.policy, stateCall, 1, 0, 0, ms, ms)
-				nEscs++
-				escalate = true
+				switch r := matchRoute(policies[it.policy], sig.Severity, now, s.o.Location); {
+				case r == nil:
+					escs = append(escs, res.AlertID, it.policy, stateCall, 1, 0, 0, ms, ms)
+					nEscs++
+					escalate = true
+				case r.RecordOnly:
+					logs = append(logs, res.AlertID, ms, KindRecorded, "", fmt.Sprintf("%s alerts of %s are recorded only: nobody is notified", severityName(sig.Severity), it.policy), 0)
+					nLogs++
+				default:
+					escs = append(escs, res.AlertID, r.Policy, statePage, 1, 0, 0, ms, ms)
+					nEscs++
+					escalate = true
+				}
 			}
 		}
 		if err := s.insertRows(ctx, tx, `INSERT INTO alert_log (alert_id, at, kind, actor, detail, call_id) VALUES `, 6, nLogs, logs); err != nil {
@@ -355,19 +367,25 @@ func (s *Service) insertRows(ctx context.Context, tx *sql.Tx, head string, cols,
 	return nil
 }
 
-func (s *Service) systemNames(ctx context.Context, q querier) (map[string]bool, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name FROM alert_systems`)
+// systemNames returns the systems by name with their routes (nil for a
+// system that has none).
+func (s *Service) systemNames(ctx context.Context, q querier) (map[string][]Route, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name, routes FROM alert_systems`)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: systems: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]bool{}
+	out := map[string][]Route{}
 	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
+		var n, routes string
+		if err := rows.Scan(&n, &routes); err != nil {
 			return nil, fmt.Errorf("alerts: systems: %w", err)
 		}
-		out[n] = true
+		rs, err := decodeRoutes(routes)
+		if err != nil {
+			return nil, fmt.Errorf("alerts: system %q: %w", n, err)
+		}
+		out[n] = rs
 	}
 	return out, rows.Err()
 }

@@ -60,6 +60,14 @@ func (s *Service) Run(ctx context.Context, poll time.Duration) {
 	if poll <= 0 {
 		poll = time.Second
 	}
+	// Pages (escalation policies' notifications) have a runner of their
+	// own beside the steps: a slow SMS API never holds up a step.
+	pagesDone := make(chan struct{})
+	go func() {
+		defer close(pagesDone)
+		s.RunPagesLoop(ctx, poll)
+	}()
+	defer func() { <-pagesDone }()
 	l := &s.loop
 	l.on.Store(true)
 	defer l.on.Store(false)

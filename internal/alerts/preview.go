@@ -11,30 +11,6 @@ import (
 	"github.com/opsdesk/opsdesk/internal/config"
 )
 
-// Directory answers the two questions escalating through a policy asks:
-// who is on call in a schedule at a given time, and how a user wants to
-// be reached for an alert of a severity. The schedule service and the
-// contact-method service implement it; the engine and Preview use it.
-type Directory interface {
-	// OnCallAt returns who is on call in schedule at t ("" = nobody).
-	OnCallAt(ctx context.Context, schedule string, t time.Time) (string, error)
-	// Plan returns how user is notified of an alert of severity ("" for
-	// an alert without one): one entry per verified contact method a
-	// notification rule selects, Delay after the step starts (empty: no
-	// verified contact methods).
-	Plan(ctx context.Context, user, severity string) ([]Planned, error)
-}
-
-// Planned is one notification a user's rules plan: Kind is the contact
-// method's kind (voice, sms, email, chat …), Address its number or
-// address, Destination the chat destination of a chat method, Label the
-// user's name for the method.
-type Planned struct {
-	Kind, Address, Destination, Label string
-	MethodID                          int64
-	Delay                             time.Duration
-}
-
 // What decides an alert's escalation (PreviewResult.Mode).
 const (
 	PreviewPolicy     = "policy"      // a route names an escalation policy
@@ -92,8 +68,10 @@ type PreviewTarget struct {
 	// User is who is reached: the user target, or whoever is on call in
 	// the schedule when the step starts.
 	User string
-	// NobodyOnCall: a schedule with nobody on call then.
+	// NobodyOnCall: a schedule with nobody on call then; NoSchedule: no
+	// schedule of that name (the directory said ErrNotFound).
 	NobodyOnCall bool
+	NoSchedule   bool
 	// NoMethods: a user without verified contact methods.
 	NoMethods bool
 	// Error is why the target could not be worked out (a directory error).
@@ -227,6 +205,10 @@ func previewTarget(ctx context.Context, t Target, severity string, stepAt time.T
 			return pt
 		}
 		who, err := dir.OnCallAt(ctx, t.Name, stepAt)
+		if errors.Is(err, ErrNotFound) {
+			pt.NoSchedule = true
+			return pt
+		}
 		if err != nil {
 			pt.Error = err.Error()
 			return pt

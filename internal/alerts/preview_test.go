@@ -30,6 +30,9 @@ func (d *testDirectory) OnCallAt(_ context.Context, schedule string, t time.Time
 	if schedule == "broken" {
 		return "", errors.New("schedule store unavailable")
 	}
+	if schedule == "missing" {
+		return "", alerts.ErrNotFound
+	}
 	who := ""
 	for _, s := range d.shifts[schedule] {
 		if !t.Before(s.from) {
@@ -148,13 +151,13 @@ func TestPreview(t *testing.T) {
 		}
 
 		// A directory error is the target's, not the preview's.
-		p.Steps = append(p.Steps, alerts.PolicyStep{Targets: []alerts.Target{{Type: "schedule", Name: "broken"}}})
+		p.Steps = append(p.Steps, alerts.PolicyStep{Targets: []alerts.Target{{Type: "schedule", Name: "broken"}, {Type: "schedule", Name: "missing"}}})
 		if err := e.svc.SavePolicy(e.ctx, p, "test", alerts.OriginConsole, all); err != nil {
 			t.Fatal(err)
 		}
 		res, err = e.svc.PreviewPolicy(e.ctx, "platform", "", at, dir)
 		if err != nil || len(res.Steps) != 3 || res.Steps[2].Start != 15*time.Minute || res.Steps[2].After != 5*time.Minute ||
-			res.Steps[2].Targets[0].Error != "schedule store unavailable" || res.Cycle != 20*time.Minute || res.Severity != "unspecified" {
+			res.Steps[2].Targets[0].Error != "schedule store unavailable" || !res.Steps[2].Targets[1].NoSchedule || res.Steps[2].Targets[1].Error != "" || res.Cycle != 20*time.Minute || res.Severity != "unspecified" {
 			t.Errorf("policy preview: %+v %v", res, err)
 		}
 

@@ -39,6 +39,8 @@ func (a *App) alertsModule(ctx context.Context) (module, error) {
 		ReplicaID:     a.Fleet.ID(),
 		OnStep:        a.Metrics.ObserveEscalationStep,
 		Parallel:      a.Cfg.Jobs.Workers.Escalation,
+		ActionLink:    a.mintActionLink,
+		Directory:     directory{a: a},
 	}
 	if base := strings.TrimRight(a.Cfg.BaseURL, "/"); base != "" {
 		o.ConsoleURL = func(id int64) string { return fmt.Sprintf("%s/alerts/%d", base, id) }
@@ -56,6 +58,14 @@ func (a *App) alertsModule(ctx context.Context) (module, error) {
 		o.PerNumberPerHour = *cc.PerNumberMaxCallsPerHour
 	}
 	svc := alerts.New(a.St, o)
+	// Policies first: systems' routes name them.
+	keptPolicies, err := svc.SeedPolicies(ctx, a.Cfg.OnCall.Policies, a.Cfg.HasDestination)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range keptPolicies {
+		a.Log.Info("alerts: escalation policy edited in the console; its version in the config file is not applied", "policy", n)
+	}
 	kept, err := svc.SeedSystems(ctx, cfg.Systems, a.Cfg.HasDestination)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/jobs"
 	"github.com/opsdesk/opsdesk/internal/metrics"
 	"github.com/opsdesk/opsdesk/internal/notify"
+	"github.com/opsdesk/opsdesk/internal/oncall"
 	"github.com/opsdesk/opsdesk/internal/ratelimit"
 	"github.com/opsdesk/opsdesk/internal/store"
 	"github.com/opsdesk/opsdesk/internal/web"
@@ -70,6 +71,9 @@ type App struct {
 	accounts []cases.Account
 	// Events is the AWS event intake (nil until its module is built).
 	Events *events.Service
+	// OnCall keeps the on-call schedules (nil until its module is built); the escalation
+	// engine asks it who is on call (OnCallAt).
+	OnCall *oncall.Service
 
 	// Hooks between capabilities, set by the module that provides them
 	// (nil: that capability is not configured).
@@ -576,7 +580,7 @@ func (a *App) middleware(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				a.Log.Error("panic serving request", "request_id", id, "path", r.URL.Path, "panic", p)
+				a.Log.Error("panic serving request", "request_id", id, "path", loggedPath(r), "panic", p)
 				if sw.status == 0 {
 					httpx.Error(sw, http.StatusInternalServerError, "internal error", "")
 				}
@@ -587,7 +591,7 @@ func (a *App) middleware(next http.Handler) http.Handler {
 			if r.Pattern == "GET /metrics" || r.Pattern == "GET /healthz" || r.Pattern == "GET /readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
 				lvl = slog.LevelDebug
 			}
-			a.Log.Log(r.Context(), lvl, "http", "request_id", id, "method", r.Method, "path", r.URL.Path, "route", r.Pattern,
+			a.Log.Log(r.Context(), lvl, "http", "request_id", id, "method", r.Method, "path", loggedPath(r), "route", r.Pattern,
 				"status", sw.status, "bytes", sw.bytes, "ms", took.Milliseconds())
 		}()
 		next.ServeHTTP(sw, r)

@@ -120,7 +120,8 @@ func TestOnCallAPI(t *testing.T) {
 				if code := getJSON(t, s, tok, "/api/v1/oncall"+q, &b); code != 200 || len(b.Schedules) != 2 {
 					t.Fatalf("GET /api/v1/oncall%s: %d %+v", q, code, b)
 				}
-				p, db := b.Schedules[0], b.Schedules[1]
+				// Listed by name.
+				db, p := b.Schedules[0], b.Schedules[1]
 				if p.Name != "platform" || p.TimeZone != "Asia/Tokyo" || p.Now == nil || p.Now.Who != "lee" || p.Now.Layer != "weekly" ||
 					strp(p.Now.Until) != "2026-02-24T23:00:00+09:00" {
 					t.Errorf("%q platform now: %+v", q, p.Now)

@@ -20,6 +20,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/jobs"
+	"github.com/opsdesk/opsdesk/internal/web"
 )
 
 // policiesModule is the JSON API of escalation policies and of systems'
@@ -34,19 +35,11 @@ import (
 //
 // Reading needs read:alerts, changing needs admin. What the API saves is
 // the console's (origin console): the config file no longer replaces it.
-// The module also brings oncall.policies of the config file into the
-// database at start (alerts.Service.SeedPolicies).
-func (a *App) policiesModule(ctx context.Context) (module, error) {
+// (The alerts module seeds oncall.policies of the config file.)
+func (a *App) policiesModule(context.Context) (module, error) {
 	svc := a.Alerts()
 	if svc == nil {
 		return nil, nil
-	}
-	kept, err := svc.SeedPolicies(ctx, a.Cfg.OnCall.Policies, a.Cfg.HasDestination)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range kept {
-		a.Log.Info("alerts: policy edited in the console; its version in the config file is not applied", "policy", n)
 	}
 	return &policiesModule{a: a, svc: svc}, nil
 }
@@ -61,6 +54,10 @@ func (m *policiesModule) workers(context.Context, *river.Workers) ([]*river.Peri
 }
 
 func (m *policiesModule) queueReady(jobs.Queue) {}
+
+// webDeps gives the console's policy previews the engine's directory:
+// the schedules and contact methods.
+func (m *policiesModule) webDeps(d *web.Deps) { d.Directory = directory{a: m.a} }
 
 func (m *policiesModule) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/policies", m.authed(auth.ScopeReadAlerts, m.list))

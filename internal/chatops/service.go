@@ -104,6 +104,8 @@ type Service struct {
 	// Ack acknowledges an alert; nil, or an error matching
 	// ErrNoEscalation: phone escalation is not configured.
 	Ack func(ctx context.Context, alertID, by string) (string, error)
+	// OnCall answers "oncall [schedule]" (nil: no schedules configured).
+	OnCall OnCallLookup
 	// Synced is told about every case a command synced, so that updates
 	// are looked for at once.
 	Synced func(ctx context.Context, account, caseID string)
@@ -288,6 +290,8 @@ func (s *Service) execute(ctx context.Context, rec record, o Origin, p *Platform
 		return s.search(ctx, w, c)
 	case command.Ack:
 		return s.ack(ctx, w, o, p, c), nil
+	case command.OnCall:
+		return s.onCall(ctx, p, c)
 	}
 	if s.Account == nil {
 		if sh, ok := cmd.(command.Show); ok {

@@ -50,6 +50,8 @@ type Alerts struct {
 	SNSTopics []string `yaml:"sns_topics"`
 	// MaxBodyBytes bounds one intake request (default 1 MiB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ActionLinks configures the one-tap links of SMS and email messages.
+	ActionLinks AlertsActionLinks `yaml:"action_links"`
 
 	loc *time.Location
 }
@@ -279,6 +281,9 @@ func (x *Alerts) validate(c *Config) error {
 		if err := x.Connect.validate(); err != nil {
 			return err
 		}
+	}
+	if err := x.ActionLinks.validate(); err != nil {
+		return err
 	}
 	names := map[string]bool{}
 	for i, s := range x.Systems {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	dbdsn "github.com/opsdesk/opsdesk/internal/store/dsn"
 )
 
 // Config is the whole configuration of one opsdesk process.
@@ -524,24 +526,7 @@ func redactURL(s string) string {
 
 // ParseDatabase splits a database setting into engine ("sqlite" or
 // "postgres") and the driver's data source.
-func ParseDatabase(s string) (engine, dsn string, err error) {
-	switch {
-	case strings.HasPrefix(s, "sqlite:"):
-		p := strings.TrimPrefix(s, "sqlite:")
-		p = strings.TrimPrefix(p, "//")
-		if p == "" {
-			return "", "", errors.New("sqlite: needs a path, e.g. sqlite:./data/opsdesk.db")
-		}
-		return "sqlite", p, nil
-	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
-		if _, err := url.Parse(s); err != nil {
-			return "", "", errors.New("postgres URL does not parse")
-		}
-		return "postgres", s, nil
-	default:
-		return "", "", fmt.Errorf("must start with sqlite: or postgres:// (got %q)", truncate(s, 20))
-	}
-}
+func ParseDatabase(s string) (engine, dsn string, err error) { return dbdsn.Parse(s) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

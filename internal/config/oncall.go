@@ -32,51 +32,53 @@ import (
 //	      overrides:
 //	        - {who: tanaka, covers: sato, start: "2026-03-10 09:00", end: "2026-03-11 09:00"}
 type OnCall struct {
-	Schedules []OnCallSchedule `yaml:"schedules"`
+	Schedules []OnCallSchedule `yaml:"schedules" json:"schedules"`
 	// Policies are escalation policies (policies.go).
 	Policies []OnCallPolicy `yaml:"policies"`
+	// Receipts admits SMS and email delivery receipts (receipts.go).
+	Receipts OnCallReceipts `yaml:"receipts"`
 
 	parsed []*oncall.Schedule
 }
 
 // OnCallSchedule is one schedule: layers combined by priority, plus overrides.
 type OnCallSchedule struct {
-	Name string `yaml:"name"`
+	Name string `yaml:"name" json:"name"`
 	// TimeZone is the IANA zone of hand-offs, restrictions and local override times.
-	TimeZone  string           `yaml:"time_zone"`
-	Layers    []OnCallLayer    `yaml:"layers"`
-	Overrides []OnCallOverride `yaml:"overrides"`
+	TimeZone  string           `yaml:"time_zone" json:"time_zone"`
+	Layers    []OnCallLayer    `yaml:"layers" json:"layers"`
+	Overrides []OnCallOverride `yaml:"overrides" json:"overrides"`
 }
 
 // OnCallLayer is one rotation.
 type OnCallLayer struct {
-	Name         string   `yaml:"name"`
-	Participants []string `yaml:"participants"`
+	Name         string   `yaml:"name" json:"name"`
+	Participants []string `yaml:"participants" json:"participants"`
 	// Shift is a count and a unit: "12h", "1d", "2w".
-	Shift string `yaml:"shift"`
+	Shift string `yaml:"shift" json:"shift"`
 	// HandOff is when participants[0]'s first shift starts: local "2026-01-05 09:00" in
 	// the layer's zone, or RFC 3339.
-	HandOff  string `yaml:"hand_off"`
-	Priority int    `yaml:"priority"`
+	HandOff  string `yaml:"hand_off" json:"hand_off"`
+	Priority int    `yaml:"priority" json:"priority"`
 	// TimeZone, if set, replaces the schedule's zone for this layer.
-	TimeZone     string              `yaml:"time_zone"`
-	Restrictions []OnCallRestriction `yaml:"restrictions"`
+	TimeZone     string              `yaml:"time_zone" json:"time_zone"`
+	Restrictions []OnCallRestriction `yaml:"restrictions" json:"restrictions"`
 }
 
 // OnCallRestriction is a window of local time, from (inclusive) to (exclusive), on the
 // listed days (mon … sun; empty: every day).
 type OnCallRestriction struct {
-	Days []string `yaml:"days"`
-	From string   `yaml:"from"`
-	To   string   `yaml:"to"`
+	Days []string `yaml:"days" json:"days"`
+	From string   `yaml:"from" json:"from"`
+	To   string   `yaml:"to" json:"to"`
 }
 
 // OnCallOverride puts Who on call from Start to End, for Covers only (when set).
 type OnCallOverride struct {
-	Who    string `yaml:"who"`
-	Covers string `yaml:"covers"`
-	Start  string `yaml:"start"`
-	End    string `yaml:"end"`
+	Who    string `yaml:"who" json:"who"`
+	Covers string `yaml:"covers" json:"covers"`
+	Start  string `yaml:"start" json:"start"`
+	End    string `yaml:"end" json:"end"`
 }
 
 // MaxOnCallSchedules bounds oncall.schedules.
@@ -109,6 +111,9 @@ func (x *OnCall) Schedule(name string) *oncall.Schedule {
 
 func (x *OnCall) validate() error {
 	x.parsed = nil
+	if err := x.Receipts.validate(); err != nil {
+		return err
+	}
 	if len(x.Schedules) > MaxOnCallSchedules {
 		return &Error{"oncall.schedules", fmt.Sprintf("at most %d schedules (got %d)", MaxOnCallSchedules, len(x.Schedules))}
 	}
@@ -130,6 +135,55 @@ func (x *OnCall) validate() error {
 		x.parsed = append(x.parsed, s)
 	}
 	return nil
+}
+
+// Convert parses one schedule as the API and the console submit it (the YAML shape, in JSON
+// or from a form); errors are *Error with keys relative to the schedule (layers[1].shift).
+func (c *OnCallSchedule) Convert() (*oncall.Schedule, error) { return c.convert() }
+
+// OnCallScheduleOf writes a schedule in the config's shape: hand-offs and override times as
+// local times in their zone ("2026-01-05 09:00", seconds when they have some), the inverse of
+// Convert.
+func OnCallScheduleOf(s *oncall.Schedule) OnCallSchedule {
+	loc := s.TimeZone
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := func(t time.Time, in *time.Location) string {
+		lt := t.In(in)
+		layout := "2006-01-02 15:04"
+		if lt.Second() != 0 {
+			layout = "2006-01-02 15:04:05"
+		}
+		v := lt.Format(layout)
+		// A reading the clock shows twice (the repeated autumn hour) would parse back as
+		// the first of the two: write such an instant in RFC 3339.
+		if back, err := time.ParseInLocation(layout, v, in); err != nil || !back.Equal(t.Truncate(time.Second)) {
+			return lt.Format(time.RFC3339)
+		}
+		return v
+	}
+	out := OnCallSchedule{Name: s.Name, TimeZone: loc.String(), Layers: []OnCallLayer{}, Overrides: []OnCallOverride{}}
+	for _, l := range s.Layers {
+		ll := OnCallLayer{Name: l.Name, Participants: l.Participants, Shift: l.Shift.String(), Priority: l.Priority, Restrictions: []OnCallRestriction{}}
+		lloc := loc
+		if l.TimeZone != nil {
+			ll.TimeZone, lloc = l.TimeZone.String(), l.TimeZone
+		}
+		ll.HandOff = local(l.HandOff, lloc)
+		for _, r := range l.Restrictions {
+			rr := OnCallRestriction{Days: []string{}, From: r.From.String(), To: r.To.String()}
+			for _, d := range r.Weekdays {
+				rr.Days = append(rr.Days, strings.ToLower(d.String()[:3]))
+			}
+			ll.Restrictions = append(ll.Restrictions, rr)
+		}
+		out.Layers = append(out.Layers, ll)
+	}
+	for _, o := range s.Overrides {
+		out.Overrides = append(out.Overrides, OnCallOverride{Who: o.Who, Covers: o.Covers, Start: local(o.Start, loc), End: local(o.End, loc)})
+	}
+	return out
 }
 
 // convert parses one schedule; errors are *Error with keys relative to the schedule.

@@ -1,6 +1,8 @@
 // Package oncall is the schedule engine of issue 12: who is on call in a schedule at an
-// instant, until when, and the calendar between two instants. It is pure computation (no
-// database, no clock of its own) and not yet wired into the app or the configuration.
+// instant, until when, and the calendar between two instants. The engine (OnCall, Next,
+// Shifts, Validate) is pure computation with no clock of its own; Service keeps schedules,
+// overrides and iCal feeds in the database (migration 00017) and answers the escalation
+// engine through OnCallAt; WriteICal writes the feeds (RFC 5545).
 //
 // # Layers and shifts
 //

@@ -23,7 +23,7 @@ import (
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
-	"github.com/opsdesk/opsdesk/internal/config"
+	"github.com/opsdesk/opsdesk/internal/store/dsn"
 )
 
 //go:embed migrations
@@ -73,15 +73,15 @@ const DefaultPoolSize = 20
 // Open connects to the configured database. It does not migrate; call
 // Migrate.
 func Open(ctx context.Context, database string) (*Store, error) {
-	engine, dsn, err := config.ParseDatabase(database)
+	engine, source, err := dsn.Parse(database)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	switch engine {
 	case SQLite:
-		return openSQLite(dsn)
+		return openSQLite(source)
 	default:
-		return openPostgres(ctx, dsn)
+		return openPostgres(ctx, source)
 	}
 }
 
@@ -301,6 +301,28 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		return len(res), fmt.Errorf("store: migrate: %w", err)
 	}
 	return len(res), nil
+}
+
+// MigrateTo moves the schema up or down to version (upgrade tests: a
+// database as an older release left it).
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
+	p, err := s.migrationProvider()
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	cur, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	if version < cur {
+		_, err = p.DownTo(ctx, version)
+	} else {
+		_, err = p.UpTo(ctx, version)
+	}
+	if err != nil {
+		return fmt.Errorf("store: migrate to %d: %w", version, err)
+	}
+	return nil
 }
 
 // Pending reports whether schema migrations are waiting to be applied.

@@ -25,6 +25,8 @@ type AlertsService interface {
 	Counts(ctx context.Context) (map[string]int, error)
 	Get(ctx context.Context, id int64) (*alerts.Alert, error)
 	Calls(ctx context.Context, alertID int64) ([]*alerts.Call, error)
+	Pages(ctx context.Context, alertID int64) ([]*alerts.Page, error)
+	Policy(ctx context.Context, name string) (*alerts.Policy, error)
 	Timeline(ctx context.Context, alertID int64) ([]*alerts.Entry, error)
 	Notifications(ctx context.Context, alertID int64) ([]*alerts.Notification, error)
 	EscalationOf(ctx context.Context, alertID int64) (*alerts.Escalation, error)
@@ -350,6 +352,7 @@ type alertPageData struct {
 	alertRow
 	Labels        []labelPair
 	Calls         []callRow
+	Pages         []pageRow
 	Timeline      []entryRow
 	Notifications []*alerts.Notification
 	Escalation    *escalationView
@@ -430,9 +433,15 @@ func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, p *page) {
 		h.serverError(w, r, p, err)
 		return
 	}
+	if d.Pages, err = h.pageRows(ctx, p, id); err != nil {
+		h.serverError(w, r, p, err)
+		return
+	}
 	if esc, err := h.alerts.EscalationOf(ctx, id); err == nil {
 		v := &escalationView{StateLabel: p.T("alerts.esc." + esc.State), Round: esc.Round, Position: esc.Position + 1, NextAt: esc.NextAt}
-		if sys, err := h.alerts.System(ctx, esc.Policy); err == nil {
+		if esc.State == "page" {
+			h.policyEscalation(ctx, p, esc, v)
+		} else if sys, err := h.alerts.System(ctx, esc.Policy); err == nil {
 			v.Rounds = sys.Rounds
 			if esc.Position < len(sys.Contacts) {
 				v.Callee = sys.Contacts[esc.Position].Name

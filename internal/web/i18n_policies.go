@@ -124,6 +124,7 @@ var policiesCatalog = map[string][4]string{
 	},
 	"policies.preview_step":   {"Step %d at %s, then wait %s", "ステップ %d：%s に開始、%s 待つ", "步骤 %d：%s 开始，然后等待 %s", "단계 %d: %s에 시작, %s 대기"},
 	"policies.nobody_on_call": {"nobody on call", "当番なし", "无人值班", "당번 없음"},
+	"policies.no_schedule":    {"no schedule is named %s", "%s という名前のスケジュールはありません", "不存在名为 %s 的排班", "%s 이름의 일정이 없습니다"},
 	"policies.no_methods":     {"no verified contact methods", "確認済みの連絡方法がありません", "没有已验证的联系方式", "확인된 연락 수단이 없습니다"},
 	"policies.preview_rounds": {
 		"%d rounds in all; the next round starts at %s.",

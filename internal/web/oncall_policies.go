@@ -38,46 +38,61 @@ func (h *Handler) policies() PoliciesService {
 	return ps
 }
 
-// policyRoutes adds the escalation-policy pages: GET /oncall/policies,
-// GET /oncall/policies/new, GET /oncall/policies/{name} (with the preview,
-// ?system=&severity=), POST /oncall/policies (save, add or remove a
-// step), POST /oncall/policies/{name}/delete, and a system's routes: GET
+// policyRoutes adds the escalation-policy pages: GET /policies,
+// GET /policies/new, GET /policies/{name} (with the preview,
+// ?system=&severity=), POST /policies (save, add or remove a
+// step), POST /policies/{name}/delete, and a system's routes: GET
 // and POST /alerts/systems/{name}/routes.
 func (h *Handler) policyRoutes(mux *http.ServeMux) {
 	if h.policies() == nil {
 		return
 	}
-	mux.Handle("GET /oncall/policies", h.route(accessMember, h.policyList))
-	mux.Handle("GET /oncall/policies/new", h.route(accessAdmin, h.policyPage))
-	mux.Handle("GET /oncall/policies/{name}", h.route(accessMember, h.policyPage))
-	mux.Handle("POST /oncall/policies", h.route(accessAdmin, h.policySave))
-	mux.Handle("POST /oncall/policies/{name}/delete", h.route(accessAdmin, h.policyDelete))
+	mux.Handle("GET /policies", h.route(accessMember, h.policyList))
+	mux.Handle("GET /policies/new", h.route(accessAdmin, h.policyPage))
+	mux.Handle("GET /policies/{name}", h.route(accessMember, h.policyPage))
+	mux.Handle("POST /policies", h.route(accessAdmin, h.policySave))
+	mux.Handle("POST /policies/{name}/delete", h.route(accessAdmin, h.policyDelete))
 	mux.Handle("GET /alerts/systems/{name}/routes", h.route(accessMember, h.systemRoutes))
 	mux.Handle("POST /alerts/systems/{name}/routes", h.route(accessAdmin, h.systemRoutesSave))
 }
 
-func policyURL(name string) string { return "/oncall/policies/" + url.PathEscape(name) }
+func policyURL(name string) string { return "/policies/" + url.PathEscape(name) }
 
 func routesURL(system string) string { return systemURL(system) + "/routes" }
 
 // directory is who is on call and how users are reached, for previews:
-// Deps.Directory, else the schedules of the config file with nobody's
-// contact methods known.
+// Deps.Directory, else the schedules (of the schedule service, or of the
+// config file) with nobody's contact methods known.
 func (h *Handler) directory() alerts.Directory {
 	if h.dir != nil {
 		return h.dir
 	}
-	return configDirectory{h.cfg}
+	return scheduleDirectory{h.cfg, h.oncall}
 }
 
-type configDirectory struct{ cfg *config.Config }
+type scheduleDirectory struct {
+	cfg       *config.Config
+	schedules OnCallService
+}
 
-func (d configDirectory) OnCallAt(_ context.Context, schedule string, t time.Time) (string, error) {
-	who, _, _ := oncall.OnCall(d.cfg.OnCall.Schedule(schedule), t)
+func (d scheduleDirectory) OnCallAt(ctx context.Context, schedule string, t time.Time) (string, error) {
+	s := d.cfg.OnCall.Schedule(schedule)
+	if d.schedules != nil {
+		var err error
+		if s, err = d.schedules.Schedule(ctx, schedule); errors.Is(err, oncall.ErrNotFound) {
+			return "", alerts.ErrNotFound
+		} else if err != nil {
+			return "", err
+		}
+	}
+	if s == nil {
+		return "", alerts.ErrNotFound
+	}
+	who, _, _ := oncall.OnCall(s, t)
 	return who, nil
 }
 
-func (configDirectory) Plan(context.Context, string, string) ([]alerts.Planned, error) {
+func (scheduleDirectory) Plan(context.Context, string, string) ([]alerts.Planned, error) {
 	return nil, nil
 }
 
@@ -176,7 +191,7 @@ func stepSummary(p *page, st alerts.PolicyStep) string {
 	return s
 }
 
-// policyList is GET /oncall/policies: step policies, then the systems'
+// policyList is GET /policies: step policies, then the systems'
 // call lists.
 func (h *Handler) policyList(w http.ResponseWriter, r *http.Request, p *page) {
 	p.Title, p.Nav = p.T("policies.title"), "policies"
@@ -275,7 +290,7 @@ func policyForm(pol *alerts.Policy, readOnly bool) policyFormData {
 	return d
 }
 
-// policyPage is GET /oncall/policies/new and /oncall/policies/{name};
+// policyPage is GET /policies/new and /policies/{name};
 // ?system=&severity= asks for the preview.
 func (h *Handler) policyPage(w http.ResponseWriter, r *http.Request, p *page) {
 	p.Nav = "policies"
@@ -370,7 +385,7 @@ func stepsFromForm(f url.Values) []stepForm {
 	return out
 }
 
-// policySave is POST /oncall/policies: op=add adds a step, op=remove-N
+// policySave is POST /policies: op=add adds a step, op=remove-N
 // removes step N (both redisplay the form), anything else saves.
 func (h *Handler) policySave(w http.ResponseWriter, r *http.Request, p *page) {
 	p.Nav = "policies"
@@ -490,7 +505,7 @@ func policyFormField(field string, rows []int) string {
 	return "s" + strconv.Itoa(rows[i]) + "." + sub
 }
 
-// policyDelete is POST /oncall/policies/{name}/delete; a policy a system
+// policyDelete is POST /policies/{name}/delete; a policy a system
 // routes to is kept, and the page says which systems.
 func (h *Handler) policyDelete(w http.ResponseWriter, r *http.Request, p *page) {
 	p.Nav = "policies"
@@ -521,7 +536,7 @@ func (h *Handler) policyDelete(w http.ResponseWriter, r *http.Request, p *page) 
 		return
 	}
 	h.log.Info("web: escalation policy deleted", "policy", name, "user", p.User.Name)
-	http.Redirect(w, r, "/oncall/policies?done=deleted", http.StatusSeeOther)
+	http.Redirect(w, r, "/policies?done=deleted", http.StatusSeeOther)
 }
 
 // ---- the preview ----
@@ -619,6 +634,8 @@ func previewFor(p *page, res *alerts.PreviewResult) previewView {
 			switch {
 			case t.Error != "":
 				tv.Problem = t.Error
+			case t.NoSchedule:
+				tv.Problem = p.T("policies.no_schedule", t.Target.Name)
 			case t.NobodyOnCall:
 				tv.Problem = p.T("policies.nobody_on_call")
 			case t.NoMethods:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/alerts"
 	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/oncall"
 	"github.com/opsdesk/opsdesk/internal/store"
 	"github.com/opsdesk/opsdesk/internal/store/storetest"
 )
@@ -57,18 +58,18 @@ func TestPolicyPages(t *testing.T) {
 		b.login("alice")
 		csrf := b.csrf()
 
-		r := b.get("/oncall/policies?lang=en")
-		r.want(t, http.StatusOK, `id="policies-empty"`, "No escalation policy yet.", "oncall:\n  policies:", `href="/oncall/policies/new"`, `aria-current="page">Policies</a>`)
+		r := b.get("/policies?lang=en")
+		r.want(t, http.StatusOK, `id="policies-empty"`, "No escalation policy yet.", "oncall:\n  policies:", `href="/policies/new"`, `aria-current="page">Policies</a>`)
 		for lang, want := range map[string]string{"ja": "エスカレーションポリシーはまだありません", "zh": "还没有升级策略", "ko": "에스컬레이션 정책이 아직 없습니다"} {
-			b.get("/oncall/policies?lang="+lang).want(t, http.StatusOK, want)
+			b.get("/policies?lang="+lang).want(t, http.StatusOK, want)
 		}
-		b.get("/oncall/policies/new?lang=en").want(t, http.StatusOK, `name="s0.targets"`, `value="5m"`)
+		b.get("/policies/new?lang=en").want(t, http.StatusOK, `name="s0.targets"`, `value="5m"`)
 
 		// Add a step: the form comes back with what was typed and a
 		// second row; nothing is saved.
 		form := url.Values{"csrf": {csrf}, "new": {"1"}, "name": {"platform"}, "description": {"Platform team"}, "rounds": {"2"},
 			"s0.targets": {"chat:teams\nschedule:platform"}, "s0.after": {"5m"}, "s0.reescalate": {""}, "op": {"add"}}
-		r = b.post("/oncall/policies?lang=en", form)
+		r = b.post("/policies?lang=en", form)
 		r.want(t, http.StatusOK, `name="s1.targets"`, "chat:teams\nschedule:platform", "Remove step 2")
 		if _, err := a.svc.Policy(ctx, "platform"); err == nil {
 			t.Fatal("adding a step saved the policy")
@@ -81,24 +82,24 @@ func TestPolicyPages(t *testing.T) {
 		form.Set("s2.targets", "user:kim\npager:x")
 		form.Set("s2.after", "10m")
 		form.Set("s2.reescalate", "30m")
-		r = b.post("/oncall/policies?lang=en", form)
+		r = b.post("/policies?lang=en", form)
 		r.want(t, http.StatusUnprocessableEntity, `is not a target type`, `id="s2-targets" name="s2.targets" rows="3" class="mono" spellcheck="false" placeholder="user:sato&#10;schedule:platform&#10;chat:ops" aria-invalid="true"`)
 		form.Set("s2.targets", "user:kim\nuser:kim")
-		b.post("/oncall/policies?lang=en", form).want(t, http.StatusUnprocessableEntity, "user:kim is listed twice")
+		b.post("/policies?lang=en", form).want(t, http.StatusUnprocessableEntity, "user:kim is listed twice")
 		form.Set("s2.targets", "user:kim")
 		form.Set("s2.after", "soon")
-		b.post("/oncall/policies?lang=en", form).want(t, http.StatusUnprocessableEntity, `id="s2-after" name="s2.after" value="soon" maxlength="20" aria-invalid="true"`)
+		b.post("/policies?lang=en", form).want(t, http.StatusUnprocessableEntity, `id="s2-after" name="s2.after" value="soon" maxlength="20" aria-invalid="true"`)
 		// Remove the blank row, then save.
 		form.Set("s2.after", "10m")
 		form.Set("op", "remove-1")
-		r = b.post("/oncall/policies?lang=en", form)
+		r = b.post("/policies?lang=en", form)
 		r.want(t, http.StatusOK, `name="s1.targets"`, ">user:kim</textarea>")
 		r.wantNot(t, `name="s2.targets"`)
 		form = url.Values{"csrf": {csrf}, "new": {"1"}, "name": {"platform"}, "description": {"Platform team"}, "rounds": {"2"},
 			"s0.targets": {"chat:teams\nschedule:platform"}, "s0.after": {"5m"}, "s0.reescalate": {""},
 			"s1.targets": {"user:kim\nuser:nomethods\nschedule:empty"}, "s1.after": {"10m"}, "s1.reescalate": {"30m"}, "op": {"save"}}
-		r = b.post("/oncall/policies", form)
-		if r.status != http.StatusSeeOther || r.loc != "/oncall/policies/platform?done=saved" {
+		r = b.post("/policies", form)
+		if r.status != http.StatusSeeOther || r.loc != "/policies/platform?done=saved" {
 			t.Fatalf("save: %d %s\n%s", r.status, r.loc, r.body)
 		}
 		pol, err := a.svc.Policy(ctx, "platform")
@@ -107,10 +108,10 @@ func TestPolicyPages(t *testing.T) {
 			t.Fatalf("saved policy: %+v %v", pol, err)
 		}
 		// A second "new" policy of the same name is refused.
-		b.post("/oncall/policies?lang=en", form).want(t, http.StatusUnprocessableEntity, "A policy named platform exists already.")
+		b.post("/policies?lang=en", form).want(t, http.StatusUnprocessableEntity, "A policy named platform exists already.")
 
 		// The policy page and its preview (the policy itself).
-		r = b.get("/oncall/policies/platform?lang=en&done=saved")
+		r = b.get("/policies/platform?lang=en&done=saved")
 		r.want(t, http.StatusOK, "Policy saved.", "If an alert came now", "Policy platform, for an alert of severity critical.",
 			esc("Step 1 at +0s, then wait 5m"), "<code>schedule:platform</code> → lee", esc("+0s call → +819••••••678 (mobile)"), esc("+2m SMS → +819••••••678 (mobile)"),
 			esc("+0s chat post → teams"), esc("Step 2 at +5m, then wait 10m · re-escalate if acknowledged but not resolved after 30m"),
@@ -147,7 +148,7 @@ func TestPolicyPages(t *testing.T) {
 			"Route 2 matches (info, unspecified): record only, nobody is notified.", `<option value="(record-only)" selected>`)
 		b.get("/alerts/systems/XYZ/routes?lang=en&severity=warning").want(t, http.StatusOK, "No route matches: the call list of XYZ.",
 			"Called one after the other until someone acknowledges, 3 rounds, waiting 1m between calls.")
-		b.get("/oncall/policies/platform?lang=en&system=XYZ&severity=critical").want(t, http.StatusOK,
+		b.get("/policies/platform?lang=en&system=XYZ&severity=critical").want(t, http.StatusOK,
 			"Route 1 matches (critical): policy platform.", "Routed to by: <a href=\"/alerts/systems/XYZ/routes\">XYZ</a>")
 
 		// Editing the call list keeps the routes.
@@ -162,13 +163,13 @@ func TestPolicyPages(t *testing.T) {
 		b.get("/alerts/systems/XYZ?lang=en").want(t, http.StatusOK, `name="quiet" value="1h30m"`)
 
 		// The list.
-		r = b.get("/oncall/policies?lang=en")
+		r = b.get("/policies?lang=en")
 		r.want(t, http.StatusOK, `id="policy-platform"`, "chat:teams, schedule:platform, then wait 5m", "Routed to by: <a href=\"/alerts/systems/XYZ/routes\">XYZ</a>",
 			"edited in the console", `<a href="/alerts/systems/XYZ/routes">2 routes</a>`, "Sato</td>")
 		r.wantNot(t, "policies-empty")
 
 		// In use: not deleted.
-		r = b.post("/oncall/policies/platform/delete?lang=en", url.Values{"csrf": {csrf}})
+		r = b.post("/policies/platform/delete?lang=en", url.Values{"csrf": {csrf}})
 		r.want(t, http.StatusConflict, "This policy is used by the routes of XYZ: change those routes first.")
 		if _, err := a.svc.Policy(ctx, "platform"); err != nil {
 			t.Fatal(err)
@@ -177,15 +178,15 @@ func TestPolicyPages(t *testing.T) {
 		// A viewer reads, and cannot change anything.
 		v := a.browser("")
 		v.login("victor")
-		r = v.get("/oncall/policies/platform?lang=en")
+		r = v.get("/policies/platform?lang=en")
 		r.want(t, http.StatusOK, "If an alert came now", "readonly>chat:teams")
-		r.wantNot(t, `/oncall/policies/platform/delete`, `value="add"`, `value="save"`)
+		r.wantNot(t, `/policies/platform/delete`, `value="add"`, `value="save"`)
 		v.get("/alerts/systems/XYZ/routes?lang=en").wantNot(t, `value="save"`, `value="remove-0"`, `id="no-routes"`)
-		v.get("/oncall/policies/new").want(t, http.StatusForbidden)
+		v.get("/policies/new").want(t, http.StatusForbidden)
 		vcsrf := v.csrf()
-		v.post("/oncall/policies", url.Values{"csrf": {vcsrf}, "name": {"x"}, "s0.targets": {"user:a"}}).want(t, http.StatusForbidden)
+		v.post("/policies", url.Values{"csrf": {vcsrf}, "name": {"x"}, "s0.targets": {"user:a"}}).want(t, http.StatusForbidden)
 		v.post("/alerts/systems/XYZ/routes", url.Values{"csrf": {vcsrf}}).want(t, http.StatusForbidden)
-		v.post("/oncall/policies/platform/delete", url.Values{"csrf": {vcsrf}}).want(t, http.StatusForbidden)
+		v.post("/policies/platform/delete", url.Values{"csrf": {vcsrf}}).want(t, http.StatusForbidden)
 
 		// Four languages.
 		for _, c := range []struct{ lang, policy, routes string }{
@@ -193,7 +194,7 @@ func TestPolicyPages(t *testing.T) {
 			{"zh", "如果现在来了告警", "XYZ 的路由"},
 			{"ko", "지금 알림이 온다면", "XYZ의 라우트"},
 		} {
-			b.get("/oncall/policies/platform?lang="+c.lang).want(t, http.StatusOK, c.policy)
+			b.get("/policies/platform?lang="+c.lang).want(t, http.StatusOK, c.policy)
 			b.get("/alerts/systems/XYZ/routes?lang="+c.lang).want(t, http.StatusOK, c.routes)
 		}
 
@@ -202,11 +203,11 @@ func TestPolicyPages(t *testing.T) {
 		if r := b.post("/alerts/systems/XYZ/routes", rf); r.status != http.StatusSeeOther {
 			t.Fatalf("clear routes: %d\n%s", r.status, r.body)
 		}
-		r = b.post("/oncall/policies/platform/delete", url.Values{"csrf": {csrf}})
-		if r.status != http.StatusSeeOther || r.loc != "/oncall/policies?done=deleted" {
+		r = b.post("/policies/platform/delete", url.Values{"csrf": {csrf}})
+		if r.status != http.StatusSeeOther || r.loc != "/policies?done=deleted" {
 			t.Fatalf("delete: %d %s\n%s", r.status, r.loc, r.body)
 		}
-		b.get("/oncall/policies/platform").want(t, http.StatusNotFound)
+		b.get("/policies/platform").want(t, http.StatusNotFound)
 		v.get("/alerts/systems/XYZ/routes?lang=en").want(t, http.StatusOK, `id="no-routes"`, "No routes: every alert of this system goes to its call list.")
 	})
 }
@@ -230,13 +231,14 @@ oncall:
 	a.clock.t = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	a.clock.mu.Unlock()
 	ctx := context.Background()
-	if err := a.svc.SavePolicy(ctx, alerts.Policy{Name: "p", Steps: []alerts.PolicyStep{{Targets: []alerts.Target{{Type: "schedule", Name: "platform"}}}}}, "alice", alerts.OriginConsole, nil); err != nil {
+	if err := a.svc.SavePolicy(ctx, alerts.Policy{Name: "p", Steps: []alerts.PolicyStep{{Targets: []alerts.Target{{Type: "schedule", Name: "platform"}, {Type: "schedule", Name: "gone"}}}}}, "alice", alerts.OriginConsole, nil); err != nil {
 		t.Fatal(err)
 	}
 	b := a.browser("")
 	b.login("alice")
-	r := b.get("/oncall/policies/p?lang=en")
-	r.want(t, http.StatusOK, "<code>schedule:platform</code> → lee", "no verified contact methods", esc("3 rounds in all; the next round starts at +5m."))
+	r := b.get("/policies/p?lang=en")
+	r.want(t, http.StatusOK, "<code>schedule:platform</code> → lee", "no verified contact methods", esc("3 rounds in all; the next round starts at +5m."),
+		"<code>schedule:gone</code> — <span class=\"err\">no schedule is named gone</span>")
 	if strings.Contains(r.body, "nobody on call") {
 		t.Error("the config's schedule was not read")
 	}
@@ -269,4 +271,30 @@ func FuzzPolicyFormField(f *testing.F) {
 			t.Fatalf("%q with %d rows became %q", field, len(rows), got)
 		}
 	})
+}
+
+// TestPolicyPreviewStoredSchedules: with the schedule service, the
+// preview reads the schedules stored in the database.
+func TestPolicyPreviewStoredSchedules(t *testing.T) {
+	t.Parallel()
+	st := storetest.New(t, store.SQLite)
+	var svc *oncall.Service
+	a := newAlertsEnv(t, st, "", func(h *Handler) {
+		svc = oncall.New(st, oncall.Options{Now: h.now})
+		h.oncall = svc
+	})
+	a.addUser("alice", auth.RoleAdmin)
+	a.clock.mu.Lock()
+	a.clock.t = time.Date(2026, 2, 24, 3, 0, 0, 0, time.UTC) // Tuesday 12:00 in Tokyo: suzuki's week
+	a.clock.mu.Unlock()
+	ctx := context.Background()
+	if err := svc.SaveSchedule(ctx, tokyoRotation(t), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.svc.SavePolicy(ctx, alerts.Policy{Name: "p", Steps: []alerts.PolicyStep{{Targets: []alerts.Target{{Type: "schedule", Name: "platform"}, {Type: "schedule", Name: "gone"}}}}}, "alice", alerts.OriginConsole, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := a.browser("")
+	b.login("alice")
+	b.get("/policies/p?lang=en").want(t, http.StatusOK, "<code>schedule:platform</code> → suzuki", "no schedule is named gone")
 }

@@ -120,9 +120,15 @@ type Deps struct {
 	Events EventsService
 	Alerts AlertsService
 	Chat   ChatService
+	// ActionLinks checks and uses the one-tap links of alert messages
+	// (nil: no /a/ pages); ActionLinkLimiter limits invalid links per
+	// client address (nil: 10 a minute, in memory). See actionlink.go.
+	ActionLinks       ActionLinkService
+	ActionLinkLimiter Limiter
+	OnCall            OnCallService
 	// Directory says who is on call and how users are reached, for the
-	// escalation-policy previews (nil: the config's schedules, nobody's
-	// contact methods; see oncall_policies.go).
+	// escalation-policy previews (nil: the schedules of OnCall or of the
+	// config, nobody's contact methods; see oncall_policies.go).
 	Directory alerts.Directory
 }
 
@@ -165,7 +171,11 @@ type Handler struct {
 	events EventsService
 	alerts AlertsService
 	chat   ChatService
-	dir    alerts.Directory
+	// links and linkLimit: the one-tap links (actionlink.go).
+	links     ActionLinkService
+	linkLimit Limiter
+	oncall    OnCallService
+	dir       alerts.Directory
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -198,11 +208,13 @@ func New(d Deps) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log, audit: d.Audit,
-		events: d.Events, alerts: d.Alerts, chat: d.Chat, dir: d.Directory,
+		events: d.Events, alerts: d.Alerts, chat: d.Chat, oncall: d.OnCall, dir: d.Directory,
 		cases:      cases.NewStore(d.St),
 		blobs:      d.Blobs,
 		askLimit:   d.AskLimiter,
 		loginLimit: d.LoginLimiter,
+		links:      d.ActionLinks,
+		linkLimit:  d.ActionLinkLimiter,
 		pageSize:   50,
 		loc:        d.Location,
 		tmpl:       map[string]*templateSet{},
@@ -213,6 +225,9 @@ func New(d Deps) (*Handler, error) {
 	}
 	if h.loginLimit == nil {
 		h.loginLimit = ratelimit.NewMemory(ratelimit.PerMinute(d.Cfg.Console.LoginPerMinute, d.Cfg.Console.LoginPerMinute), ratelimit.Options{Now: d.Now})
+	}
+	if h.linkLimit == nil {
+		h.linkLimit = ratelimit.NewMemory(ratelimit.PerMinute(10, 10), ratelimit.Options{Now: d.Now})
 	}
 	h.cop = http.NewCrossOriginProtection()
 	if o := origin(d.Cfg.BaseURL); o != "" {
@@ -258,7 +273,8 @@ func New(d Deps) (*Handler, error) {
 // GET /questions, GET /questions/{ref}, POST /deliveries/{id}/retry,
 // GET /destinations, and the case archive: GET /cases, GET /cases/stats,
 // GET /cases/{caseId}, GET /cases/{caseId}/attachments/{id} and
-// POST /cases/sync.
+// POST /cases/sync. Public too: the one-tap alert links, GET and POST
+// /a/{token} (actionlink.go).
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", h.staticHandler())
 	mux.Handle("GET /favicon.ico", h.faviconHandler())
@@ -289,10 +305,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 	h.eventRoutes(mux)
 	h.alertRoutes(mux)
+	h.oncallRoutes(mux)
 	h.policyRoutes(mux)
 	h.chatRoutes(mux)
 	h.userRoutes(mux)
 	h.auditRoutes(mux)
+	h.actionLinkRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }

@@ -31,13 +31,14 @@ const (
 	KindReply   Kind = "reply"
 	KindSearch  Kind = "search"
 	KindAck     Kind = "ack"
+	KindOnCall  Kind = "oncall"
 )
 
 // Kinds lists every kind in the order the help text shows them.
-var Kinds = []Kind{KindService, KindCreate, KindResolve, KindShow, KindReply, KindSearch, KindAck, KindHelp}
+var Kinds = []Kind{KindService, KindCreate, KindResolve, KindShow, KindReply, KindSearch, KindAck, KindOnCall, KindHelp}
 
 // Command is one of HelpRequest, ServiceLookup, CreateCase, Resolve, Show, Reply,
-// Search and Ack.
+// Search, Ack and OnCall.
 type Command interface {
 	Kind() Kind
 }
@@ -82,6 +83,10 @@ type Search struct{ Query string }
 // Ack acknowledges an alert, which stops its phone escalation.
 type Ack struct{ AlertID string }
 
+// OnCall asks who is on call now: in every schedule (Name empty), or in
+// the schedule (or system) Name.
+type OnCall struct{ Name string }
+
 func (HelpRequest) Kind() Kind   { return KindHelp }
 func (ServiceLookup) Kind() Kind { return KindService }
 func (CreateCase) Kind() Kind    { return KindCreate }
@@ -90,6 +95,7 @@ func (Show) Kind() Kind          { return KindShow }
 func (Reply) Kind() Kind         { return KindReply }
 func (Search) Kind() Kind        { return KindSearch }
 func (Ack) Kind() Kind           { return KindAck }
+func (OnCall) Kind() Kind        { return KindOnCall }
 
 // Field names used in errors. The create-case fields are the keys people
 // type (the seed's camelCase spelling); the others name a command's
@@ -109,6 +115,7 @@ const (
 	FieldText      = "text"     // Reply's text
 	FieldWords     = "words"    // Search's words
 	FieldAlertID   = "alert_id" // Ack
+	FieldSchedule  = "schedule" // OnCall
 	FieldMessage   = "message"  // the whole message (ProblemTooLong over MaxMessage)
 )
 

@@ -19,6 +19,7 @@ func FuzzParse(f *testing.F) {
 		"@AWS Case 机器人 帮助", "<@U1|bot> case 12", "回复case：12，谢谢\n第二行", "reply " + fullID + " ok",
 		"查找ServiceCode：ＥＣ２", "释放case，case_id：" + fullID, "搜索：障害", "確認：a-1", "\xff\xfe提工单\r\nsubject:\xc3",
 		"＠", "@", "<@", "<@>", "提工单\nbody:", "提工单\n:", "提工单\n：：", "subject:", "{", "{}", "【】",
+		"值班", "当番：ＸＹＺ", "당번 서울", "on-call schedule: db", "oncall x\ny",
 	}, describeCases...) {
 		f.Add(s, "")
 	}
@@ -84,6 +85,10 @@ func FuzzParse(f *testing.F) {
 		case Ack:
 			if !validAlertID(c.AlertID) {
 				t.Fatalf("alert id %q", c.AlertID)
+			}
+		case OnCall:
+			if utf8.RuneCountInString(c.Name) > MaxQuery || strings.ContainsAny(c.Name, "\r\n") || strings.TrimSpace(c.Name) != c.Name || !utf8.ValidString(c.Name) {
+				t.Fatalf("schedule name %q", c.Name)
 			}
 		default:
 			t.Fatalf("unknown command %#v", c)

@@ -60,6 +60,8 @@ func (p Parser) Parse(text string) (Command, error) {
 		return search(c, rest)
 	case c.lit("确认") || c.lit("確認") || c.lit("확인") || c.word("ack"):
 		return ack(c, rest)
+	case c.lit("值班") || c.lit("当番") || c.lit("당번") || c.word("oncall") || c.optional(c.onCall):
+		return onCall(c, rest)
 	}
 	// Case fields without the command line: the person meant to create a
 	// case, so say what is missing rather than show the general help.
@@ -407,6 +409,7 @@ var topics = map[string]Kind{
 	"回复": KindReply, "回复case": KindReply, "回复工单": KindReply, "reply": KindReply,
 	"搜索": KindSearch, "search": KindSearch,
 	"确认": KindAck, "確認": KindAck, "확인": KindAck, "ack": KindAck,
+	"值班": KindOnCall, "当番": KindOnCall, "당번": KindOnCall, "oncall": KindOnCall,
 }
 
 func help(c *cursor) HelpRequest {
@@ -539,6 +542,32 @@ func ack(c *cursor, rest []line) (Command, error) {
 		return nil, newError(KindAck, issues)
 	}
 	return Ack{AlertID: id}, nil
+}
+
+// onCall consumes "on-call", "on_call" or "on call" (oncall is a word of
+// its own).
+func (c *cursor) onCall() bool {
+	if !c.lit("on") || c.skip("_- ") == 0 {
+		return false
+	}
+	return c.word("call")
+}
+
+func onCall(c *cursor, rest []line) (Command, error) {
+	c.seps()
+	if c.optional(func() bool { return c.word("schedule") || c.word("system") }) {
+		c.seps()
+	}
+	name := string(dropMentions(c.rest()).trim().fold)
+	var issues []Issue
+	if n := utf8.RuneCountInString(name); n > MaxQuery {
+		issues = append(issues, Issue{Field: FieldSchedule, Problem: ProblemTooLong, Limit: MaxQuery, Got: n})
+	}
+	issues = append(issues, extraLine(rest)...)
+	if len(issues) > 0 {
+		return nil, newError(KindOnCall, issues)
+	}
+	return OnCall{Name: name}, nil
 }
 
 // --- create case -------------------------------------------------------------

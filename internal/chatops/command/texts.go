@@ -28,7 +28,12 @@ type texts struct {
 	hintSeverity, hintIssueType, hintLanguage, hintCode, hintEmail, hintCaseID, hintAlertID string
 
 	ackAlias string // the language's own word for ack, if any ("確認", "확인")
-	space    string // between two sentences: "" after a CJK full stop, " " after a Latin one
+
+	// schedule is the placeholder of oncall's argument; onCallAlias the
+	// language's own word for it ("当番", "당번"); onCallAll says what it
+	// does without one.
+	schedule, onCallAlias, onCallAll string
+	space                            string // between two sentences: "" after a CJK full stop, " " after a Latin one
 }
 
 var languages = map[string]*texts{"zh": &zh, "ja": &ja, "en": &en, "ko": &ko}
@@ -40,7 +45,7 @@ var zh = texts{
 	failed: "「%s」没有执行，请修改下面的问题后重新发送：",
 	titles: map[Kind]string{
 		KindService: "查找服务代码", KindCreate: "创建工单", KindResolve: "解决（关闭）工单", KindShow: "查看工单",
-		KindReply: "回复工单", KindSearch: "搜索工单存档", KindAck: "确认告警（停止电话呼叫）", KindHelp: "帮助",
+		KindReply: "回复工单", KindSearch: "搜索工单存档", KindAck: "确认告警（停止电话呼叫）", KindOnCall: "查看谁在值班", KindHelp: "帮助",
 	},
 	name: "服务名称", subject: "标题", body: "问题描述，可以写多行", service: "服务代码", category: "类别代码",
 	emails: "邮箱1,邮箱2", text: "回复内容", textMulti: "回复内容，可以写多行", words: "关键词", alert: "告警 ID", message: "消息",
@@ -68,6 +73,9 @@ var zh = texts{
 	hintEmail:     "请填写邮箱地址，多个地址用逗号分隔。",
 	hintCaseID:    "请填写完整的 case ID（如 case-123456789012-muen-2024-0123456789abcdef）或数字编号。",
 	hintAlertID:   "告警 ID 由字母、数字和 . _ : - 组成，最多 64 个字符。",
+
+	schedule:  "值班表或系统",
+	onCallAll: "不写名称时，列出所有值班表现在的值班人员和值班到什么时候。",
 }
 
 var ja = texts{
@@ -77,7 +85,7 @@ var ja = texts{
 	failed: "「%s」は実行していません。次の点を直して、もう一度送ってください。",
 	titles: map[Kind]string{
 		KindService: "サービスコードを調べる", KindCreate: "ケースを作成する", KindResolve: "ケースを解決（クローズ）する", KindShow: "ケースの状況を見る",
-		KindReply: "ケースに返信する", KindSearch: "ケースのアーカイブを検索する", KindAck: "アラートを確認する（電話の呼び出しを止めます）", KindHelp: "ヘルプ",
+		KindReply: "ケースに返信する", KindSearch: "ケースのアーカイブを検索する", KindAck: "アラートを確認する（電話の呼び出しを止めます）", KindOnCall: "いまの当番（オンコール）を見る", KindHelp: "ヘルプ",
 	},
 	name: "サービス名", subject: "件名", body: "詳しい内容（複数行可）", service: "サービスコード", category: "カテゴリコード",
 	emails: "メールアドレス1,メールアドレス2", text: "返信内容", textMulti: "返信内容（複数行可）", words: "キーワード", alert: "アラートID", message: "メッセージ",
@@ -107,6 +115,10 @@ var ja = texts{
 	hintAlertID:   "アラートIDは英数字と . _ : - で、64 文字までです。",
 
 	ackAlias: "確認",
+
+	schedule:    "スケジュール名またはシステム名",
+	onCallAlias: "当番",
+	onCallAll:   "名前を省くと、すべてのスケジュールについて、いまの当番といつまでかを表示します。",
 }
 
 var en = texts{
@@ -116,7 +128,7 @@ var en = texts{
 	failed: "I did not run \"%s\". Please fix the following and send it again:",
 	titles: map[Kind]string{
 		KindService: "Look up service and category codes", KindCreate: "Create a case", KindResolve: "Resolve a case", KindShow: "Show a case",
-		KindReply: "Reply to a case", KindSearch: "Search the case archive", KindAck: "Acknowledge an alert (stops the phone calls)", KindHelp: "Help",
+		KindReply: "Reply to a case", KindSearch: "Search the case archive", KindAck: "Acknowledge an alert (stops the phone calls)", KindOnCall: "Who is on call", KindHelp: "Help",
 	},
 	name: "service name", subject: "one-line title", body: "what happened; may span several lines", service: "service code", category: "category code",
 	emails: "email1,email2", text: "your reply", textMulti: "your reply; may span several lines", words: "words", alert: "alert ID", message: "message",
@@ -146,6 +158,9 @@ var en = texts{
 	hintAlertID:   "Alert IDs are letters, digits and . _ : -, at most 64 characters.",
 
 	space: " ",
+
+	schedule:  "schedule or system",
+	onCallAll: "Without a name: every schedule, with who is on call now and until when.",
 }
 
 var ko = texts{
@@ -155,7 +170,7 @@ var ko = texts{
 	failed: "\"%s\" 명령을 실행하지 않았습니다. 아래 내용을 고쳐서 다시 보내 주세요.",
 	titles: map[Kind]string{
 		KindService: "서비스 코드 찾기", KindCreate: "케이스 만들기", KindResolve: "케이스 해결(종료)하기", KindShow: "케이스 상태 보기",
-		KindReply: "케이스에 답변하기", KindSearch: "케이스 보관함 검색하기", KindAck: "알림 확인하기(전화 호출 중지)", KindHelp: "도움말",
+		KindReply: "케이스에 답변하기", KindSearch: "케이스 보관함 검색하기", KindAck: "알림 확인하기(전화 호출 중지)", KindOnCall: "지금 당번(온콜) 보기", KindHelp: "도움말",
 	},
 	name: "서비스 이름", subject: "제목", body: "자세한 내용(여러 줄 가능)", service: "서비스 코드", category: "카테고리 코드",
 	emails: "이메일1,이메일2", text: "답변 내용", textMulti: "답변 내용(여러 줄 가능)", words: "검색어", alert: "알림 ID", message: "메시지",
@@ -186,6 +201,10 @@ var ko = texts{
 
 	ackAlias: "확인",
 	space:    " ",
+
+	schedule:    "일정 또는 시스템 이름",
+	onCallAlias: "당번",
+	onCallAll:   "이름을 빼면 모든 일정에 대해 지금 당번과 언제까지인지를 보여 줍니다.",
 }
 
 // pick picks the texts for a language tag such as "zh", "ja-JP" or "en_US";
@@ -211,6 +230,7 @@ var commandNames = map[Kind]string{
 	KindReply:   "回复case / reply",
 	KindSearch:  "搜索 / search",
 	KindAck:     "确认 / ack",
+	KindOnCall:  "值班 / oncall",
 	KindHelp:    "帮助 / help",
 }
 
@@ -259,6 +279,12 @@ func Usage(k Kind, lang string) string {
 		if t.ackAlias != "" {
 			lines = append(lines, t.or+t.ackAlias+":{"+t.alert+"}")
 		}
+	case KindOnCall:
+		lines = []string{"值班 {" + t.schedule + "}", t.or + "oncall {" + t.schedule + "}"}
+		if t.onCallAlias != "" {
+			lines = append(lines, t.or+t.onCallAlias+" {"+t.schedule+"}")
+		}
+		lines = append(lines, t.onCallAll)
 	default:
 		k = KindHelp
 		lines = []string{"帮助", t.helpAlt}
@@ -279,6 +305,8 @@ func FieldLabel(field, lang string) string {
 		return t.words
 	case FieldAlertID:
 		return t.alert
+	case FieldSchedule:
+		return t.schedule
 	case FieldMessage:
 		return t.message
 	case FieldCommand:

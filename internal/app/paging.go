@@ -1,0 +1,50 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/opsdesk/opsdesk/internal/actionlink"
+	"github.com/opsdesk/opsdesk/internal/alerts"
+	"github.com/opsdesk/opsdesk/internal/oncall"
+)
+
+// Escalation policies' notifications reach people through services that
+// other modules build (contact methods, schedules, one-tap links); the
+// alerts module is built first, so it reaches them through these adapters,
+// which look the services up when a page is made.
+
+// mintActionLink is alerts.Options.ActionLink: a one-tap link for a page
+// sent by SMS or email ("" when links are off: base_url unset).
+func (a *App) mintActionLink(ctx context.Context, alertID int64, action, channel, user string) (string, error) {
+	svc := a.ActionLinks()
+	if svc == nil || a.Cfg.BaseURL == "" {
+		return "", nil
+	}
+	if channel != actionlink.ChannelSMS && channel != actionlink.ChannelEmail {
+		channel = ""
+	}
+	if len(user) > actionlink.MaxRecipient {
+		user = ""
+	}
+	return svc.MintFor(ctx, actionlink.Link{AlertID: alertID, Action: action, Channel: channel, Recipient: user}, a.Cfg.Alerts.ActionLinks.TTLOrDefault())
+}
+
+// directory is alerts.Directory over the schedules and contact methods.
+type directory struct{ a *App }
+
+func (d directory) OnCallAt(ctx context.Context, schedule string, t time.Time) (string, error) {
+	if d.a.OnCall == nil {
+		return "", alerts.ErrNotFound
+	}
+	who, err := d.a.OnCall.OnCallAt(ctx, schedule, t)
+	if errors.Is(err, oncall.ErrNotFound) {
+		return "", alerts.ErrNotFound
+	}
+	return who, err
+}
+
+func (d directory) Plan(ctx context.Context, user, severity string) ([]alerts.Planned, error) {
+	return nil, nil
+}
