@@ -130,6 +130,7 @@ func TestPolicyPages(t *testing.T) {
 			"No route matches: the call list of XYZ.", esc("+819••••••001"))
 		r.wantNot(t, `name="r1.policy"`, esc("+819011110001"))
 		b.get("/alerts/systems/XYZ?lang=en").want(t, http.StatusOK, `href="/alerts/systems/XYZ/routes"`)
+		b.get("/alerts/systems?lang=en").want(t, http.StatusOK, `<a href="/alerts/systems/XYZ/routes">0 routes</a>`)
 		rf := url.Values{"csrf": {csrf}, "r0.sev": {"critical"}, "r0.hours": {"someday"}, "r0.policy": {"platform"}, "r1.hours": {""}, "r1.policy": {""}, "op": {"save"}}
 		b.post("/alerts/systems/XYZ/routes?lang=en", rf).want(t, http.StatusUnprocessableEntity, `name="r0.hours" value="someday" maxlength="200" placeholder="Mon-Fri 09:00-18:00" aria-label="Hours" aria-invalid="true"`)
 		rf.Set("op", "add")
