@@ -228,6 +228,46 @@ func TestPoliciesAPI(t *testing.T) {
 				t.Errorf("XYZ after PUT routes: %+v %v", sys, err)
 			}
 
+			// Preview: Monday 10:00 UTC matches the first route, Saturday the second.
+			var pv struct {
+				System, Severity, Mode, Policy, Cycle string
+				Route                                 *int
+				Rounds                                int
+				Steps                                 []struct {
+					Start, After, Reescalate string
+					Targets                  []struct {
+						Target        string
+						NoSchedule    bool `json:"no_schedule"`
+						Notifications []struct{ At, Kind, Destination string }
+					}
+				}
+			}
+			if code := call(t, s, "GET", read, "/api/v1/systems/XYZ/preview?severity=warning&at=2026-03-02T10:00:00Z", "", &pv); code != 200 ||
+				pv.Mode != "policy" || pv.Route == nil || *pv.Route != 0 || pv.Policy != "db" || pv.Rounds != 4 || pv.Cycle != "10m" || len(pv.Steps) != 2 {
+				t.Fatalf("preview: %d %+v", code, pv)
+			}
+			st0 := pv.Steps[0]
+			if st0.Start != "0s" || st0.After != "5m" || st0.Reescalate != "30m" || pv.Steps[1].Start != "5m" || len(st0.Targets) != 3 ||
+				!st0.Targets[1].NoSchedule || st0.Targets[2].Target != "chat:ops" || len(st0.Targets[2].Notifications) != 1 ||
+				st0.Targets[2].Notifications[0].Destination != "ops" || st0.Targets[2].Notifications[0].At != "0s" {
+				t.Errorf("preview steps: %+v", pv.Steps)
+			}
+			pv.Route = nil
+			if code := call(t, s, "GET", read, "/api/v1/systems/XYZ/preview?severity=info&at=2026-03-07T10:00:00Z", "", &pv); code != 200 || pv.Route == nil || *pv.Route != 1 || pv.Policy != "platform" {
+				t.Errorf("Saturday preview: %d %+v", code, pv)
+			}
+			for _, c := range []struct{ path, field string }{
+				{"/api/v1/systems/XYZ/preview?severity=loud", "severity"},
+				{"/api/v1/systems/XYZ/preview?at=monday", "at"},
+			} {
+				if code := call(t, s, "GET", read, c.path, "", &e); code != 400 || e.Field != c.field {
+					t.Errorf("GET %s: %d %+v", c.path, code, e)
+				}
+			}
+			if code := call(t, s, "GET", read, "/api/v1/systems/ABC/preview", "", &e); code != 404 || e.Field != "system" {
+				t.Errorf("preview of a missing system: %d %+v", code, e)
+			}
+
 			// Delete: 409 while XYZ routes to db, a clear 409 for a call list.
 			e = apiError{}
 			if code := call(t, s, "DELETE", admin, "/api/v1/policies/db", "", &e); code != 409 || !reflect.DeepEqual(e.UsedBy, []string{"XYZ"}) || e.Error == "" {
