@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/alerts"
 	"github.com/opsdesk/opsdesk/internal/config"
-	"github.com/opsdesk/opsdesk/internal/oncall"
 )
 
 // PoliciesService is what the escalation-policy pages need beyond
@@ -59,42 +57,6 @@ func (h *Handler) policyRoutes(mux *http.ServeMux) {
 func policyURL(name string) string { return "/policies/" + url.PathEscape(name) }
 
 func routesURL(system string) string { return systemURL(system) + "/routes" }
-
-// directory is who is on call and how users are reached, for previews:
-// Deps.Directory, else the schedules (of the schedule service, or of the
-// config file) with nobody's contact methods known.
-func (h *Handler) directory() alerts.Directory {
-	if h.dir != nil {
-		return h.dir
-	}
-	return scheduleDirectory{h.cfg, h.oncall}
-}
-
-type scheduleDirectory struct {
-	cfg       *config.Config
-	schedules OnCallService
-}
-
-func (d scheduleDirectory) OnCallAt(ctx context.Context, schedule string, t time.Time) (string, error) {
-	s := d.cfg.OnCall.Schedule(schedule)
-	if d.schedules != nil {
-		var err error
-		if s, err = d.schedules.Schedule(ctx, schedule); errors.Is(err, oncall.ErrNotFound) {
-			return "", alerts.ErrNotFound
-		} else if err != nil {
-			return "", err
-		}
-	}
-	if s == nil {
-		return "", alerts.ErrNotFound
-	}
-	who, _, _ := oncall.OnCall(s, t)
-	return who, nil
-}
-
-func (scheduleDirectory) Plan(context.Context, string, string) ([]alerts.Planned, error) {
-	return nil, nil
-}
 
 // policyNotice shows the one-line result a redirect asked for (?done=).
 func policyNotice(p *page, r *http.Request) {
@@ -422,48 +384,10 @@ func (h *Handler) policySave(w http.ResponseWriter, r *http.Request, p *page) {
 		d.Error = p.T("err.form")
 		h.render(w, r, p, http.StatusUnprocessableEntity, "policy", d)
 	}
-	pol := alerts.Policy{Name: d.Name, Description: d.Description}
-	var err error
-	if d.Rounds != "" {
-		if pol.Rounds, err = strconv.Atoi(d.Rounds); err != nil {
-			fail("rounds", p.T("alerts.err_number"))
-			return
-		}
-	}
-	// rows maps the policy's steps to the form's rows (blank rows are
-	// left out).
-	var rows []int
-	for i, sf := range d.Steps {
-		if sf.Targets == "" && sf.Reescalate == "" && (sf.After == "" || sf.After == durText(config.DefaultStepAfter)) && len(d.Steps) > 1 {
-			continue
-		}
-		k := "s" + strconv.Itoa(i) + "."
-		st := alerts.PolicyStep{}
-		if sf.After != "" {
-			if st.After, err = time.ParseDuration(sf.After); err != nil {
-				fail(k+"after", p.T("alerts.err_duration"))
-				return
-			}
-		}
-		if sf.Reescalate != "" {
-			if st.Reescalate, err = time.ParseDuration(sf.Reescalate); err != nil {
-				fail(k+"reescalate", p.T("alerts.err_duration"))
-				return
-			}
-		}
-		for _, line := range strings.Split(sf.Targets, "\n") {
-			if line = strings.TrimSpace(line); line == "" {
-				continue
-			}
-			kind, name, err := config.ParseTarget(line)
-			if err != nil {
-				fail(k+"targets", err.Error())
-				return
-			}
-			st.Targets = append(st.Targets, alerts.Target{Type: kind, Name: name})
-		}
-		pol.Steps = append(pol.Steps, st)
-		rows = append(rows, i)
+	pol, rows, field, msg := policyFromForm(p, &d)
+	if field != "" {
+		fail(field, msg)
+		return
 	}
 	ctx := r.Context()
 	if d.New {
@@ -472,7 +396,7 @@ func (h *Handler) policySave(w http.ResponseWriter, r *http.Request, p *page) {
 			return
 		}
 	}
-	err = h.policies().SavePolicy(ctx, pol, p.User.Name, alerts.OriginConsole, h.cfg.HasDestination)
+	err := h.policies().SavePolicy(ctx, pol, p.User.Name, alerts.OriginConsole, h.cfg.HasDestination)
 	var ve *alerts.ValidationError
 	if errors.As(err, &ve) {
 		fail(policyFormField(ve.Field, rows), ve.Msg)
@@ -484,6 +408,49 @@ func (h *Handler) policySave(w http.ResponseWriter, r *http.Request, p *page) {
 	}
 	h.log.Info("web: escalation policy saved", "policy", pol.Name, "steps", len(pol.Steps), "user", p.User.Name)
 	http.Redirect(w, r, policyURL(pol.Name)+"?done=saved", http.StatusSeeOther)
+}
+
+// policyFromForm reads the policy the form describes. Blank step rows are
+// left out; rows maps each step of the policy to its row of the form. A
+// value that cannot be read returns the form field and what is wrong.
+func policyFromForm(p *page, d *policyFormData) (pol alerts.Policy, rows []int, field, msg string) {
+	pol = alerts.Policy{Name: d.Name, Description: d.Description}
+	var err error
+	if d.Rounds != "" {
+		if pol.Rounds, err = strconv.Atoi(d.Rounds); err != nil {
+			return pol, nil, "rounds", p.T("alerts.err_number")
+		}
+	}
+	for i, sf := range d.Steps {
+		if sf.Targets == "" && sf.Reescalate == "" && (sf.After == "" || sf.After == durText(config.DefaultStepAfter)) && len(d.Steps) > 1 {
+			continue
+		}
+		k := "s" + strconv.Itoa(i) + "."
+		st := alerts.PolicyStep{}
+		if sf.After != "" {
+			if st.After, err = time.ParseDuration(sf.After); err != nil {
+				return pol, nil, k + "after", p.T("alerts.err_duration")
+			}
+		}
+		if sf.Reescalate != "" {
+			if st.Reescalate, err = time.ParseDuration(sf.Reescalate); err != nil {
+				return pol, nil, k + "reescalate", p.T("alerts.err_duration")
+			}
+		}
+		for _, line := range strings.Split(sf.Targets, "\n") {
+			if line = strings.TrimSpace(line); line == "" {
+				continue
+			}
+			kind, name, err := config.ParseTarget(line)
+			if err != nil {
+				return pol, nil, k + "targets", err.Error()
+			}
+			st.Targets = append(st.Targets, alerts.Target{Type: kind, Name: name})
+		}
+		pol.Steps = append(pol.Steps, st)
+		rows = append(rows, i)
+	}
+	return pol, rows, "", ""
 }
 
 // policyFormField maps a service field (steps[1].targets[0]) to the form's
@@ -537,349 +504,4 @@ func (h *Handler) policyDelete(w http.ResponseWriter, r *http.Request, p *page) 
 	}
 	h.log.Info("web: escalation policy deleted", "policy", name, "user", p.User.Name)
 	http.Redirect(w, r, "/policies?done=deleted", http.StatusSeeOther)
-}
-
-// ---- the preview ----
-
-type previewView struct {
-	Decision   string
-	Quiet      string
-	Warning    string
-	Steps      []previewStepView
-	RoundsNote string
-	Calls      []previewCallView
-	CallsNote  string
-}
-
-type previewStepView struct {
-	Title   string
-	Targets []previewTargetView
-}
-
-type previewTargetView struct {
-	Target  string
-	Who     string
-	Problem string
-	Notices []string
-}
-
-type previewCallView struct {
-	Name, Phone, Hours string
-	OffHours           bool
-}
-
-func offset(d time.Duration) string { return "+" + durText(d) }
-
-// methodLabel names a contact method's kind in the page's language.
-func methodLabel(p *page, kind string) string {
-	if _, ok := catalog["policies.method."+kind]; ok {
-		return p.T("policies.method." + kind)
-	}
-	return kind
-}
-
-func routeText(p *page, r *alerts.Route) string {
-	var sev []string
-	for _, s := range r.Severities {
-		v := s
-		if s == "unspecified" {
-			v = ""
-		}
-		sev = append(sev, alertSeverityLabel(p, v))
-	}
-	s := p.T("policies.any_severity")
-	if len(sev) > 0 {
-		s = strings.Join(sev, ", ")
-	}
-	if r.Hours != "" {
-		s += "; " + r.Hours
-	}
-	return s
-}
-
-// previewFor puts a preview in the page's words.
-func previewFor(p *page, res *alerts.PreviewResult) previewView {
-	var v previewView
-	sev := res.Severity
-	if sev == "unspecified" {
-		sev = ""
-	}
-	switch res.Mode {
-	case alerts.PreviewRecordOnly:
-		v.Decision = p.T("policies.preview_record_only", res.Route+1, routeText(p, res.Matched))
-	case alerts.PreviewCallList:
-		v.Decision = p.T("policies.preview_call_list", res.CallList)
-	case alerts.PreviewNone:
-		v.Decision = p.T("policies.preview_no_list", res.CallList)
-	case alerts.PreviewPolicy:
-		if res.Matched != nil {
-			v.Decision = p.T("policies.preview_route", res.Route+1, routeText(p, res.Matched), res.Policy)
-		} else {
-			v.Decision = p.T("policies.preview_policy", res.Policy, alertSeverityLabel(p, sev))
-		}
-	}
-	if !res.QuietUntil.IsZero() {
-		v.Quiet = p.T("policies.preview_quiet", clockText(res.QuietUntil, p.zone()))
-	}
-	if res.PolicyMissing {
-		v.Warning = p.T("policies.preview_missing", res.Policy)
-	}
-	for i, st := range res.Steps {
-		sv := previewStepView{Title: p.T("policies.preview_step", i+1, offset(st.Start), durText(st.After))}
-		if st.Reescalate > 0 {
-			sv.Title += " · " + p.T("policies.reescalate_after", durText(st.Reescalate))
-		}
-		for _, t := range st.Targets {
-			tv := previewTargetView{Target: t.Target.String(), Who: t.User}
-			switch {
-			case t.Error != "":
-				tv.Problem = t.Error
-			case t.NoSchedule:
-				tv.Problem = p.T("policies.no_schedule", t.Target.Name)
-			case t.NobodyOnCall:
-				tv.Problem = p.T("policies.nobody_on_call")
-			case t.NoMethods:
-				tv.Problem = p.T("policies.no_methods")
-			}
-			for _, n := range t.Notices {
-				to := n.Address
-				if n.Kind == "chat" && n.Destination != "" {
-					to = n.Destination
-				}
-				line := offset(n.At) + " " + methodLabel(p, n.Kind)
-				if to != "" {
-					line += " → " + to
-				}
-				if n.Label != "" {
-					line += " (" + n.Label + ")"
-				}
-				tv.Notices = append(tv.Notices, line)
-			}
-			sv.Targets = append(sv.Targets, tv)
-		}
-		v.Steps = append(v.Steps, sv)
-	}
-	if res.Mode == alerts.PreviewPolicy && !res.PolicyMissing && res.Rounds > 1 {
-		v.RoundsNote = p.T("policies.preview_rounds", res.Rounds, offset(res.Cycle))
-	}
-	for _, c := range res.Calls {
-		v.Calls = append(v.Calls, previewCallView{Name: c.Name, Phone: c.Phone, Hours: c.Hours, OffHours: c.OffHours})
-	}
-	if res.Mode == alerts.PreviewCallList {
-		v.CallsNote = p.T("policies.preview_calls", res.Rounds, durText(res.Wait))
-	}
-	return v
-}
-
-// ---- a system's routes ----
-
-// recordOnly is the policy select's value for "record only" (no policy
-// name can start with "(").
-const recordOnly = "(record-only)"
-
-type sevChoice struct {
-	Value, Label string
-	Checked      bool
-}
-
-type routeForm struct {
-	N          int
-	Order      int
-	Severities []sevChoice
-	Hours      string
-	Policies   []option
-}
-
-type routesFormData struct {
-	System            string
-	SystemURL         string
-	Origin            string
-	Rows              []routeForm
-	CanAddRow         bool
-	HasPolicies       bool
-	Errors            map[string]string
-	Error             string
-	ReadOnly          bool
-	PreviewSeverities []option
-	Preview           template.HTML
-}
-
-func routeRow(p *page, policies []string, sev []string, hours, policy string) routeForm {
-	rf := routeForm{Hours: hours}
-	for _, s := range config.Severities {
-		v := s
-		if s == "unspecified" {
-			v = ""
-		}
-		rf.Severities = append(rf.Severities, sevChoice{Value: s, Label: alertSeverityLabel(p, v), Checked: slices.Contains(sev, s)})
-	}
-	rf.Policies = []option{{Value: "", Label: "—", Selected: policy == ""}}
-	names := slices.Clone(policies)
-	if policy != "" && policy != recordOnly && !slices.Contains(names, policy) {
-		names = append(names, policy)
-	}
-	for _, n := range names {
-		rf.Policies = append(rf.Policies, option{Value: n, Label: n, Selected: n == policy})
-	}
-	rf.Policies = append(rf.Policies, option{Value: recordOnly, Label: p.T("policies.record_only"), Selected: policy == recordOnly})
-	return rf
-}
-
-func (d *routesFormData) renumber() {
-	for i := range d.Rows {
-		d.Rows[i].N, d.Rows[i].Order = i, i+1
-	}
-	d.CanAddRow = !d.ReadOnly && len(d.Rows) < config.MaxSystemRoutes
-}
-
-func (h *Handler) policyNames(ctx context.Context) ([]string, error) {
-	ps, err := h.policies().Policies(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, pol := range ps {
-		names = append(names, pol.Name)
-	}
-	return names, nil
-}
-
-// systemRoutes is GET /alerts/systems/{name}/routes: the routes editor
-// and a preview of the system's alerts (?severity=).
-func (h *Handler) systemRoutes(w http.ResponseWriter, r *http.Request, p *page) {
-	p.Nav = "alerts"
-	policyNotice(p, r)
-	ctx := r.Context()
-	sys, err := h.alerts.System(ctx, r.PathValue("name"))
-	if errors.Is(err, alerts.ErrNotFound) {
-		h.renderError(w, r, p, http.StatusNotFound, "notfound.body")
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, p, err)
-		return
-	}
-	names, err := h.policyNames(ctx)
-	if err != nil {
-		h.serverError(w, r, p, err)
-		return
-	}
-	p.Title = p.T("policies.routes_title", sys.Name)
-	d := routesFormData{System: sys.Name, SystemURL: systemURL(sys.Name), Origin: sys.Origin, Errors: map[string]string{}, ReadOnly: !p.User.CanAdmin(), HasPolicies: len(names) > 0}
-	for _, rt := range sys.Routes {
-		pol := rt.Policy
-		if rt.RecordOnly {
-			pol = recordOnly
-		}
-		d.Rows = append(d.Rows, routeRow(p, names, rt.Severities, rt.Hours, pol))
-	}
-	if !d.ReadOnly && len(d.Rows) < config.MaxSystemRoutes {
-		d.Rows = append(d.Rows, routeRow(p, names, nil, "", ""))
-	}
-	d.renumber()
-	severity := r.URL.Query().Get("severity")
-	if !slices.Contains(config.Severities, severity) {
-		severity = "critical"
-	}
-	d.PreviewSeverities = severityOptions(p, severity)
-	res, err := h.policies().Preview(ctx, sys.Name, severity, h.now(), h.directory())
-	if err != nil {
-		h.serverError(w, r, p, err)
-		return
-	}
-	if d.Preview, err = h.partial("policy_preview", p, previewFor(p, res)); err != nil {
-		h.serverError(w, r, p, err)
-		return
-	}
-	h.render(w, r, p, http.StatusOK, "alert_routes", d)
-}
-
-// systemRoutesSave is POST /alerts/systems/{name}/routes: op=add adds a
-// row, op=remove-N removes row N, anything else saves the rows that name
-// a policy or record only (in their order).
-func (h *Handler) systemRoutesSave(w http.ResponseWriter, r *http.Request, p *page) {
-	p.Nav = "alerts"
-	ctx := r.Context()
-	sys, err := h.alerts.System(ctx, r.PathValue("name"))
-	if errors.Is(err, alerts.ErrNotFound) {
-		h.renderError(w, r, p, http.StatusNotFound, "notfound.body")
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, p, err)
-		return
-	}
-	names, err := h.policyNames(ctx)
-	if err != nil {
-		h.serverError(w, r, p, err)
-		return
-	}
-	p.Title = p.T("policies.routes_title", sys.Name)
-	f := r.PostForm
-	d := routesFormData{System: sys.Name, SystemURL: systemURL(sys.Name), Origin: sys.Origin, Errors: map[string]string{}, HasPolicies: len(names) > 0}
-	type posted struct {
-		sev          []string
-		hours, polic string
-	}
-	var rows []posted
-	for i := 0; i < config.MaxSystemRoutes+1; i++ {
-		k := "r" + strconv.Itoa(i) + "."
-		if _, ok := f[k+"policy"]; !ok {
-			break
-		}
-		rows = append(rows, posted{f[k+"sev"], strings.TrimSpace(f.Get(k + "hours")), f.Get(k + "policy")})
-	}
-	op := f.Get("op")
-	switch {
-	case op == "add" && len(rows) < config.MaxSystemRoutes:
-		rows = append(rows, posted{})
-	case strings.HasPrefix(op, "remove-"):
-		if n, err := strconv.Atoi(strings.TrimPrefix(op, "remove-")); err == nil && n >= 0 && n < len(rows) {
-			rows = slices.Delete(rows, n, n+1)
-		}
-	}
-	for _, x := range rows {
-		d.Rows = append(d.Rows, routeRow(p, names, x.sev, x.hours, x.polic))
-	}
-	d.renumber()
-	if op == "add" || strings.HasPrefix(op, "remove-") {
-		h.render(w, r, p, http.StatusOK, "alert_routes", d)
-		return
-	}
-	var kept []int
-	sys.Routes = nil
-	for i, x := range rows {
-		if x.polic == "" && len(x.sev) == 0 && x.hours == "" {
-			continue // a blank row
-		}
-		rt := alerts.Route{Severities: x.sev, Hours: x.hours}
-		if x.polic == recordOnly {
-			rt.RecordOnly = true
-		} else {
-			rt.Policy = x.polic
-		}
-		sys.Routes = append(sys.Routes, rt)
-		kept = append(kept, i)
-	}
-	err = h.alerts.SaveSystem(ctx, *sys, p.User.Name, alerts.OriginConsole, h.cfg.HasDestination)
-	var ve *alerts.ValidationError
-	if errors.As(err, &ve) {
-		d.Error = p.T("policies.routes_error", ve.Error())
-		if rest, ok := strings.CutPrefix(ve.Field, "routes["); ok {
-			if n, sub, ok := strings.Cut(rest, "]"); ok {
-				if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(kept) {
-					d.Errors[fmt.Sprintf("r%d%s", kept[i], sub)] = ve.Msg
-					d.Error = p.T("err.form")
-				}
-			}
-		}
-		h.render(w, r, p, http.StatusUnprocessableEntity, "alert_routes", d)
-		return
-	}
-	if err != nil {
-		h.serverError(w, r, p, err)
-		return
-	}
-	h.log.Info("web: routes saved", "system", sys.Name, "routes", len(sys.Routes), "user", p.User.Name)
-	http.Redirect(w, r, routesURL(sys.Name)+"?done=routes_saved", http.StatusSeeOther)
 }
