@@ -113,7 +113,8 @@ func (s *Service) Preview(ctx context.Context, system, severity string, at time.
 	if err != nil {
 		return nil, err
 	}
-	if res.QuietUntil, err = s.quietUntil(ctx, s.st.R, sys.Name, at); err != nil {
+	// Quiet periods are the alert's system's own, as ingest reads them.
+	if res.QuietUntil, err = s.quietUntil(ctx, s.st.R, system, at); err != nil {
 		return nil, err
 	}
 	if r := matchRoute(sys.Routes, severity, at, s.o.Location); r != nil {
