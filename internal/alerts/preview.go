@@ -178,10 +178,7 @@ func (s *Service) previewSteps(ctx context.Context, res *PreviewResult, p *Polic
 	res.Rounds = p.Rounds
 	var start time.Duration
 	for _, st := range p.Steps {
-		after := st.After
-		if after == 0 {
-			after = config.DefaultStepAfter
-		}
+		after := st.After // 0: the next step at once, as the engine does
 		ps := PreviewStep{Start: start, After: after, Reescalate: st.Reescalate}
 		for _, t := range st.Targets {
 			ps.Targets = append(ps.Targets, previewTarget(ctx, t, severity, at.Add(start), start, dir))

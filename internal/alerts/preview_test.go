@@ -156,8 +156,8 @@ func TestPreview(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err = e.svc.PreviewPolicy(e.ctx, "platform", "", at, dir)
-		if err != nil || len(res.Steps) != 3 || res.Steps[2].Start != 15*time.Minute || res.Steps[2].After != 5*time.Minute ||
-			res.Steps[2].Targets[0].Error != "schedule store unavailable" || !res.Steps[2].Targets[1].NoSchedule || res.Steps[2].Targets[1].Error != "" || res.Cycle != 20*time.Minute || res.Severity != "unspecified" {
+		if err != nil || len(res.Steps) != 3 || res.Steps[2].Start != 15*time.Minute || res.Steps[2].After != 0 ||
+			res.Steps[2].Targets[0].Error != "schedule store unavailable" || !res.Steps[2].Targets[1].NoSchedule || res.Steps[2].Targets[1].Error != "" || res.Cycle != 15*time.Minute || res.Severity != "unspecified" {
 			t.Errorf("policy preview: %+v %v", res, err)
 		}
 

@@ -149,9 +149,6 @@ func policyOut(p *alerts.Policy, usedBy []string) policyJSON {
 	}
 	for _, st := range p.Steps {
 		s := stepJSON{After: durText(st.After), Targets: []string{}}
-		if st.After == 0 {
-			s.After = durText(config.DefaultStepAfter)
-		}
 		if st.Reescalate > 0 {
 			s.Reescalate = durText(st.Reescalate)
 		}
@@ -320,7 +317,9 @@ func parsePolicy(name string, in policyIn) (alerts.Policy, error) {
 	}
 	for i, s := range in.Steps {
 		key := fmt.Sprintf("steps[%d]", i)
-		st := alerts.PolicyStep{}
+		// A step without "after" waits the default (as in the config
+		// file); "0s" moves on at once.
+		st := alerts.PolicyStep{After: config.DefaultStepAfter}
 		var err error
 		if s.After != "" {
 			if st.After, err = time.ParseDuration(strings.TrimSpace(s.After)); err != nil {

@@ -194,7 +194,7 @@ func TestPoliciesAPI(t *testing.T) {
 				t.Errorf("replace: %d %+v", code, got)
 			}
 			// Editing the config's policy makes it the console's.
-			if code := call(t, s, "PUT", admin, "/api/v1/policies/platform", `{"steps":[{"targets":["chat:ops"]}]}`, &got); code != 200 || got.Origin != "console" {
+			if code := call(t, s, "PUT", admin, "/api/v1/policies/platform", `{"steps":[{"targets":["chat:ops"],"after":"0s"}]}`, &got); code != 200 || got.Origin != "console" || got.Steps[0].After != "0s" {
 				t.Errorf("edit platform: %d %+v", code, got)
 			}
 

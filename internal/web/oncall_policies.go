@@ -142,11 +142,7 @@ func stepSummary(p *page, st alerts.PolicyStep) string {
 	for _, t := range st.Targets {
 		ts = append(ts, t.String())
 	}
-	after := st.After
-	if after == 0 {
-		after = config.DefaultStepAfter
-	}
-	s := p.T("policies.step_summary", strings.Join(ts, ", "), durText(after))
+	s := p.T("policies.step_summary", strings.Join(ts, ", "), durText(st.After))
 	if st.Reescalate > 0 {
 		s += " · " + p.T("policies.reescalate_after", durText(st.Reescalate))
 	}
@@ -234,9 +230,6 @@ func policyForm(pol *alerts.Policy, readOnly bool) policyFormData {
 		d.Name, d.Description, d.Rounds, d.Origin = pol.Name, pol.Description, strconv.Itoa(pol.Rounds), pol.Origin
 		for _, st := range pol.Steps {
 			sf := stepForm{After: durText(st.After)}
-			if st.After == 0 {
-				sf.After = durText(config.DefaultStepAfter)
-			}
 			if st.Reescalate > 0 {
 				sf.Reescalate = durText(st.Reescalate)
 			}
@@ -426,7 +419,7 @@ func policyFromForm(p *page, d *policyFormData) (pol alerts.Policy, rows []int, 
 			continue
 		}
 		k := "s" + strconv.Itoa(i) + "."
-		st := alerts.PolicyStep{}
+		st := alerts.PolicyStep{After: config.DefaultStepAfter} // an empty field: the default
 		if sf.After != "" {
 			if st.After, err = time.ParseDuration(sf.After); err != nil {
 				return pol, nil, k + "after", p.T("alerts.err_duration")

@@ -232,7 +232,7 @@ oncall:
 	a.clock.t = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 	a.clock.mu.Unlock()
 	ctx := context.Background()
-	if err := a.svc.SavePolicy(ctx, alerts.Policy{Name: "p", Steps: []alerts.PolicyStep{{Targets: []alerts.Target{{Type: "schedule", Name: "platform"}, {Type: "schedule", Name: "gone"}}}}}, "alice", alerts.OriginConsole, nil); err != nil {
+	if err := a.svc.SavePolicy(ctx, alerts.Policy{Name: "p", Steps: []alerts.PolicyStep{{After: 5 * time.Minute, Targets: []alerts.Target{{Type: "schedule", Name: "platform"}, {Type: "schedule", Name: "gone"}}}}}, "alice", alerts.OriginConsole, nil); err != nil {
 		t.Fatal(err)
 	}
 	b := a.browser("")
