@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/opsdesk/opsdesk/internal/alerts"
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/events/samples"
@@ -380,12 +381,30 @@ func TestBrowserLayout(t *testing.T) {
 		t.Fatalf("event: %+v %v", ev, err)
 	}
 	waitEventsFinal(t, srv, map[string]int64{"alarm-state-change": ev.Events[0].Ref}, 10*time.Second)
+	// An escalation policy, and a system routing to it, for the policy
+	// page's preview and the routes editor.
+	asvc := srv.App.Alerts()
+	if err := asvc.SavePolicy(context.Background(), alerts.Policy{Name: "platform", Description: "Platform team", Steps: []alerts.PolicyStep{
+		{Targets: []alerts.Target{{Type: "user", Name: "sato"}, {Type: "schedule", Name: "platform"}}},
+		{Reescalate: 30 * time.Minute, Targets: []alerts.Target{{Type: "user", Name: "kim"}}},
+	}}, "admin", alerts.OriginConsole, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := asvc.SaveSystem(context.Background(), alerts.System{Name: "billing", Contacts: []alerts.Contact{{Name: "Sato", Phone: "+819011110001", Hours: "Mon-Fri 09:00-18:00"}},
+		Routes: []alerts.Route{{Severities: []string{"critical", "warning"}, Hours: "Mon-Fri 09:00-18:00", Policy: "platform"}, {Severities: []string{"info"}, RecordOnly: true}}},
+		"admin", alerts.OriginConsole, nil); err != nil {
+		t.Fatal(err)
+	}
 	for _, pg := range []struct{ name, path string }{
 		{"alerts", "/alerts"},
 		{"alert", fmt.Sprintf("/alerts/%d", alert.Alerts[0].ID)},
 		{"alert-systems", "/alerts/systems"},
 		{"alert-system-new", "/alerts/systems/new?name=XYZ"},
 		{"alert-quiet", "/alerts/quiet"},
+		{"policies", "/policies"},
+		{"policy-new", "/policies/new"},
+		{"policy", "/policies/platform?system=billing&severity=critical"},
+		{"system-routes", "/alerts/systems/billing/routes?severity=warning"},
 		{"events", "/events"},
 		{"event", fmt.Sprintf("/events/%d", ev.Events[0].Ref)},
 		{"event-rules", "/events/rules"},

@@ -131,7 +131,8 @@ func CheckRoutes(rs []Route, hasPolicy func(string) bool) error {
 func CheckPolicy(p *Policy, hasDest func(string) bool) error {
 	c := config.OnCallPolicy{Name: p.Name, Description: p.Description, Rounds: p.Rounds}
 	for _, st := range p.Steps {
-		cs := config.OnCallStep{After: config.Duration(st.After), Reescalate: config.Duration(st.Reescalate)}
+		after := config.Duration(st.After)
+		cs := config.OnCallStep{After: &after, Reescalate: config.Duration(st.Reescalate)}
 		for _, t := range st.Targets {
 			cs.Targets = append(cs.Targets, t.String())
 		}

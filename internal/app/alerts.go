@@ -40,7 +40,7 @@ func (a *App) alertsModule(ctx context.Context) (module, error) {
 		OnStep:        a.Metrics.ObserveEscalationStep,
 		Parallel:      a.Cfg.Jobs.Workers.Escalation,
 		ActionLink:    a.mintActionLink,
-		Directory:     pagingDirectory{a},
+		Directory:     directory{a: a},
 		Pager:         pagingSender{a},
 	}
 	if base := strings.TrimRight(a.Cfg.BaseURL, "/"); base != "" {

@@ -113,7 +113,7 @@ func (a *App) chatModule(ctx context.Context) (module, error) {
 			}
 			return a.ackAlert(ctx, alertID, by)
 		},
-		OnCall: configOnCall{cfg: &a.Cfg.OnCall},
+		OnCall: chatOnCall{a: a},
 		Synced: m.checkCase,
 		Now:    a.now,
 		Log:    log,

@@ -20,7 +20,7 @@ import (
 )
 
 // TestChatOnCallAndActionLinks runs the whole process on both engines:
-// the DingTalk 值班 command answers from the config's schedules, and a
+// the DingTalk 值班 command answers from the schedules (seeded from the config) and, for a system, the schedules its policies notify, and a
 // one-tap SMS link minted by the app acknowledges its alert over HTTP
 // once, as the recipient, without a login.
 func TestChatOnCallAndActionLinks(t *testing.T) {
@@ -34,12 +34,18 @@ base_url: https://opsdesk.example.com
 log_level: error
 alerts:
   action_links: {ttl: 2h}
+  systems:
+    - name: XYZ
+      routes: [{policy: platform-first}]
 chat:
   dingtalk:
     app_secret_env: DT_APP_SECRET
     webhook_url: '` + e.robot.URL() + `'
     webhook_secret_env: DT_ROBOT_SECRET
-` + oncallYAML))
+` + oncallYAML + `  policies:
+    - name: platform-first
+      steps: [{targets: ["schedule:platform", "user:kim"]}]
+`))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,14 +72,20 @@ chat:
 				return e.reply(session)
 			}
 			got := ask("值班")
-			mustContain(t, "值班", got, "现在的值班人员（2026-02-24 12:", "platform：lee，值班到 2026-02-24 23:00 JST", "db：现在没有人值班")
+			mustContain(t, "值班", got, "现在的值班人员（2026-02-24 03:00 GMT）", "platform：lee，值班到 2026-02-24 23:00 JST", "db：现在没有人值班")
 			got = ask("当番 DB")
 			mustContain(t, "当番 DB", got, "db：现在没有人值班")
 			if strings.Contains(got, "platform") {
 				t.Errorf("one schedule asked, all answered:\n%s", got)
 			}
+			// A system: the schedules its escalation policies notify.
+			got = ask("当番 XYZ")
+			mustContain(t, "当番 XYZ", got, "platform：lee")
+			if strings.Contains(got, "db") {
+				t.Errorf("a system's schedules asked, all answered:\n%s", got)
+			}
 			got = ask("당번 nope")
-			mustContain(t, "당번 nope", got, "没有名为「nope」的值班表或系统", "platform, db")
+			mustContain(t, "당번 nope", got, "没有名为「nope」的值班表或系统", "db, platform")
 
 			// A one-tap link.
 			ctx := context.Background()

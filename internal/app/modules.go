@@ -44,16 +44,18 @@ type runner interface {
 
 // buildModules returns the capabilities' modules in dependency order:
 // alerts (escalation) first, then chat-ops (which acknowledges alerts),
-// then events (whose rules open alerts and sync cases).
+// then events (whose rules open alerts and sync cases). a.modules holds
+// those built so far, so a module can find an earlier one (a.Alerts()).
 func (a *App) buildModules(ctx context.Context) ([]module, error) {
 	var out []module
-	for _, build := range []func(context.Context) (module, error){a.alertsModule, a.chatModule, a.eventsModule, a.oncallModule, a.actionLinksModule, a.receiptsModule, a.contactModule} {
+	for _, build := range []func(context.Context) (module, error){a.alertsModule, a.chatModule, a.eventsModule, a.oncallModule, a.actionLinksModule, a.receiptsModule, a.policiesModule, a.contactModule} {
 		m, err := build(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if m != nil {
 			out = append(out, m)
+			a.modules = out
 		}
 	}
 	return out, nil

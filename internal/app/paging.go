@@ -2,8 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/opsdesk/opsdesk/internal/actionlink"
+	"github.com/opsdesk/opsdesk/internal/alerts"
+	"github.com/opsdesk/opsdesk/internal/oncall"
 )
 
 // Escalation policies' notifications reach people through services that
@@ -25,4 +29,38 @@ func (a *App) mintActionLink(ctx context.Context, alertID int64, action, channel
 		user = ""
 	}
 	return svc.MintFor(ctx, actionlink.Link{AlertID: alertID, Action: action, Channel: channel, Recipient: user}, a.Cfg.Alerts.ActionLinks.TTLOrDefault())
+}
+
+// directory is alerts.Directory over the schedules and contact methods.
+type directory struct{ a *App }
+
+func (d directory) OnCallAt(ctx context.Context, schedule string, t time.Time) (string, error) {
+	if d.a.OnCall == nil {
+		return "", alerts.ErrNotFound
+	}
+	who, err := d.a.OnCall.OnCallAt(ctx, schedule, t)
+	if errors.Is(err, oncall.ErrNotFound) {
+		return "", alerts.ErrNotFound
+	}
+	return who, err
+}
+
+// Plan is the user's contact methods and rules (contact.Service.Plan).
+func (d directory) Plan(ctx context.Context, user, severity string) ([]alerts.Planned, error) {
+	if d.a.Contacts == nil {
+		return nil, nil
+	}
+	plan, err := d.a.Contacts.Plan(ctx, user, severity)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]alerts.Planned, 0, len(plan))
+	for _, p := range plan {
+		m := p.Method
+		out = append(out, alerts.Planned{
+			Kind: m.Kind, Address: m.Address, Destination: m.Destination, Label: m.Label,
+			Language: m.Language, MethodID: m.ID, Delay: p.Delay,
+		})
+	}
+	return out, nil
 }

@@ -39,8 +39,9 @@ type OnCallPolicy struct {
 type OnCallStep struct {
 	// Targets are "user:NAME", "schedule:NAME" or "chat:DESTINATION".
 	Targets []string `yaml:"targets"`
-	// After is how long the step waits before the next one (default 5m).
-	After Duration `yaml:"after"`
+	// After is how long the step waits before the next one (default 5m;
+	// 0s: the next step at once).
+	After *Duration `yaml:"after"`
 	// Reescalate, if set, continues the escalation when an alert
 	// acknowledged at this step is still not resolved after that long.
 	Reescalate Duration `yaml:"reescalate"`
@@ -153,7 +154,7 @@ func (p *OnCallPolicy) Validate(hasDest func(string) bool) error {
 			}
 			seen[kind+":"+name] = true
 		}
-		if st.After.D() < 0 || st.After.D() > 24*time.Hour {
+		if st.After != nil && (st.After.D() < 0 || st.After.D() > 24*time.Hour) {
 			return &Error{key + ".after", "must be between 0s and 24h (default 5m)"}
 		}
 		if st.Reescalate.D() < 0 || st.Reescalate != 0 && st.Reescalate.D() < time.Minute || st.Reescalate.D() > 7*24*time.Hour {
@@ -170,8 +171,9 @@ func (p OnCallPolicy) WithDefaults() OnCallPolicy {
 	}
 	p.Steps = slices.Clone(p.Steps)
 	for i := range p.Steps {
-		if p.Steps[i].After == 0 {
-			p.Steps[i].After = Duration(DefaultStepAfter)
+		if p.Steps[i].After == nil {
+			d := Duration(DefaultStepAfter)
+			p.Steps[i].After = &d
 		}
 	}
 	return p

@@ -685,13 +685,7 @@ func (h *Handler) systemForm(sys *alerts.System, isNew, readOnly bool) systemFor
 
 // shortDuration writes 12h0m0s as 12h and 90m0s as 1h30m.
 func shortDuration(d time.Duration) string {
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	s = strings.TrimSuffix(s, "0m")
-	if s == "" {
-		return "0s"
-	}
-	return s
+	return durText(d)
 }
 
 // alertSystemForm is GET /alerts/systems/new and /alerts/systems/{name}.
@@ -795,6 +789,8 @@ func (h *Handler) alertSystemSave(w http.ResponseWriter, r *http.Request, p *pag
 			fail("name", p.T("alerts.system_exists", d.Name))
 			return
 		}
+	} else if old, err := h.alerts.System(r.Context(), d.Name); err == nil {
+		sys.Routes = old.Routes // edited on their own page (oncall_policies.go)
 	}
 	err = h.alerts.SaveSystem(r.Context(), sys, p.User.Name, alerts.OriginConsole, h.cfg.HasDestination)
 	var ve *alerts.ValidationError

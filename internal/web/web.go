@@ -57,6 +57,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/opsdesk/opsdesk/internal/alerts"
 	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/blob"
@@ -126,6 +127,10 @@ type Deps struct {
 	ActionLinks       ActionLinkService
 	ActionLinkLimiter Limiter
 	OnCall            OnCallService
+	// Directory says who is on call and how users are reached, for the
+	// escalation-policy previews (nil: the schedules of OnCall or of the
+	// config, nobody's contact methods; see oncall_policies.go).
+	Directory alerts.Directory
 	// Contacts is the users' contact methods and rules (contact.go).
 	Contacts *contact.Service
 }
@@ -173,6 +178,7 @@ type Handler struct {
 	links     ActionLinkService
 	linkLimit Limiter
 	oncall    OnCallService
+	dir       alerts.Directory
 	contacts  *contact.Service
 
 	// panels build the home page, in order; see home.go.
@@ -206,7 +212,7 @@ func New(d Deps) (*Handler, error) {
 	}
 	h := &Handler{
 		cfg: d.Cfg, st: d.St, auth: d.Auth, intake: d.Intake, queue: d.Queue, now: d.Now, log: d.Log, audit: d.Audit,
-		events: d.Events, alerts: d.Alerts, chat: d.Chat, oncall: d.OnCall, contacts: d.Contacts,
+		events: d.Events, alerts: d.Alerts, chat: d.Chat, oncall: d.OnCall, dir: d.Directory, contacts: d.Contacts,
 		cases:      cases.NewStore(d.St),
 		blobs:      d.Blobs,
 		askLimit:   d.AskLimiter,
@@ -304,6 +310,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.eventRoutes(mux)
 	h.alertRoutes(mux)
 	h.oncallRoutes(mux)
+	h.policyRoutes(mux)
 	h.chatRoutes(mux)
 	h.userRoutes(mux)
 	h.contactRoutes(mux)
