@@ -241,7 +241,17 @@ database: ` + storetest.DatabaseURL(t, engine) + `
 data_dir: ` + t.TempDir() + `
 log_level: error
 alerts:
-` + connectYAML(cn)))
+` + connectYAML(cn) + `  systems:
+    - name: XYZ
+      routes:
+        - {policy: platform}
+oncall:
+  policies:
+    - name: platform
+      rounds: 1
+      steps:
+        - targets: ["user:kim"]
+`))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,6 +289,14 @@ alerts:
 			code := strings.ReplaceAll(spoken, ", ", "")
 			if st, out := contactCall(t, s, admin, "POST", fmt.Sprintf("%s/%d/confirm", base, id), `{"code":"`+code+`"}`); st != http.StatusOK || out["verified"] != true {
 				t.Fatalf("confirm %q: %d %v", code, st, out)
+			}
+			// An alert's policy pages kim: a call in the method's language.
+			if st, out := contactCall(t, s, admin, "POST", "/api/v1/alerts", `{"system":"XYZ","summary":"Disk full on web-1"}`); st != http.StatusAccepted {
+				t.Fatalf("alert: %d %v", st, out)
+			}
+			page := cn.WaitForCalls(t, 2, 20*time.Second)[1]
+			if page.Number != "+821012345678" || page.Attributes["language"] != "ko-KR" || !strings.Contains(page.Attributes["summary"], "Disk full") {
+				t.Fatalf("page call %+v", page)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/actionlink"
 	"github.com/opsdesk/opsdesk/internal/alerts"
+	"github.com/opsdesk/opsdesk/internal/contact"
 	"github.com/opsdesk/opsdesk/internal/oncall"
 )
 
@@ -57,6 +58,10 @@ func (d directory) Plan(ctx context.Context, user, severity string) ([]alerts.Pl
 	out := make([]alerts.Planned, 0, len(plan))
 	for _, p := range plan {
 		m := p.Method
+		if m.Kind == contact.KindVoice {
+			// A call speaks the contact flow's languages (ja-JP, …).
+			m.Language = contact.ConnectLanguage(m.Language)
+		}
 		out = append(out, alerts.Planned{
 			Kind: m.Kind, Address: m.Address, Destination: m.Destination, Label: m.Label,
 			Language: m.Language, MethodID: m.ID, Delay: p.Delay,

@@ -374,12 +374,18 @@ func NewVoice(c Caller) *Voice { return &Voice{c: c} }
 // connectLanguages maps console languages to the flow's.
 var connectLanguages = map[string]string{"en": "en-US", "ja": "ja-JP", "zh": "zh-CN", "ko": "ko-KR"}
 
+// ConnectLanguage is the contact flow's language ("ja-JP") of a console
+// language ("ja"); connect.DefaultLanguage for "" and unknown ones.
+func ConnectLanguage(lang string) string {
+	if l := connectLanguages[lang]; l != "" {
+		return l
+	}
+	return connect.DefaultLanguage
+}
+
 // Send calls m.To.
 func (v *Voice) Send(ctx context.Context, m Message) (Receipt, error) {
-	lang := connectLanguages[m.Language]
-	if lang == "" {
-		lang = connect.DefaultLanguage
-	}
+	lang := ConnectLanguage(m.Language)
 	id, err := v.c.StartCall(ctx, connect.Call{
 		Destination: m.To,
 		Attributes: map[string]string{
