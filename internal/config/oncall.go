@@ -37,6 +37,9 @@ type OnCall struct {
 	Policies []OnCallPolicy `yaml:"policies"`
 	// Receipts admits SMS and email delivery receipts (receipts.go).
 	Receipts OnCallReceipts `yaml:"receipts"`
+	// ShiftNotice, when set, tells each person this long before their
+	// on-call shift starts (through their contact methods, not by phone).
+	ShiftNotice Duration `yaml:"shift_notice" json:"-"`
 	// OnCallContact is oncall.sms, oncall.email and oncall.users (contact.go).
 	OnCallContact `yaml:",inline"`
 
@@ -113,6 +116,9 @@ func (x *OnCall) Schedule(name string) *oncall.Schedule {
 
 func (x *OnCall) validate() error {
 	x.parsed = nil
+	if d := x.ShiftNotice.D(); d < 0 || d != 0 && d < time.Minute || d > 24*time.Hour {
+		return &Error{"oncall.shift_notice", "must be 0 (no notices) or between 1m and 24h"}
+	}
 	if err := x.Receipts.validate(); err != nil {
 		return err
 	}

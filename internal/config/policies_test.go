@@ -38,3 +38,14 @@ func TestPolicyStepAfter(t *testing.T) {
 		t.Errorf("a wait of 25h: %v", err)
 	}
 }
+
+func TestShiftNoticeConfig(t *testing.T) {
+	c, err := Parse([]byte("oncall:\n  shift_notice: 15m\n"))
+	if err != nil || c.OnCall.ShiftNotice.D() != 15*time.Minute {
+		t.Fatalf("%v %v", c, err)
+	}
+	_, err = Parse([]byte("oncall:\n  shift_notice: 30s\n"))
+	if ce, ok := err.(*Error); !ok || ce.Key != "oncall.shift_notice" {
+		t.Errorf("30s: %v", err)
+	}
+}
