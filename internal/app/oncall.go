@@ -46,8 +46,16 @@ type oncallModule struct {
 	svc *oncall.Service
 }
 
-func (m *oncallModule) workers(context.Context, *river.Workers) ([]*river.PeriodicJob, error) {
-	return nil, nil
+func (m *oncallModule) workers(_ context.Context, w *river.Workers) ([]*river.PeriodicJob, error) {
+	river.AddWorker(w, &shiftNoticeWorker{a: m.a})
+	if m.a.Cfg.OnCall.ShiftNotice <= 0 {
+		return nil, nil
+	}
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(shiftNoticeInterval), func() (river.JobArgs, *river.InsertOpts) {
+			return ShiftNoticeArgs{}, nil
+		}, &river.PeriodicJobOpts{RunOnStart: true}),
+	}, nil
 }
 
 func (m *oncallModule) queueReady(jobs.Queue) {}

@@ -46,6 +46,17 @@ type options struct {
 	window     time.Duration
 	now        func() time.Time
 	keepAlive  bool
+	// awsKey, awsSecret: the credentials the SMS and SES fakes accept
+	// instead of their own (WithAWSKey).
+	awsKey, awsSecret string
+}
+
+// WithAWSKey makes the SMS and SES fakes accept these credentials instead
+// of their own: one process signs every AWS request with one key, so a test
+// that runs opsdesk against several AWS fakes gives them all the same one
+// (say fake.ConnectAccessKeyID and fake.ConnectSecretAccessKey).
+func WithAWSKey(accessKeyID, secretAccessKey string) Option {
+	return func(o *options) { o.awsKey, o.awsSecret = accessKeyID, secretAccessKey }
 }
 
 // WithAPIKey sets the API key Backlog accepts (default "fake-backlog-api-key").

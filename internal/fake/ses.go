@@ -217,7 +217,8 @@ func (s *SES) Region() string { return s.region }
 
 // Credentials returns the static credentials the fake accepts.
 func (s *SES) Credentials() aws.CredentialsProvider {
-	return staticCredentials(SESAccessKeyID, SESSecretAccessKey, "fake.SES")
+	akid, secret := s.awsKey()
+	return staticCredentials(akid, secret, "fake.SES")
 }
 
 // Verify adds verified identities: email addresses or domains.
@@ -424,7 +425,8 @@ func (s *SES) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
-	if code, msg := checkSigV4(r, body, sigV4Check{akid: SESAccessKeyID, secret: SESSecretAccessKey, service: "ses", region: s.region, window: connectSignatureWindow}); code != "" {
+	akid, secret := s.awsKey()
+	if code, msg := checkSigV4(r, body, sigV4Check{akid: akid, secret: secret, service: "ses", region: s.region, window: connectSignatureWindow}); code != "" {
 		s.writeErr(w, sesErr(code, "%s", msg))
 		return
 	}
@@ -761,4 +763,12 @@ func sesTagOK(s string) bool {
 		}
 	}
 	return true
+}
+
+// awsKey is the key pair the fake accepts (WithAWSKey, or its own).
+func (s *SES) awsKey() (string, string) {
+	if s.opt.awsKey != "" {
+		return s.opt.awsKey, s.opt.awsSecret
+	}
+	return SESAccessKeyID, SESSecretAccessKey
 }

@@ -232,7 +232,8 @@ func (s *SMS) Region() string { return s.region }
 
 // Credentials returns the static credentials the fake accepts.
 func (s *SMS) Credentials() aws.CredentialsProvider {
-	return staticCredentials(SMSAccessKeyID, SMSSecretAccessKey, "fake.SMS")
+	akid, secret := s.awsKey()
+	return staticCredentials(akid, secret, "fake.SMS")
 }
 
 // AddConfigurationSet makes name a configuration set the fake knows (with
@@ -466,7 +467,8 @@ func (s *SMS) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
-	if code, msg := checkSigV4(r, body, sigV4Check{akid: SMSAccessKeyID, secret: SMSSecretAccessKey, service: "sms-voice", region: s.region, window: connectSignatureWindow}); code != "" {
+	akid, secret := s.awsKey()
+	if code, msg := checkSigV4(r, body, sigV4Check{akid: akid, secret: secret, service: "sms-voice", region: s.region, window: connectSignatureWindow}); code != "" {
 		s.writeErr(w, smsErr(code, "%s", msg))
 		return
 	}
@@ -818,4 +820,12 @@ func checkMembers(raw any, t reflect.Type, path string) error {
 		}
 	}
 	return nil
+}
+
+// awsKey is the key pair the fake accepts (WithAWSKey, or its own).
+func (s *SMS) awsKey() (string, string) {
+	if s.opt.awsKey != "" {
+		return s.opt.awsKey, s.opt.awsSecret
+	}
+	return SMSAccessKeyID, SMSSecretAccessKey
 }
