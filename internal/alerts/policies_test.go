@@ -286,6 +286,20 @@ func TestPolicyRoundsAndSchedules(t *testing.T) {
 		if a := e.alert(id); a.Status != alerts.StatusUnacknowledged {
 			t.Fatalf("status %s after two rounds", a.Status)
 		}
+		// An email carries the alert and a one-tap link per action.
+		mail := p.msgs[0]
+		for _, want := range []string{"Alert #", "System: web", "Host: x",
+			fmt.Sprintf("Acknowledge: https://ops.example.com/a/%d-ack-email-kim", id),
+			fmt.Sprintf("Resolve: https://ops.example.com/a/%d-resolve-email-kim", id),
+			fmt.Sprintf("Escalate: https://ops.example.com/a/%d-escalate-email-kim", id),
+			fmt.Sprintf("Console: https://ops.example.com/alerts/%d", id)} {
+			if !strings.Contains(mail.Text, want) {
+				t.Errorf("email lacks %q:\n%s", want, mail.Text)
+			}
+		}
+		if mail.Subject != fmt.Sprintf("[opsdesk] CRITICAL web: CPU Utilization on x (#%d)", id) {
+			t.Errorf("subject %q", mail.Subject)
+		}
 		var stepLines []string
 		es, _ := e.svc.Timeline(e.ctx, id)
 		for _, x := range es {
