@@ -18,6 +18,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/events/samples"
 	"github.com/opsdesk/opsdesk/internal/fake"
+	"github.com/opsdesk/opsdesk/internal/oncall"
 	"github.com/opsdesk/opsdesk/internal/intake"
 )
 
@@ -395,7 +396,28 @@ func TestBrowserLayout(t *testing.T) {
 		"admin", alerts.OriginConsole, nil); err != nil {
 		t.Fatal(err)
 	}
+	// A schedule (two layers and an override) for the on-call pages.
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().In(tokyo)
+	if err := srv.App.OnCall.SaveSchedule(context.Background(), &oncall.Schedule{Name: "platform", TimeZone: tokyo,
+		Layers: []oncall.Layer{
+			{Name: "weekly", Participants: []string{"sato", "suzuki", "tanaka"}, Shift: oncall.ShiftLength{Unit: oncall.Weeks, Count: 1},
+				HandOff: time.Date(2026, 1, 5, 9, 0, 0, 0, tokyo)},
+			{Name: "business-hours", Participants: []string{"kim"}, Shift: oncall.ShiftLength{Unit: oncall.Days, Count: 1}, Priority: 10,
+				HandOff:      time.Date(2026, 1, 5, 9, 0, 0, 0, tokyo),
+				Restrictions: []oncall.Restriction{{Weekdays: []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}, From: oncall.At(9, 0), To: oncall.At(18, 0)}}},
+		},
+		Overrides: []oncall.Override{{Who: "lee", Covers: "sato", Start: now.Add(24 * time.Hour), End: now.Add(48 * time.Hour)}},
+	}, "admin"); err != nil {
+		t.Fatal(err)
+	}
 	for _, pg := range []struct{ name, path string }{
+		{"oncall", "/oncall"},
+		{"oncall-schedule", "/oncall/platform"},
+		{"contact", "/users/admin/contact"},
 		{"alerts", "/alerts"},
 		{"alert", fmt.Sprintf("/alerts/%d", alert.Alerts[0].ID)},
 		{"alert-systems", "/alerts/systems"},

@@ -309,7 +309,7 @@ type Options struct {
 	// ActionLink mints a signed one-tap link that acknowledges, resolves
 	// or escalates an alert, for SMS and email (nil: none).
 	ActionLink func(ctx context.Context, alertID int64, action, channel, user string) (string, error)
-	// PageParallel is how many pages one runner sends at once (16).
+	// PageParallel is how many pages one runner sends at once (64).
 	PageParallel int
 	// OnStep, when set, hears of every escalation step a runner takes:
 	// its state and how late it ran against its due time (metrics,
@@ -371,7 +371,7 @@ func New(st *store.Store, o Options) *Service {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.PageParallel <= 0 {
-		o.PageParallel = 16
+		o.PageParallel = 64
 	}
 	if o.Parallel <= 0 {
 		o.Parallel = 32

@@ -33,30 +33,92 @@ func (s *Service) kickPages() {
 	}
 }
 
-// RunPagesLoop sends due pages until ctx ends: it runs a pass when pages
-// are written (kickPages) and at least every poll (pages due later, calls
-// to poll, pages left by a replica that died).
+// RunPagesLoop sends due pages until ctx ends. It is a pipeline: up to
+// PageParallel pages are in flight, and as soon as one finishes, or pages
+// are written (kickPages), it claims more — it never waits for a batch to
+// finish before taking the next. With nothing due it sleeps until the next
+// page falls due, or at most poll (pages due later, calls to poll, pages
+// left by a replica that died).
 func (s *Service) RunPagesLoop(ctx context.Context, poll time.Duration) {
 	if poll <= 0 {
 		poll = time.Second
 	}
+	par := max(s.o.PageParallel, 1)
+	finished := make(chan struct{}, par)
+	inflight := 0
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for ctx.Err() == nil {
-		next, err := s.RunPages(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.o.Log.Error("alerts: page pass failed; trying again", "error", err)
-		}
-		d := poll
-		if !next.IsZero() {
-			if until := next.Sub(s.now()); until < d {
-				d = max(until, 0)
+		// Take what finished meanwhile.
+		for drained := false; !drained; {
+			select {
+			case <-finished:
+				inflight--
+			default:
+				drained = true
 			}
+		}
+		free := par - inflight
+		claimed := 0
+		// Claims are taken in batches: one claim per finished page would
+		// make the claims, not the sends, the limit.
+		if free > 0 && (inflight == 0 || free >= max(1, par/4)) {
+			pages, err := s.claimPages(ctx, min(free, pageBatch))
+			if err == nil {
+				var byID map[int64]*Alert
+				if byID, err = s.pageAlerts(ctx, pages); err != nil {
+					// The pages are claimed: release them for a later pass.
+					for _, p := range pages {
+						s.releasePage(p, time.Second)
+					}
+					pages = nil
+				}
+				for _, p := range pages {
+					p.alert = byID[p.AlertID]
+					inflight++
+					wg.Add(1)
+					go func() {
+						defer func() { finished <- struct{}{}; wg.Done() }()
+						s.runPage(ctx, p)
+					}()
+				}
+				claimed = len(pages)
+			}
+			if err != nil && ctx.Err() == nil {
+				s.o.Log.Error("alerts: claiming pages failed; trying again", "error", err)
+			}
+			if claimed == min(free, pageBatch) && err == nil {
+				continue // more may be due now
+			}
+		}
+		// Sleep until something may be due: a page written, a page
+		// finished (room to claim), the next due time, or poll.
+		d := poll
+		if free > 0 && inflight > 0 && free < max(1, par/4) {
+			// Waiting for room to claim a batch: a page finishing wakes us.
+		} else if inflight < par {
+			var next sql.NullInt64
+			if err := s.rowQ(ctx, s.st.R, `SELECT min(CASE WHEN claimed_until > due_at THEN claimed_until ELSE due_at END) FROM alert_pages WHERE status IN ('pending', 'sending', 'ringing')`).Scan(&next); err == nil {
+				if n := store.NullTime(next); !n.IsZero() {
+					d = min(d, max(n.Sub(s.now()), 0))
+				}
+			}
+		}
+		if d <= 0 && claimed == 0 && inflight > 0 {
+			// Due now but nothing claimable (held by runners in flight or
+			// by another replica): wait for a page to finish or poll.
+			d = poll
+		} else if d <= 0 {
+			d = 10 * time.Millisecond
 		}
 		t.Reset(d)
 		select {
 		case <-ctx.Done():
 		case <-s.pageRun.bell():
+		case <-finished:
+			inflight--
 		case <-t.C:
 		}
 		if !t.Stop() {
@@ -79,7 +141,12 @@ func (s *Service) RunPages(ctx context.Context) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, err
 		}
+		byID, err := s.pageAlerts(ctx, pages)
+		if err != nil {
+			return time.Time{}, err
+		}
 		for _, p := range pages {
+			p.alert = byID[p.AlertID]
 			sem <- struct{}{}
 			wg.Add(1)
 			go func() {
@@ -99,30 +166,83 @@ func (s *Service) RunPages(ctx context.Context) (time.Time, error) {
 	return store.NullTime(next), nil
 }
 
-// claimPages takes up to n due pages for this runner.
-func (s *Service) claimPages(ctx context.Context, n int) ([]*Page, error) {
-	now := s.now()
-	ms, until := store.Millis(now), store.Millis(now.Add(s.o.Lease))
-	lock := ""
-	if s.st.Engine == store.Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
+// pageAlerts reads the alerts of the pages the claim marked sending, in
+// one query: what their messages say.
+func (s *Service) pageAlerts(ctx context.Context, pages []*Page) (map[int64]*Alert, error) {
+	var ids []int64
+	for _, p := range pages {
+		if p.marked {
+			ids = append(ids, p.AlertID)
+		}
 	}
-	rows, err := s.rowsQ(ctx, s.st.W, `UPDATE alert_pages SET claimed_until = ?, claimed_by = ? WHERE id IN
-		(SELECT id FROM alert_pages WHERE status IN ('pending', 'sending', 'ringing') AND due_at <= ? AND claimed_until <= ? ORDER BY due_at LIMIT ?`+lock+`)
-		RETURNING `+pageCols, until, s.o.ReplicaID, ms, ms, n)
+	out := map[int64]*Alert{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cond, arg := s.st.InIDs("id", ids)
+	rows, err := s.rowsQ(ctx, s.st.R, `SELECT `+alertCols+` FROM alerts WHERE `+cond, arg)
 	if err != nil {
-		return nil, fmt.Errorf("alerts: claim pages: %w", err)
+		return nil, fmt.Errorf("alerts: alerts of pages: %w", err)
 	}
 	defer rows.Close()
-	var out []*Page
 	for rows.Next() {
-		p, err := scanPage(rows)
+		a, err := scanAlert(rows)
 		if err != nil {
-			return nil, fmt.Errorf("alerts: claim pages: %w", err)
+			return nil, fmt.Errorf("alerts: alerts of pages: %w", err)
 		}
-		out = append(out, p)
+		out[a.ID] = a
 	}
 	return out, rows.Err()
+}
+
+// claimPages takes up to n due pages for this runner. Pages due to be
+// sent whose alert is open are marked sending in the same statement (their
+// alerts' rows share-locked on PostgreSQL, which an acknowledgement's
+// exclusive lock excludes): an acknowledgement that commits after this
+// waits for them (endTx), one that committed before keeps them out. The
+// rest — calls to poll, pages of alerts no longer open, pages left sending
+// by a runner that died — are claimed as they are.
+func (s *Service) claimPages(ctx context.Context, n int) ([]*Page, error) {
+	now := s.now()
+	ms := store.Millis(now)
+	lockP, lockPA := "", ""
+	if s.st.Engine == store.Postgres {
+		lockP, lockPA = " FOR UPDATE SKIP LOCKED", " FOR UPDATE OF p SKIP LOCKED FOR SHARE OF a SKIP LOCKED"
+	}
+	var out []*Page
+	scan := func(rows *sql.Rows, err error) error {
+		if err != nil {
+			return fmt.Errorf("alerts: claim pages: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanPage(rows)
+			if err != nil {
+				return fmt.Errorf("alerts: claim pages: %w", err)
+			}
+			p.marked = p.Status == PageSending
+			out = append(out, p)
+		}
+		return rows.Err()
+	}
+	err := scan(s.rowsQ(ctx, s.st.W, `UPDATE alert_pages SET status = 'sending', attempts = attempts + 1, claimed_until = ?, claimed_by = ?, updated_at = ? WHERE id IN
+		(SELECT p.id FROM alert_pages p JOIN alerts a ON a.id = p.alert_id WHERE p.status = 'pending' AND p.due_at <= ? AND p.claimed_until <= ? AND a.status = 'open'
+		ORDER BY p.due_at LIMIT ?`+lockPA+`)
+		RETURNING `+pageCols, store.Millis(now.Add(sendWindow)), s.o.ReplicaID, ms, ms, ms, n))
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == n {
+		return out, nil
+	}
+	fresh := len(out)
+	err = scan(s.rowsQ(ctx, s.st.W, `UPDATE alert_pages SET claimed_until = ?, claimed_by = ? WHERE id IN
+		(SELECT id FROM alert_pages WHERE status IN ('pending', 'sending', 'ringing') AND due_at <= ? AND claimed_until <= ? ORDER BY due_at LIMIT ?`+lockP+`)
+		RETURNING `+pageCols, store.Millis(now.Add(s.o.Lease)), s.o.ReplicaID, ms, ms, n-fresh))
+	for _, p := range out[fresh:] {
+		p.marked = false
+	}
+	return out, err
 }
 
 func (s *Service) runPage(ctx context.Context, p *Page) {
@@ -132,6 +252,10 @@ func (s *Service) runPage(ctx context.Context, p *Page) {
 	switch {
 	case p.Status == PageRinging:
 		err = s.pollPage(ctx, p)
+	case p.marked:
+		// Marked sending by the claim, its alert seen open.
+		s.observeAs("page-"+p.Kind, p.DueAt)
+		err = s.deliverMarked(ctx, p, p.alert)
 	case p.Status == PageSending && p.Kind != PageVoice:
 		// Its process stopped while the request was out: it may or may
 		// not have arrived, and it is not sent again (at most once).
@@ -193,6 +317,18 @@ func (s *Service) sendPage(ctx context.Context, p *Page) error {
 		return err
 	}
 	p.Attempts++
+	return s.deliverMarked(ctx, p, a)
+}
+
+// deliverMarked sends a page marked sending and records its outcome; a
+// is its alert (nil: read here).
+func (s *Service) deliverMarked(ctx context.Context, p *Page, a *Alert) error {
+	if a == nil {
+		var err error
+		if a, err = s.Get(ctx, p.AlertID); err != nil {
+			return err
+		}
+	}
 	sctx, cancel := context.WithTimeout(ctx, sendWindow-2*time.Second)
 	ref, sendErr := s.deliverPage(sctx, p, a)
 	cancel()
@@ -277,12 +413,29 @@ func (s *Service) recordRinging(ctx context.Context, p *Page, contactID string) 
 // finishPage records a page's end and puts it on the timeline.
 func (s *Service) finishPage(ctx context.Context, p *Page, status, outcome, ref, errText, kind string) error {
 	now := s.now()
-	return s.groupTx(ctx, func(tx *sql.Tx) error {
-		ms := store.Millis(now)
-		sent := int64(0)
-		if status == PageSent {
-			sent = ms
+	ms := store.Millis(now)
+	sent := int64(0)
+	if status == PageSent {
+		sent = ms
+	}
+	detail := outcome
+	if errText != "" {
+		detail += ": " + clip(errText, 500)
+	}
+	if s.st.Engine == store.Postgres {
+		// One statement, one round trip: the page's end and its timeline
+		// entry commit together (a thousand pages at once are a thousand
+		// of these).
+		_, err := s.execQ(ctx, s.st.W, `WITH u AS (UPDATE alert_pages SET status = ?, outcome = ?, ref = CASE WHEN ? = '' THEN ref ELSE ? END, error = ?,
+			sent_at = CASE WHEN sent_at = 0 THEN ? ELSE sent_at END, claimed_until = 0, updated_at = ? WHERE id = ? AND status IN ('pending', 'sending', 'ringing') RETURNING alert_id)
+			INSERT INTO alert_log (alert_id, at, kind, actor, detail, call_id) SELECT alert_id, ?, ?, ?, ?, 0 FROM u`,
+			status, outcome, ref, ref, clip(errText, 1000), sent, ms, p.ID, ms, kind, clip(pageActor(p), 200), clip(pageDetail(p, detail), 2000))
+		if err != nil {
+			return fmt.Errorf("alerts: record page %d: %w", p.ID, err)
 		}
+		return nil
+	}
+	return s.groupTx(ctx, func(tx *sql.Tx) error {
 		// Only a page still under way: whoever records its end first (the
 		// runner, or an acknowledgement hanging up its call) writes it.
 		res, err := s.execQ(ctx, tx, `UPDATE alert_pages SET status = ?, outcome = ?, ref = CASE WHEN ? = '' THEN ref ELSE ? END, error = ?,
@@ -293,10 +446,6 @@ func (s *Service) finishPage(ctx context.Context, p *Page, status, outcome, ref,
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
-		}
-		detail := outcome
-		if errText != "" {
-			detail += ": " + clip(errText, 500)
 		}
 		return s.logEntry(ctx, tx, p.AlertID, now, kind, pageActor(p), pageDetail(p, detail), 0)
 	})

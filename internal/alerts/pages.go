@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +122,10 @@ type Page struct {
 	Error       string
 	CreatedAt   time.Time
 	SentAt      time.Time
+	// marked: the claim marked it sending, its alert seen open; alert is
+	// that alert, read with the claim.
+	marked bool
+	alert  *Alert
 }
 
 const pageCols = `id, alert_id, round, step, target, user_name, method_id, kind, address, destination, language, status, due_at, attempts, ref, outcome, error, created_at, sent_at`
@@ -262,8 +267,12 @@ func (s *Service) stepPage(ctx context.Context, e *Escalation) (*Escalation, err
 	var notes []string
 	var severity string
 	if pol != nil && round <= pol.Rounds {
-		if err := s.rowQ(ctx, s.st.R, `SELECT severity FROM alerts WHERE id = ?`, e.AlertID).Scan(&severity); err != nil {
-			return nil, fmt.Errorf("alerts: step %d: %w", e.AlertID, err)
+		// Only people's rules depend on the severity: a step that posts to
+		// chat only does not read it.
+		if slices.ContainsFunc(pol.Steps[pos].Targets, func(t Target) bool { return t.Type != config.TargetChat }) {
+			if err := s.rowQ(ctx, s.st.R, `SELECT severity FROM alerts WHERE id = ?`, e.AlertID).Scan(&severity); err != nil {
+				return nil, fmt.Errorf("alerts: step %d: %w", e.AlertID, err)
+			}
 		}
 		planned, notes, err = s.resolveStep(ctx, pol.Steps[pos], severity, now)
 		if err != nil {
@@ -313,18 +322,22 @@ func (s *Service) stepPage(ctx context.Context, e *Escalation) (*Escalation, err
 			notifyIDs, err = s.giveUp(ctx, tx, a, sys, now, fmt.Sprintf("nobody acknowledged in %d rounds", pol.Rounds))
 			return err
 		}
-		if err := s.insertPages(ctx, tx, a.ID, round, pos, planned, now); err != nil {
-			return err
-		}
 		wrote = len(planned) > 0
 		detail := fmt.Sprintf("policy %s, round %d, step %d: %s", pol.Name, round, pos+1, strings.Join(notes, "; "))
 		if len(notes) == 0 {
 			detail = fmt.Sprintf("policy %s, round %d, step %d: nobody to notify", pol.Name, round, pos+1)
 		}
+		next := now.Add(pol.Steps[pos].After)
+		if s.st.Engine == store.Postgres {
+			return s.writeStepPG(ctx, tx, cur, round, pos, planned, detail, next, now)
+		}
+		if err := s.insertPages(ctx, tx, a.ID, round, pos, planned, now); err != nil {
+			return err
+		}
 		if err := s.logEntry(ctx, tx, a.ID, now, KindStep, "", detail, 0); err != nil {
 			return err
 		}
-		return s.transition(ctx, tx, cur, statePage, round, pos+1, 0, 0, now.Add(pol.Steps[pos].After), false, now)
+		return s.transition(ctx, tx, cur, statePage, round, pos+1, 0, 0, next, false, now)
 	})
 	s.enqueueNotify(ctx, notifyIDs)
 	if wrote {
@@ -349,6 +362,45 @@ func (s *Service) insertPages(ctx context.Context, tx *sql.Tx, alertID int64, ro
 	if _, err := tx.ExecContext(ctx, `INSERT INTO alert_pages (alert_id, round, step, target, user_name, method_id, kind, address, destination, language, status, due_at, created_at, updated_at)
 		VALUES `+s.st.Rows(len(pages), cols)+` ON CONFLICT (alert_id, round, step, target, method_id) DO NOTHING`, args...); err != nil {
 		return fmt.Errorf("alerts: write pages of %d: %w", alertID, err)
+	}
+	return nil
+}
+
+// writeStepPG writes what a step did in one statement on PostgreSQL: its
+// pages, its timeline entry and the escalation moved on to the next step
+// (what insertPages, logEntry and transition do in three).
+func (s *Service) writeStepPG(ctx context.Context, tx *sql.Tx, cur *Escalation, round, pos int, pages []plannedPage, detail string, next, now time.Time) error {
+	ms := store.Millis(now)
+	var b strings.Builder
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	b.WriteString("WITH ")
+	if len(pages) > 0 {
+		b.WriteString("pg AS (INSERT INTO alert_pages (alert_id, round, step, target, user_name, method_id, kind, address, destination, language, status, due_at, created_at, updated_at) VALUES ")
+		for i, p := range pages {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s)", arg(cur.AlertID), arg(round), arg(pos), arg(clip(p.target, 300)),
+				arg(p.user), arg(p.methodID), arg(p.kind), arg(p.address), arg(p.destination), arg(p.language), arg(store.Millis(p.due)), arg(ms), arg(ms))
+		}
+		b.WriteString(" ON CONFLICT (alert_id, round, step, target, method_id) DO NOTHING), ")
+	}
+	fmt.Fprintf(&b, "lg AS (INSERT INTO alert_log (alert_id, at, kind, actor, detail, call_id) VALUES (%s, %s, %s, '', %s, 0)) ", arg(cur.AlertID), arg(ms), arg(KindStep), arg(clip(detail, 2000)))
+	fmt.Fprintf(&b, "UPDATE alert_escalations SET state = %s, round = %s, position = %s, call_id = 0, attempts = 0, step = step + 1, next_at = %s, claimed_until = 0, placing_until = 0, updated_at = %s WHERE alert_id = %s AND step = %s",
+		arg(statePage), arg(round), arg(pos+1), arg(store.Millis(next)), arg(ms), arg(cur.AlertID), arg(cur.Step))
+	res, err := tx.ExecContext(ctx, b.String(), args...)
+	if err != nil {
+		return fmt.Errorf("alerts: step of %d: %w", cur.AlertID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("alerts: escalation of %d moved on meanwhile", cur.AlertID)
+	}
+	if !next.After(now) {
+		s.dueNow.Store(cur.AlertID, true)
 	}
 	return nil
 }
