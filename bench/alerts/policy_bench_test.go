@@ -119,7 +119,16 @@ oncall:
 			}
 			hook.WaitForUnique(b, nAlerts, 2*time.Minute)
 			sms.WaitForMessages(b, nAlerts, 2*time.Minute)
-			cn.WaitForCalls(b, nAlerts, 2*time.Minute)
+			if !waitCalls(cn, nAlerts, time.Minute) {
+				rows, _ := srv.App.St.R.Query(`SELECT kind, status, outcome, left(error, 120), count(*) FROM alert_pages GROUP BY 1, 2, 3, 4`)
+				for rows != nil && rows.Next() {
+					var k, st, o, e string
+					var n int
+					_ = rows.Scan(&k, &st, &o, &e, &n)
+					b.Logf("pages %s %s %s %q: %d", k, st, o, e, n)
+				}
+				b.Fatalf("%d calls placed, want %d", len(cn.Calls()), nAlerts)
+			}
 			deadline := time.Now().Add(5 * time.Minute)
 			for {
 				var left int
@@ -185,4 +194,15 @@ oncall:
 				hook.RequestCount(), len(sms.Messages()), len(cn.Calls()), total.Seconds(), report, cpu/total.Seconds(), load0, loadavg())
 		})
 	}
+}
+
+func waitCalls(cn *fake.Connect, n int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for len(cn.Calls()) < n {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -210,13 +211,21 @@ type ingested struct {
 	via    string
 }
 
+// firstStep is what the first step of a policy does for a severity.
+type firstStep struct {
+	ok     bool
+	pol    *Policy
+	pages  []plannedPage
+	detail string
+}
+
 // commit writes one group of requests in one transaction and reports
 // whether it started escalations.
 func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 	now := s.now()
-	var escalate bool
+	var escalate, wrotePages bool
 	err := s.st.Tx(ctx, func(tx *sql.Tx) error {
-		escalate = false
+		escalate, wrotePages = false, false
 		quiet, err := s.quietSystems(ctx, tx, now)
 		if err != nil {
 			return err
@@ -263,8 +272,39 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 				}
 			}
 		}
-		var logs, escs []any
-		nLogs, nEscs := 0, 0
+		var logs, escs, pages []any
+		nLogs, nEscs, nPages := 0, 0, 0
+		// The first step of a policy runs here, with the alert: its pages
+		// are written in this transaction, so the first notification does
+		// not wait for the engine to claim the alert (a thousand alerts at
+		// once would be a thousand step transactions first). What a step
+		// does depends on the policy and the severity only: it is worked
+		// out once per pair. When it cannot be (a policy gone, the
+		// directory failing), the engine runs the step as any other.
+		firsts := map[[2]string]*firstStep{}
+		first := func(policy, severity string) *firstStep {
+			k := [2]string{policy, severity}
+			if f, ok := firsts[k]; ok {
+				return f
+			}
+			f := &firstStep{}
+			firsts[k] = f
+			pol, err := s.stepPolicy(ctx, tx, policy)
+			if err != nil || len(pol.Steps) == 0 || pol.Rounds < 1 {
+				return f
+			}
+			planned, notes, err := s.resolveStep(ctx, pol.Steps[0], severity, now)
+			if err != nil {
+				s.o.Log.Warn("alerts: working out a policy's first step failed; the engine runs it", "policy", policy, "error", err)
+				return f
+			}
+			f.pol, f.pages, f.ok = pol, planned, true
+			f.detail = fmt.Sprintf("policy %s, round 1, step 1: %s", pol.Name, strings.Join(notes, "; "))
+			if len(notes) == 0 {
+				f.detail = fmt.Sprintf("policy %s, round 1, step 1: nobody to notify", pol.Name)
+			}
+			return f
+		}
 		for _, it := range all {
 			res, sig := it.res, it.sig
 			quietUntil, isQuiet := quiet[sig.System]
@@ -288,9 +328,21 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 					logs = append(logs, res.AlertID, ms, KindRecorded, "", fmt.Sprintf("%s alerts of %s are recorded only: nobody is notified", severityName(sig.Severity), it.policy), 0)
 					nLogs++
 				default:
-					escs = append(escs, res.AlertID, r.Policy, statePage, 1, 0, 0, ms, ms)
-					nEscs++
 					escalate = true
+					nEscs++
+					f := first(r.Policy, sig.Severity)
+					if !f.ok {
+						escs = append(escs, res.AlertID, r.Policy, statePage, 1, 0, 0, ms, ms)
+						continue
+					}
+					escs = append(escs, res.AlertID, r.Policy, statePage, 1, 1, 0, store.Millis(now.Add(f.pol.Steps[0].After)), ms)
+					logs = append(logs, res.AlertID, ms, KindStep, "", clip(f.detail, 2000), 0)
+					nLogs++
+					for _, p := range f.pages {
+						pages = append(pages, res.AlertID, 1, 0, clip(p.target, 300), p.user, p.methodID, p.kind, p.address, p.destination, p.language,
+							PagePending, store.Millis(p.due), ms, ms)
+						nPages++
+					}
 				}
 			}
 		}
@@ -300,8 +352,15 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 		if err := s.insertRows(ctx, tx, `INSERT INTO alert_escalations (alert_id, policy, state, round, position, step, next_at, updated_at) VALUES `, 8, nEscs, escs); err != nil {
 			return fmt.Errorf("alerts: start escalations: %w", err)
 		}
+		if err := s.insertRows(ctx, tx, `INSERT INTO alert_pages (alert_id, round, step, target, user_name, method_id, kind, address, destination, language, status, due_at, created_at, updated_at) VALUES `, 14, nPages, pages); err != nil {
+			return fmt.Errorf("alerts: write first pages: %w", err)
+		}
+		wrotePages = nPages > 0
 		return nil
 	})
+	if err == nil && wrotePages {
+		s.kickPages()
+	}
 	if err != nil {
 		s.o.Log.Error("alerts: storing alerts failed", "requests", len(batch), "error", err)
 	}

@@ -226,7 +226,7 @@ func (s *Service) claimPages(ctx context.Context, n int) ([]*Page, error) {
 		return rows.Err()
 	}
 	err := scan(s.rowsQ(ctx, s.st.W, `UPDATE alert_pages SET status = 'sending', attempts = attempts + 1, claimed_until = ?, claimed_by = ?, updated_at = ? WHERE id IN
-		(SELECT p.id FROM alert_pages p JOIN alerts a ON a.id = p.alert_id WHERE p.status = 'pending' AND p.due_at <= ? AND p.claimed_until <= ? AND a.status = 'open'
+		(SELECT p.id FROM alert_pages p JOIN alerts a ON a.id = p.alert_id WHERE p.status = 'pending' AND p.due_at <= ? AND p.claimed_until <= ? AND a.status IN ('open', 'unacknowledged')
 		ORDER BY p.due_at LIMIT ?`+lockPA+`)
 		RETURNING `+pageCols, store.Millis(now.Add(sendWindow)), s.o.ReplicaID, ms, ms, ms, n))
 	if err != nil {
@@ -299,7 +299,7 @@ func (s *Service) sendPage(ctx context.Context, p *Page) error {
 			return err
 		}
 		ms := store.Millis(now)
-		if a.Status != StatusOpen {
+		if !pageable(a.Status) {
 			_, err := s.execQ(ctx, tx, `UPDATE alert_pages SET status = 'cancelled', outcome = ?, claimed_until = 0, updated_at = ? WHERE id = ? AND claimed_by = ? AND status IN ('pending', 'sending')`,
 				"alert "+a.Status+" first", ms, p.ID, s.o.ReplicaID)
 			return err
@@ -347,6 +347,13 @@ func (s *Service) deliverMarked(ctx context.Context, p *Page, a *Alert) error {
 	}
 	return s.finishPage(wctx, p, PageFailed, OutcomeFailed, "", sendErr.Error(), KindPageFailed)
 }
+
+// pageable tells whether an alert in this status still gets its
+// notifications: open, or unacknowledged (its policy's rounds are over,
+// but a person's notification rules may still be running — a call three
+// minutes after the last step's SMS). Acknowledged, quiet or resolved:
+// no more.
+func pageable(status string) bool { return status == StatusOpen || status == StatusUnacknowledged }
 
 // lockAlert reads an alert inside tx, locking its row on PostgreSQL.
 func (s *Service) lockAlert(ctx context.Context, tx *sql.Tx, id int64) (*Alert, error) {
@@ -504,7 +511,7 @@ func (s *Service) pollPage(ctx context.Context, p *Page) error {
 		if err := s.rowQ(ctx, s.st.R, `SELECT status FROM alerts WHERE id = ?`, p.AlertID).Scan(&status); err != nil {
 			return fmt.Errorf("alerts: page %d: %w", p.ID, err)
 		}
-		if status == StatusOpen && now.Sub(p.SentAt) < s.o.MaxCallDuration {
+		if pageable(status) && now.Sub(p.SentAt) < s.o.MaxCallDuration {
 			_, err := s.execQ(wctx, s.st.W, `UPDATE alert_pages SET due_at = ?, claimed_until = 0, updated_at = ? WHERE id = ?`,
 				store.Millis(now.Add(s.o.PollInterval)), store.Millis(now), p.ID)
 			return err
@@ -541,7 +548,7 @@ func (s *Service) pollPage(ctx context.Context, p *Page) error {
 		}
 		return s.st.Tx(wctx, func(tx *sql.Tx) error {
 			cur, err := s.lockAlert(wctx, tx, p.AlertID)
-			if err != nil || cur.Status != StatusOpen {
+			if err != nil || !pageable(cur.Status) {
 				return err
 			}
 			q, err := s.insertQuiet(wctx, tx, cur.System, now, now.Add(period), cur.ID, who, "key 2")
