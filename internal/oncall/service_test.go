@@ -404,3 +404,50 @@ func TestServiceFeeds(t *testing.T) {
 		}
 	})
 }
+
+// TestServiceListSeesOtherReplicas: List keeps what it read while the
+// tables are unchanged, and reads again when another replica (another
+// Service on the same database) adds an override, edits a layer or removes
+// a schedule.
+func TestServiceListSeesOtherReplicas(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		a, clk := newService(t, st)
+		b := oncall.New(st, oncall.Options{Now: clk.Now})
+		ctx := context.Background()
+		if err := a.SaveSchedule(ctx, platform(t), "test"); err != nil {
+			t.Fatal(err)
+		}
+		first, err := b.List(ctx)
+		if err != nil || len(first) != 1 {
+			t.Fatalf("%v %v", first, err)
+		}
+		again, _ := b.List(ctx)
+		if again[0] != first[0] {
+			t.Error("an unchanged table was read again")
+		}
+		tokyo := loc(t, "Asia/Tokyo")
+		if _, err := a.AddOverride(ctx, "platform", oncall.Override{Who: "lee", Start: time.Date(2026, 3, 1, 9, 0, 0, 0, tokyo), End: time.Date(2026, 3, 2, 9, 0, 0, 0, tokyo)}, "", "test"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := b.List(ctx)
+		if n := len(got[0].Schedule.Overrides); n != 1 {
+			t.Fatalf("the other replica sees %d overrides", n)
+		}
+		sc := platform(t)
+		sc.Layers[0].Participants = []string{"kim", "lee"}
+		clk.Set(clk.Now().Add(time.Second))
+		if err := a.SaveSchedule(ctx, sc, "test"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = b.List(ctx)
+		if p := got[0].Schedule.Layers[0].Participants; len(p) != 2 || p[0] != "kim" {
+			t.Fatalf("the other replica sees participants %v", p)
+		}
+		if err := a.DeleteSchedule(ctx, "platform"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = b.List(ctx); len(got) != 0 {
+			t.Fatalf("the other replica still lists %d schedules", len(got))
+		}
+	})
+}
