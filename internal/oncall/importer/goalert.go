@@ -224,9 +224,9 @@ func gaLayer(f string, r gaRotation, schedLoc *time.Location, opt Options, note 
 	if err != nil {
 		return layer, fieldErr(f+".timeZone", "%q is not an IANA time zone", r.TimeZone)
 	}
-	start, err := time.Parse(time.RFC3339, r.Start)
+	start, err := parseTime(f+".start", r.Start)
 	if err != nil {
-		return layer, fieldErr(f+".start", "%q is not an ISO 8601 time", r.Start)
+		return layer, err
 	}
 	start = start.Truncate(time.Minute).In(loc) // GoAlert counts in whole minutes
 	var step func(time.Time, int) time.Time

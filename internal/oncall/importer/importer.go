@@ -147,6 +147,19 @@ func restrictions(ws []window) []config.OnCallRestriction {
 	return out
 }
 
+// parseTime reads an RFC 3339 time of an export, between 1970 and 2200 (far enough for any
+// rotation, near enough that stepping shifts never overflows).
+func parseTime(field, v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fieldErr(field, "%q is not an RFC 3339 time", v)
+	}
+	if t.Year() < 1970 || t.Year() > 2200 {
+		return time.Time{}, fieldErr(field, "%q is not between 1970 and 2200", v)
+	}
+	return t, nil
+}
+
 func clock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 // localTime writes t as local time in loc ("2026-01-05 09:00"), or RFC 3339 where the

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"time"
 
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/oncall"
@@ -139,9 +138,9 @@ func PagerDuty(schedule, overrides []byte, opt Options) (*Result, error) {
 			lname = fmt.Sprintf("Layer %d", i+1)
 		}
 		if l.End != nil && *l.End != "" {
-			end, err := time.Parse(time.RFC3339, *l.End)
+			end, err := parseTime(f+".end", *l.End)
 			if err != nil {
-				return nil, fieldErr(f+".end", "%q is not an RFC 3339 time", *l.End)
+				return nil, err
 			}
 			if !end.After(opt.Now) {
 				note("%s (%s): ended %s, skipped", f, lname, end.In(loc).Format("2006-01-02 15:04"))
@@ -150,9 +149,9 @@ func PagerDuty(schedule, overrides []byte, opt Options) (*Result, error) {
 			note("%s (%s): ends %s in PagerDuty; opsdesk layers do not end, remove it then", f, lname, end.In(loc).Format("2006-01-02 15:04"))
 		}
 		if l.Start != "" {
-			start, err := time.Parse(time.RFC3339, l.Start)
+			start, err := parseTime(f+".start", l.Start)
 			if err != nil {
-				return nil, fieldErr(f+".start", "%q is not an RFC 3339 time", l.Start)
+				return nil, err
 			}
 			if start.After(opt.Now) {
 				note("%s (%s): takes effect %s in PagerDuty; in opsdesk it counts from its hand-off, add it then", f, lname, start.In(loc).Format("2006-01-02 15:04"))
@@ -173,9 +172,9 @@ func PagerDuty(schedule, overrides []byte, opt Options) (*Result, error) {
 		if layer.Shift, err = pdShift(f+".rotation_turn_length_seconds", l.RotationTurnLengthSeconds); err != nil {
 			return nil, err
 		}
-		vs, err := time.Parse(time.RFC3339, l.RotationVirtualStart)
+		vs, err := parseTime(f+".rotation_virtual_start", l.RotationVirtualStart)
 		if err != nil {
-			return nil, fieldErr(f+".rotation_virtual_start", "%q is not an RFC 3339 time", l.RotationVirtualStart)
+			return nil, err
 		}
 		if vs.Nanosecond() != 0 {
 			return nil, fieldErr(f+".rotation_virtual_start", "%q has fractions of a second", l.RotationVirtualStart)
@@ -203,13 +202,13 @@ func PagerDuty(schedule, overrides []byte, opt Options) (*Result, error) {
 		past := 0
 		for i, o := range *od.Overrides {
 			f := fmt.Sprintf("overrides[%d]", i)
-			start, err := time.Parse(time.RFC3339, o.Start)
+			start, err := parseTime(f+".start", o.Start)
 			if err != nil {
-				return nil, fieldErr(f+".start", "%q is not an RFC 3339 time", o.Start)
+				return nil, err
 			}
-			end, err := time.Parse(time.RFC3339, o.End)
+			end, err := parseTime(f+".end", o.End)
 			if err != nil {
-				return nil, fieldErr(f+".end", "%q is not an RFC 3339 time", o.End)
+				return nil, err
 			}
 			if !end.After(start) {
 				return nil, fieldErr(f+".end", "%s is not after start %s", o.End, o.Start)
