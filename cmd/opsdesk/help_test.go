@@ -13,7 +13,7 @@ import (
 func groups() []string {
 	var out []string
 	for _, c := range commands {
-		if g, _, ok := strings.Cut(c.path, " "); ok && (len(out) == 0 || out[len(out)-1] != g) {
+		if g, _, ok := strings.Cut(c.path, " "); ok && isGroup(g) && (len(out) == 0 || out[len(out)-1] != g) {
 			out = append(out, g)
 		}
 	}

@@ -104,6 +104,9 @@ func GoAlert(export []byte, opt Options) (*Result, error) {
 		return nil, fieldErr(prefix+"schedule", "missing: expected the answer to the GraphQL query in docs/oncall.md")
 	}
 	sf := prefix + "schedule"
+	if s.TimeZone == "" && s.Targets == nil {
+		return nil, fieldErr(sf, "has no timeZone and no targets: expected the answer to the GraphQL query in docs/oncall.md")
+	}
 	rotations, err := gaRotations(prefix+"rotations", d.Rotations)
 	if err != nil {
 		return nil, err
