@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +17,9 @@ import (
 // cannot be read or converted is a usage error (exit status 2), naming the field.
 func oncallImportCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, _ := flags("oncall import")
-	from := fs.String("from", "", "the export's tool: `pagerduty` (GET /schedules/{id}) or goalert (the GraphQL query in docs/oncall.md)")
+	from := fs.String("from", "", "the export's `TOOL`: pagerduty (GET /schedules/{id}) or goalert (the GraphQL query in docs/oncall.md)")
 	overrides := fs.String("overrides", "", "PagerDuty only: `FILE` with GET /schedules/{id}/overrides, to carry the overrides over")
+	asJSON := fs.Bool("json", false, "print the schedule as the JSON body of PUT /api/v1/oncall/{schedule} instead of YAML")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -57,6 +59,11 @@ func oncallImportCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) e
 	}
 	for _, n := range res.Notes {
 		fmt.Fprintf(stderr, "note: %s\n", n)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res.Schedule)
 	}
 	_, err = stdout.Write(res.YAML)
 	return err

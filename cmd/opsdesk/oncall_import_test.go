@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +78,24 @@ func TestCLIOnCallImport(t *testing.T) {
 		if h := hint(append([]string{"oncall", "import"}, tc.args...)); h != `Run "opsdesk oncall import --help" for its usage.` {
 			t.Errorf("hint: %s", h)
 		}
+	}
+}
+
+// TestCLIOnCallImportJSON: --json prints the body of PUT /api/v1/oncall/{schedule}, the
+// config's shape in JSON.
+func TestCLIOnCallImportJSON(t *testing.T) {
+	t.Setenv("OPSDESK_CONFIG", "")
+	stdout, _, err := cli2(t, "", "oncall", "import", "--from", "goalert", "--json", importData+"goalert-platform.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s config.OnCallSchedule
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	parsed, err := s.Convert()
+	if err != nil || parsed.Name != "platform-on-call" || len(parsed.Layers) != 2 || len(parsed.Layers[1].Participants) != 3 || len(parsed.Layers[1].Restrictions) != 3 {
+		t.Fatalf("%v %+v", err, parsed)
 	}
 }
 
