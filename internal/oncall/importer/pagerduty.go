@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/oncall"
@@ -171,6 +172,9 @@ func PagerDuty(schedule, overrides []byte, opt Options) (*Result, error) {
 		}
 		if layer.Shift, err = pdShift(f+".rotation_turn_length_seconds", l.RotationTurnLengthSeconds); err != nil {
 			return nil, err
+		}
+		if strings.HasSuffix(layer.Shift, "h") {
+			note("%s (%s): %s shifts count real hours in opsdesk; check the hand-offs around a daylight saving change against PagerDuty's", f, lname, layer.Shift)
 		}
 		vs, err := parseTime(f+".rotation_virtual_start", l.RotationVirtualStart)
 		if err != nil {
