@@ -65,6 +65,7 @@ func TestHelpEveryCommand(t *testing.T) {
 		"events send":   {"--url", "--token"},
 		"db copy":       {"--to", "--batch", "(default 1000)"},
 		"cases export":  {"--format", "(default jsonl)", "--out"},
+		"oncall import": {"--from TOOL", "--overrides FILE", "--json"},
 	} {
 		out, err := cli(t, "", append(strings.Fields(path), "--help")...)
 		for _, f := range flags {

@@ -233,3 +233,15 @@ func TestGoAlertUserTarget(t *testing.T) {
 		t.Errorf("notes: %s", all)
 	}
 }
+
+// TestGoAlertQueryDocumented: docs/oncall.md shows the query GoAlert reads the answer of.
+func TestGoAlertQueryDocumented(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../../docs/oncall.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte(GoAlertQuery)) {
+		t.Errorf("docs/oncall.md lacks the query:\n%s", GoAlertQuery)
+	}
+}
