@@ -13,7 +13,7 @@ import (
 func groups() []string {
 	var out []string
 	for _, c := range commands {
-		if g, _, ok := strings.Cut(c.path, " "); ok && (len(out) == 0 || out[len(out)-1] != g) {
+		if g, _, ok := strings.Cut(c.path, " "); ok && isGroup(g) && (len(out) == 0 || out[len(out)-1] != g) {
 			out = append(out, g)
 		}
 	}
@@ -65,6 +65,7 @@ func TestHelpEveryCommand(t *testing.T) {
 		"events send":   {"--url", "--token"},
 		"db copy":       {"--to", "--batch", "(default 1000)"},
 		"cases export":  {"--format", "(default jsonl)", "--out"},
+		"oncall import": {"--from TOOL", "--overrides FILE", "--json"},
 	} {
 		out, err := cli(t, "", append(strings.Fields(path), "--help")...)
 		for _, f := range flags {

@@ -79,6 +79,9 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case "attachments":
 		return attachmentsCmd(rest, stdout, stderr)
 	case "oncall":
+		if len(rest) > 0 && rest[0] == "import" {
+			return oncallImportCmd(rest[1:], stdin, stdout, stderr)
+		}
 		return oncallCmd(rest, stdout)
 	case "version", "--version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)

@@ -55,7 +55,9 @@ var commands = []command{
 		"The token needs the scope ingest:events (opsdesk tokens create --name NAME --scope ingest:events). FILE - reads standard input."},
 	{"events match", "PATTERN.json EVENT.json", "does the pattern match, and why", ""},
 	{"oncall", "[SCHEDULE] [--at TIME] [--days N]", "who is on call now and next, or a schedule's shifts",
-		"Reads the schedules of the database, after bringing in those of the config (oncall.schedules, docs/oncall.md) as opsdesk serve does. Without SCHEDULE: every schedule's person on call now, until when, and who comes next. With SCHEDULE: its shifts for the next --days days (7), overrides marked. Times are in each schedule's zone."},
+		"Reads the schedules of the database, after bringing in those of the config (oncall.schedules, docs/oncall.md) as opsdesk serve does. Without SCHEDULE: every schedule's person on call now, until when, and who comes next. With SCHEDULE: its shifts for the next --days days (7), overrides marked. Times are in each schedule's zone. To move a rotation from PagerDuty or GoAlert: opsdesk oncall import."},
+	{"oncall import", "--from pagerduty|goalert FILE [--overrides FILE] [--json]", "convert a PagerDuty or GoAlert schedule into oncall.schedules YAML",
+		"FILE is PagerDuty's GET /schedules/{id} answer, or GoAlert's answer to the GraphQL query in docs/oncall.md (- reads standard input). The YAML goes to standard output, ready to paste under the config's oncall.schedules (with --json: the body of PUT /api/v1/oncall/{schedule}); notes on what was approximated or skipped go to standard error. Rename the participants to opsdesk user names. (A schedule named import is shown with opsdesk oncall --days 7 import.)"},
 	{"backup", "FILE [--force] [--with-attachments DIR]", "consistent copy of the SQLite database, online", ""},
 	{"db copy", "--to postgres://… [--from sqlite:PATH]", "move an SQLite installation to PostgreSQL", ""},
 	{"attachments move", "--to db|s3://BUCKET/PREFIX|local:DIR [--from STORE]", "copy the case attachments to another store", ""},
@@ -81,8 +83,12 @@ func findCommand(path string) (command, bool) {
 	return command{}, false
 }
 
-// isGroup reports whether name has subcommands ("users").
+// isGroup reports whether name has subcommands ("users"). A command of its own with
+// subcommands ("oncall", "oncall import") is not a group: its --help is its own.
 func isGroup(name string) bool {
+	if _, own := findCommand(name); own {
+		return false
+	}
 	for _, c := range commands {
 		if strings.HasPrefix(c.path, name+" ") {
 			return true
