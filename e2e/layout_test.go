@@ -18,8 +18,8 @@ import (
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/events/samples"
 	"github.com/opsdesk/opsdesk/internal/fake"
-	"github.com/opsdesk/opsdesk/internal/oncall"
 	"github.com/opsdesk/opsdesk/internal/intake"
+	"github.com/opsdesk/opsdesk/internal/oncall"
 )
 
 // screenshotsEnv names a directory: when set, TestBrowserLayout saves a
