@@ -987,7 +987,7 @@ func (s *Service) nextCallee(ctx context.Context, tx *sql.Tx, cur *Escalation, a
 // silence makes an open alert quiet and ends its escalation.
 func (s *Service) silence(ctx context.Context, tx querier, a *Alert, now time.Time, actor, detail string) error {
 	ms := store.Millis(now)
-	if _, err := s.execQ(ctx, tx, `UPDATE alerts SET status = 'quiet', updated_at = ? WHERE id = ? AND status = 'open'`, ms, a.ID); err != nil {
+	if _, err := s.execQ(ctx, tx, `UPDATE alerts SET status = 'quiet', updated_at = ? WHERE id = ? AND status IN ('open', 'unacknowledged')`, ms, a.ID); err != nil {
 		return fmt.Errorf("alerts: quiet %d: %w", a.ID, err)
 	}
 	if err := s.logEntry(ctx, tx, a.ID, now, KindQuiet, actor, detail, 0); err != nil {

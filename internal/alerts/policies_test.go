@@ -538,3 +538,33 @@ func TestAckHangsUpPageCall(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyTwoAfterGivingUp: the policy's rounds are over (unacknowledged)
+// while its call still goes on; key 2 on that call makes the system quiet
+// and the alert quiet.
+func TestKeyTwoAfterGivingUp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e, d, _ := policyEnv(t, st)
+		d.plans["sato"] = []alerts.Planned{{Kind: alerts.PageVoice, Address: sato, MethodID: 1}}
+		e.policy(alerts.Policy{Name: "p", Rounds: 1, Steps: []alerts.PolicyStep{
+			{After: 10 * time.Second, Targets: []alerts.Target{{Type: "user", Name: "sato"}}},
+		}})
+		e.routed("web", []alerts.Route{{Policy: "p"}})
+		e.cn.Script(sato, fake.Answer("2"))
+		id := e.open("web", "a")
+		e.run()
+		e.pages()
+		e.tick(15 * time.Second)
+		if a := e.alert(id); a.Status != alerts.StatusUnacknowledged {
+			t.Fatalf("status %s after the only round", a.Status)
+		}
+		e.tick(time.Minute)
+		if a := e.alert(id); a.Status != alerts.StatusQuiet {
+			t.Fatalf("status %s after key 2", a.Status)
+		}
+		qs, err := e.svc.Quiets(e.ctx, alerts.QuietFilter{Active: true, System: "web"})
+		if err != nil || len(qs) != 1 {
+			t.Fatalf("quiet periods %v %v", qs, err)
+		}
+	})
+}
