@@ -64,6 +64,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/contact"
+	"github.com/opsdesk/opsdesk/internal/heartbeat"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/intake"
 	"github.com/opsdesk/opsdesk/internal/jobs"
@@ -133,6 +134,8 @@ type Deps struct {
 	Directory alerts.Directory
 	// Contacts is the users' contact methods and rules (contact.go).
 	Contacts *contact.Service
+	// Heartbeats is the heartbeat monitors (heartbeats.go; nil: no page).
+	Heartbeats *heartbeat.Service
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
