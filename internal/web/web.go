@@ -183,6 +183,8 @@ type Handler struct {
 	oncall    OnCallService
 	dir       alerts.Directory
 	contacts  *contact.Service
+	// heartbeats: the heartbeat monitors (heartbeats.go).
+	heartbeats *heartbeat.Service
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -222,6 +224,7 @@ func New(d Deps) (*Handler, error) {
 		loginLimit: d.LoginLimiter,
 		links:      d.ActionLinks,
 		linkLimit:  d.ActionLinkLimiter,
+		heartbeats: d.Heartbeats,
 		pageSize:   50,
 		loc:        d.Location,
 		tmpl:       map[string]*templateSet{},
@@ -319,6 +322,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.contactRoutes(mux)
 	h.auditRoutes(mux)
 	h.actionLinkRoutes(mux)
+	h.heartbeatRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
