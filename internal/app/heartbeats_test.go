@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,7 +13,10 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/alerts"
 	"github.com/opsdesk/opsdesk/internal/app"
+	"github.com/opsdesk/opsdesk/internal/app/apptest"
 	"github.com/opsdesk/opsdesk/internal/auth"
+	"github.com/opsdesk/opsdesk/internal/config"
+	"github.com/opsdesk/opsdesk/internal/heartbeat"
 	"github.com/opsdesk/opsdesk/internal/store/storetest"
 )
 
@@ -111,5 +115,39 @@ func TestHeartbeatMissedPagesAndPingResolves(t *testing.T) {
 				t.Fatalf("ping after delete: %d", code)
 			}
 		})
+	}
+}
+
+// TestHeartbeatPingNotLogged: the request log writes a ping's route
+// pattern, never its token, also for /fail.
+func TestHeartbeatPingNotLogged(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+database: ` + storetest.DatabaseURL(t, "sqlite") + `
+data_dir: ` + t.TempDir() + `
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	s := apptest.StartWith(t, cfg, nil, func(o *app.Options) {
+		o.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	_, tok, err := s.App.Heartbeats().Create(context.Background(), heartbeat.Input{Name: "etl", System: "XYZ", Interval: time.Hour}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/heartbeats/" + tok, "/api/v1/heartbeats/" + tok + "/fail"} {
+		resp, err := http.Post(s.URL+path, "text/plain", strings.NewReader("output"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+	}
+	l := logs.String()
+	if strings.Contains(l, tok) || !strings.Contains(l, "/api/v1/heartbeats/{token}/{status}") || !strings.Contains(l, "POST /api/v1/heartbeats/{token}") {
+		t.Fatalf("log:\n%s", l)
 	}
 }
