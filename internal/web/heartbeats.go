@@ -30,7 +30,6 @@ type heartbeatRow struct {
 	StateLabel string
 	Interval   string
 	Grace      string
-	Due        time.Time
 	Pings      []heartbeat.Ping
 }
 
@@ -70,8 +69,7 @@ func (h *Handler) renderHeartbeats(w http.ResponseWriter, r *http.Request, p *pa
 	}
 	d := heartbeatData{CanWrite: p.User.CanWrite(), Form: form, Err: errText, Field: field, New: nw}
 	for _, m := range ms {
-		row := heartbeatRow{Monitor: m, StateLabel: p.T("heartbeats.state." + m.State), Interval: shortDuration(m.Interval), Grace: shortDuration(m.Grace),
-			Due: heartbeat.Due(m, time.Time{})}
+		row := heartbeatRow{Monitor: m, StateLabel: p.T("heartbeats.state." + m.State), Interval: shortDuration(m.Interval), Grace: shortDuration(m.Grace)}
 		if row.Pings, err = h.heartbeats.Pings(ctx, m.ID, heartbeatPingsShown); err != nil {
 			h.serverError(w, r, p, err)
 			return
