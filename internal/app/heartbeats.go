@@ -37,8 +37,9 @@ func (a *App) heartbeatsModule(context.Context) (module, error) {
 		return nil, nil
 	}
 	svc := heartbeat.New(a.St, heartbeat.Options{
-		Now: a.now,
-		Log: a.Log.With("component", "heartbeat"),
+		Now:   a.now,
+		Audit: a.Audit,
+		Log:   a.Log.With("component", "heartbeat"),
 		Alerts: heartbeat.AlerterFunc(func(ctx context.Context, sigs []parse.Signal, via string) error {
 			_, err := al.Ingest(ctx, sigs, via)
 			return err

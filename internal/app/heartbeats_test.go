@@ -69,6 +69,11 @@ func TestHeartbeatMissedPagesAndPingResolves(t *testing.T) {
 			if code, _ := call("GET", "/api/v1/heartbeats/hb_"+strings.Repeat("x", 32), "", ""); code != 404 {
 				t.Fatalf("unknown token: %d", code)
 			}
+			var actor, target string
+			if err := a.s.App.St.R.QueryRow(`SELECT actor, target FROM audit_log WHERE action = 'heartbeat.create'`).Scan(&actor, &target); err != nil ||
+				!strings.Contains(actor, "hb-admin") || target != "heartbeat nightly" {
+				t.Fatalf("audit: %q %q %v", actor, target, err)
+			}
 			if code, _ := call("GET", "/api/v1/heartbeats/"+created.Token+"/start", "", ""); code != 404 {
 				t.Fatalf("unknown status: %d", code)
 			}

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/alerts/parse"
+	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/store"
 )
 
@@ -125,7 +126,9 @@ type Options struct {
 	Now func() time.Time
 	// Started is when this process started (default: Now at New).
 	Started time.Time
-	Log     *slog.Logger
+	// Audit records creations and deletions (nil: not recorded).
+	Audit *audit.Log
+	Log   *slog.Logger
 }
 
 // Service keeps the monitors.
@@ -134,12 +137,13 @@ type Service struct {
 	alerts  Alerter
 	now     func() time.Time
 	started time.Time
+	aud     *audit.Log
 	log     *slog.Logger
 }
 
 // New returns the service.
 func New(st *store.Store, o Options) *Service {
-	s := &Service{st: st, alerts: o.Alerts, now: o.Now, started: o.Started, log: o.Log}
+	s := &Service{st: st, alerts: o.Alerts, now: o.Now, started: o.Started, aud: o.Audit, log: o.Log}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -202,6 +206,7 @@ func (s *Service) Create(ctx context.Context, in Input, by string) (Monitor, str
 		return Monitor{}, "", fmt.Errorf("heartbeat: create %s: %w", in.Name, err)
 	}
 	m, err := s.byID(ctx, id)
+	_ = s.aud.Record(ctx, "heartbeat.create", "heartbeat "+in.Name, fmt.Sprintf("system %s, every %s, grace %s, %s", in.System, in.Interval, in.Grace, in.Severity))
 	return m, tok, err
 }
 
@@ -290,7 +295,7 @@ func (s *Service) Pings(ctx context.Context, id int64, limit int) ([]Ping, error
 // Delete removes a monitor and its pings. An alert it opened stays open
 // (someone resolves it).
 func (s *Service) Delete(ctx context.Context, name string) error {
-	return s.st.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.st.Tx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, s.st.Q(`DELETE FROM heartbeats WHERE name = ? RETURNING id`), name).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -304,6 +309,10 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 		}
 		return nil
 	})
+	if err == nil {
+		_ = s.aud.Record(ctx, "heartbeat.delete", "heartbeat "+name, "")
+	}
+	return err
 }
 
 // Ping records a ping of the monitor whose token it is (ErrNotFound for a
