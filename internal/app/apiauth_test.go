@@ -45,6 +45,9 @@ var apiRoutes = []struct {
 	{"GET", "/api/v1/cases/case-1", auth.ScopeReadCases, false},
 	{"GET", "/api/v1/oncall", auth.ScopeReadAlerts, false},
 	{"GET", "/api/v1/oncall/platform", auth.ScopeReadAlerts, false},
+	{"GET", "/api/v1/heartbeat-monitors", auth.ScopeAdmin, false},
+	{"POST", "/api/v1/heartbeat-monitors", auth.ScopeAdmin, false},
+	{"DELETE", "/api/v1/heartbeat-monitors/nightly", auth.ScopeAdmin, false},
 }
 
 func authServer(t *testing.T, engine string) *apptest.Server {

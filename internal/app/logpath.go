@@ -6,6 +6,8 @@ import "net/http"
 // log writes the route's pattern instead of the path.
 var secretRoutes = map[string]bool{
 	"GET /oncall/feeds/{file}": true,
+	// heartbeats.go
+	heartbeatPingRoutes[0]: true, heartbeatPingRoutes[1]: true, heartbeatPingRoutes[2]: true, heartbeatPingRoutes[3]: true,
 }
 
 // loggedPath is the request's path as the log may show it.

@@ -64,6 +64,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/cases"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/contact"
+	"github.com/opsdesk/opsdesk/internal/heartbeat"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/intake"
 	"github.com/opsdesk/opsdesk/internal/jobs"
@@ -133,6 +134,8 @@ type Deps struct {
 	Directory alerts.Directory
 	// Contacts is the users' contact methods and rules (contact.go).
 	Contacts *contact.Service
+	// Heartbeats is the heartbeat monitors (heartbeats.go; nil: no page).
+	Heartbeats *heartbeat.Service
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
@@ -180,6 +183,8 @@ type Handler struct {
 	oncall    OnCallService
 	dir       alerts.Directory
 	contacts  *contact.Service
+	// heartbeats: the heartbeat monitors (heartbeats.go).
+	heartbeats *heartbeat.Service
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -219,6 +224,7 @@ func New(d Deps) (*Handler, error) {
 		loginLimit: d.LoginLimiter,
 		links:      d.ActionLinks,
 		linkLimit:  d.ActionLinkLimiter,
+		heartbeats: d.Heartbeats,
 		pageSize:   50,
 		loc:        d.Location,
 		tmpl:       map[string]*templateSet{},
@@ -316,6 +322,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.contactRoutes(mux)
 	h.auditRoutes(mux)
 	h.actionLinkRoutes(mux)
+	h.heartbeatRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
