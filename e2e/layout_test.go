@@ -418,6 +418,7 @@ func TestBrowserLayout(t *testing.T) {
 		{"oncall", "/oncall"},
 		{"oncall-schedule", "/oncall/platform"},
 		{"contact", "/users/admin/contact"},
+		{"heartbeats", "/heartbeats"},
 		{"alerts", "/alerts"},
 		{"alert", fmt.Sprintf("/alerts/%d", alert.Alerts[0].ID)},
 		{"alert-systems", "/alerts/systems"},
