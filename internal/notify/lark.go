@@ -95,13 +95,15 @@ func larkTemplate(sev string) string {
 	return "grey"
 }
 
-// larkCardFor builds the card: a plain_text header (a title is never
-// parsed, so only BreakMentions applies), one lark_md block per part of
+// larkCardFor builds the card: a plain_text header (not markup: only
+// mentions and tags are broken), one lark_md block per part of
 // the text and the facts (escaped by EscapeLark), and a button to link.
 func larkCardFor(title, template, facts, text, note, link string) larkCard {
 	var c larkCard
 	c.Config.WideScreenMode = true
-	c.Header.Title = larkText{Tag: "plain_text", Content: cutRunes(BreakMentions(title), 100)}
+	// A zero-width space after "<" keeps even a renderer that looked for
+	// <at> tags in plain text from finding one; the title reads the same.
+	c.Header.Title = larkText{Tag: "plain_text", Content: strings.ReplaceAll(BreakMentions(cutRunes(title, 100)), "<", "<"+zwsp)}
 	c.Header.Template = template
 	md := func(s string) larkElement {
 		return larkElement{Tag: "div", Text: &larkText{Tag: "lark_md", Content: s}}
