@@ -50,7 +50,7 @@
 //     every other non-zero code (19021 signature, 19024 keyword …) is
 //     permanent. No mention is ever sent.
 //   - wecom: a markdown message whose content stays under 4000 bytes
-//     (WeCom refuses 4096): heading with a severity font colour, facts as
+//     (WeCom refuses 4096): heading with the severity mark, facts as
 //     quote lines, the text, the kind line and a link. Errcode 45009 (20 a
 //     minute) is retried after a minute, 93000 (bad key) and other codes
 //     are permanent. No mention is ever sent.

@@ -31,33 +31,18 @@ const (
 // bytes (UTF-8).
 const wecomMaxContent = 4000
 
-// wecomFont is the <font color> WeCom's markdown offers for a severity
-// ("warning" is orange-red, "comment" grey, "info" green).
-func wecomFont(sev string) string {
-	switch sev {
-	case SeverityCritical, SeverityError:
-		return "warning"
-	case SeverityWarning:
-		return "comment"
-	case SeverityInfo:
-		return "info"
-	}
-	return ""
-}
-
 // wecomContent builds the markdown content for a question or a Message,
 // cutting the text (never the facts) to the content limit. Outside text is
 // escaped by EscapeWeCom; each line of text is its own line (WeCom keeps
-// single line breaks).
+// single line breaks). The severity is shown by its mark before the title:
+// opsdesk writes no HTML (such as <font color>) of its own, so any tag in
+// a message could only have come from outside and is always escaped.
 func wecomContent(r Request) (string, error) {
 	var head, facts, text, meta, link string
 	if m := r.Message; m != nil {
 		title := EscapeWeCom(messageTitle(m))
 		if e := severityEmoji(normalizeSeverity(m.Severity)); e != "" {
 			title = e + " " + title
-		}
-		if c := wecomFont(normalizeSeverity(m.Severity)); c != "" {
-			title = `<font color="` + c + `">` + title + "</font>"
 		}
 		head = "### " + title
 		var b strings.Builder
