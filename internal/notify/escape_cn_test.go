@@ -30,9 +30,9 @@ func TestEscapeLarkWeComSamples(t *testing.T) {
 	// Spot checks of the forms.
 	for in, want := range map[string]string{
 		`<at user_id="all">所有人</at>`: "&lt;\u200bat user&#95;id=\"all\"&gt;所有人&lt;\u200b/at&gt;",
-		"@all":                         "@\u200ball",
-		"- item":                       "&#45; item",
-		"12. x":                        "12&#46; x",
+		"@all":                       "@\u200ball",
+		"- item":                     "&#45; item",
+		"12. x":                      "12&#46; x",
 	} {
 		if got := notify.EscapeLark(in); got != want {
 			t.Errorf("EscapeLark(%q) = %q, want %q", in, got, want)
