@@ -156,11 +156,13 @@ func (f *Lark) serve(w http.ResponseWriter, r *http.Request) {
 			ts = int64(v)
 		}
 		sign, _ := raw["sign"].(string)
-		skew := f.opt.now().Sub(time.Unix(ts, 0))
+		// Seconds compared as integers: a millisecond timestamp would
+		// overflow a time.Duration.
+		skew := f.opt.now().Unix() - ts
 		if skew < 0 {
 			skew = -skew
 		}
-		if ts <= 0 || skew > larkTimestampWindow || !hmac.Equal([]byte(sign), []byte(LarkSign(f.opt.secret, ts))) {
+		if ts <= 0 || skew > int64(larkTimestampWindow/time.Second) || !hmac.Equal([]byte(sign), []byte(LarkSign(f.opt.secret, ts))) {
 			f.answer(w, LarkSignMatchFail, "sign match fail or timestamp is not within one hour from current time")
 			return
 		}
