@@ -103,7 +103,7 @@ func larkCardFor(title, template, facts, text, note, link string) larkCard {
 	c.Config.WideScreenMode = true
 	// A zero-width space after "<" keeps even a renderer that looked for
 	// <at> tags in plain text from finding one; the title reads the same.
-	c.Header.Title = larkText{Tag: "plain_text", Content: strings.ReplaceAll(BreakMentions(cutRunes(title, 100)), "<", "<"+zwsp)}
+	c.Header.Title = larkText{Tag: "plain_text", Content: strings.ReplaceAll(BreakMentions(title), "<", "<"+zwsp)}
 	c.Header.Template = template
 	md := func(s string) larkElement {
 		return larkElement{Tag: "div", Text: &larkText{Tag: "lark_md", Content: s}}
