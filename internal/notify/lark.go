@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -129,18 +130,17 @@ func larkCardFor(title, template, facts, text, note, link string) larkCard {
 // text (never the facts) so the body fits the bot's size limit. "opsdesk"
 // is in every card, for bots secured by that keyword.
 func larkPayload(r Request, sign func(*larkMessage)) ([]byte, error) {
-	var title, template, facts, text, meta, link string
+	var title, template, text, meta, link string
+	var facts []string
 	if m := r.Message; m != nil {
 		title = "opsdesk: " + messageTitle(m)
 		if e := severityEmoji(normalizeSeverity(m.Severity)); e != "" {
 			title = e + " " + title
 		}
 		template = larkTemplate(normalizeSeverity(m.Severity))
-		var b strings.Builder
 		for _, f := range displayFields(m) {
-			fmt.Fprintf(&b, "**%s:** %s\n", EscapeLark(f.Name), EscapeLark(f.Value))
+			facts = append(facts, fmt.Sprintf("**%s:** %s", EscapeLark(f.Name), EscapeLark(f.Value)))
 		}
-		facts = strings.TrimSuffix(b.String(), "\n")
 		text = messageText(m)
 		meta = "opsdesk"
 		if x := messageMeta(m); x != "" {
@@ -152,21 +152,33 @@ func larkPayload(r Request, sign func(*larkMessage)) ([]byte, error) {
 		q := r.Question
 		title = "opsdesk: new question " + q.ID
 		template = "blue"
-		facts = fmt.Sprintf("**Project:** %s\n**Name:** %s\n**Submitted:** %s\n**Reference:** %s",
-			orDash(EscapeLark(q.Project)), orDash(EscapeLark(q.Name)), submitted(q.SubmittedAt), orDash(EscapeLark(q.ID)))
+		facts = []string{fmt.Sprintf("**Project:** %s\n**Name:** %s\n**Submitted:** %s\n**Reference:** %s",
+			orDash(EscapeLark(q.Project)), orDash(EscapeLark(q.Name)), submitted(q.SubmittedAt), orDash(EscapeLark(q.ID)))}
 		text = strings.TrimSpace(normalizeNewlines(strings.ToValidUTF8(q.Text, "\uFFFD")))
 		link = r.ConsoleURL
 	}
+	shown := len(facts)
 	build := func(text string, cut bool) any {
 		body := EscapeLark(text)
 		if cut {
 			body += ellipsis + "\n(truncated: the full text is in the console)"
 		}
-		m := larkMessage{MsgType: "interactive", Card: larkCardFor(title, template, facts, body, meta, link)}
+		f := strings.Join(facts[:shown], "\n")
+		if shown < len(facts) {
+			f += fmt.Sprintf("\n(%d more in the console)", len(facts)-shown)
+		}
+		m := larkMessage{MsgType: "interactive", Card: larkCardFor(title, template, f, body, meta, link)}
 		sign(&m)
 		return m
 	}
-	return fitBody(text, larkMaxBody, build)
+	// Facts are never cut, but when they alone are over the limit only as
+	// many as fit are shown.
+	body, err := fitBody(text, larkMaxBody, build)
+	for errors.Is(err, errTooLarge) && shown > 0 {
+		shown /= 2
+		body, err = fitBody(text, larkMaxBody, build)
+	}
+	return body, err
 }
 
 func (s *lark) Send(ctx context.Context, r Request) (Result, error) {

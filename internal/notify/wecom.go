@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -38,18 +39,17 @@ const wecomMaxContent = 4000
 // opsdesk writes no HTML (such as <font color>) of its own, so any tag in
 // a message could only have come from outside and is always escaped.
 func wecomContent(r Request) (string, error) {
-	var head, facts, text, meta, link string
+	var head, text, meta, link string
+	var facts []string
 	if m := r.Message; m != nil {
 		title := EscapeWeCom(messageTitle(m))
 		if e := severityEmoji(normalizeSeverity(m.Severity)); e != "" {
 			title = e + " " + title
 		}
 		head = "### " + title
-		var b strings.Builder
 		for _, f := range displayFields(m) {
-			fmt.Fprintf(&b, "> **%s:** %s\n", EscapeWeCom(f.Name), EscapeWeCom(f.Value))
+			facts = append(facts, fmt.Sprintf("> **%s:** %s\n", EscapeWeCom(f.Name), EscapeWeCom(f.Value)))
 		}
-		facts = b.String()
 		text = messageText(m)
 		meta = "opsdesk"
 		if x := messageMeta(m); x != "" {
@@ -60,15 +60,21 @@ func wecomContent(r Request) (string, error) {
 	} else {
 		q := r.Question
 		head = "### opsdesk: new question " + EscapeWeCom(q.ID)
-		facts = fmt.Sprintf("> **Project:** %s\n> **Name:** %s\n> **Submitted:** %s\n> **Reference:** %s\n",
-			orDash(EscapeWeCom(q.Project)), orDash(EscapeWeCom(q.Name)), submitted(q.SubmittedAt), orDash(EscapeWeCom(q.ID)))
+		facts = []string{fmt.Sprintf("> **Project:** %s\n> **Name:** %s\n> **Submitted:** %s\n> **Reference:** %s\n",
+			orDash(EscapeWeCom(q.Project)), orDash(EscapeWeCom(q.Name)), submitted(q.SubmittedAt), orDash(EscapeWeCom(q.ID)))}
 		text = strings.TrimSpace(normalizeNewlines(strings.ToValidUTF8(q.Text, "\uFFFD")))
 		link = r.ConsoleURL
 	}
+	shown := len(facts)
 	build := func(text string, cut bool) any {
 		var b strings.Builder
 		b.WriteString(head + "\n")
-		b.WriteString(facts)
+		for _, f := range facts[:shown] {
+			b.WriteString(f)
+		}
+		if shown < len(facts) {
+			fmt.Fprintf(&b, "> (%d more in the console)\n", len(facts)-shown)
+		}
 		if text != "" {
 			b.WriteString("\n" + EscapeWeCom(text))
 			if cut {
@@ -85,8 +91,13 @@ func wecomContent(r Request) (string, error) {
 		return b.String()
 	}
 	// fitBody measures the JSON string, which is never shorter than the
-	// content itself.
+	// content itself. Facts are never cut, but when they alone are over
+	// the limit (20 long CJK fields are) only as many as fit are shown.
 	enc, err := fitBody(text, wecomMaxContent, build)
+	for errors.Is(err, errTooLarge) && shown > 0 {
+		shown /= 2
+		enc, err = fitBody(text, wecomMaxContent, build)
+	}
 	if err != nil {
 		return "", err
 	}

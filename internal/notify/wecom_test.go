@@ -148,3 +148,33 @@ func TestWeComErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestLarkWeComManyLongFields: twenty fields of 200 CJK characters are
+// over WeCom's content limit on their own (and twenty of 200 "*" over
+// Lark's once escaped); both destinations still deliver, showing as many
+// fields as fit and saying how many more there are.
+func TestLarkWeComManyLongFields(t *testing.T) {
+	t.Parallel()
+	r := messageRequest(1)
+	r.Message.Fields = nil
+	for i := range 20 {
+		r.Message.Fields = append(r.Message.Fields, notify.Field{Name: "字段" + strings.Repeat("*", 40) + string(rune('A'+i)), Value: strings.Repeat("障*", 100)})
+	}
+	wc := fake.NewWeCom(t)
+	if _, err := wecomSender(t, wc).Send(context.Background(), r); err != nil {
+		t.Fatalf("wecom: %v", err)
+	}
+	c := wc.Messages()[0].Content
+	if !strings.Contains(c, " more in the console)") || !strings.Contains(c, "字段") || len(c) > 4000 {
+		t.Fatalf("wecom content of %d bytes:\n%s", len(c), c)
+	}
+	lk := fake.NewLark(t)
+	s := newSender(t, config.Destination{Name: "l", Type: "lark", URL: lk.URL()}, nil, 5*time.Second)
+	if _, err := s.Send(context.Background(), r); err != nil {
+		t.Fatalf("lark: %v", err)
+	}
+	shown := larkShown(strings.Join(lk.Messages()[0].Texts, "\n"))
+	if !strings.Contains(shown, " more in the console)") || !strings.Contains(shown, "字段****") {
+		t.Fatalf("lark card:\n%s", shown)
+	}
+}
