@@ -61,8 +61,13 @@ func (a *App) chatModule(ctx context.Context) (module, error) {
 	}
 	limits := map[string]int{}
 	for _, d := range a.Cfg.Destinations {
-		if d.Type == "dingtalk" {
+		switch d.Type {
+		case "dingtalk":
 			limits[d.Name] = config.DingTalkMaxPerMinute
+		case "lark":
+			limits[d.Name] = config.LarkMaxPerMinute
+		case "wecom":
+			limits[d.Name] = config.WeComMaxPerMinute
 		}
 	}
 	m.store = chatops.NewStore(a.St, a.now)

@@ -102,14 +102,14 @@ type Console struct {
 // named by an environment variable (the *_env keys).
 type Destination struct {
 	Name string `yaml:"name"`
-	Type string `yaml:"type"` // teams, backlog, dingtalk, slack, webhook
+	Type string `yaml:"type"` // teams, backlog, dingtalk, lark, wecom, slack, webhook
 
-	// URL is the webhook URL (teams, dingtalk, slack, webhook).
+	// URL is the webhook URL (teams, dingtalk, lark, wecom, slack, webhook).
 	URL string `yaml:"url"`
 	// URLEnv names an environment variable holding the URL, for webhooks
 	// whose URL is itself a secret (Slack, Teams).
 	URLEnv string `yaml:"url_env"`
-	// SecretEnv names the variable holding the signing secret (dingtalk SEC
+	// SecretEnv names the variable holding the signing secret (dingtalk SEC, lark
 	// secret, webhook HMAC key).
 	SecretEnv string `yaml:"secret_env"`
 
@@ -471,14 +471,14 @@ func (d *Destination) validate(key string) error {
 		return nil
 	}
 	switch d.Type {
-	case "teams", "slack":
+	case "teams", "slack", "wecom":
 		if err := needURL(); err != nil {
 			return err
 		}
 		if d.SecretEnv != "" {
 			return &Error{key + ".secret_env", "is not used by type " + d.Type}
 		}
-	case "dingtalk", "webhook":
+	case "dingtalk", "lark", "webhook":
 		if err := needURL(); err != nil {
 			return err
 		}
@@ -502,9 +502,9 @@ func (d *Destination) validate(key string) error {
 			return &Error{key + ".priority_id", "is required for backlog (a positive number; 3 is Normal)"}
 		}
 	case "":
-		return &Error{key + ".type", "is required (teams, backlog, dingtalk, slack or webhook)"}
+		return &Error{key + ".type", "is required (teams, backlog, dingtalk, lark, wecom, slack or webhook)"}
 	default:
-		return &Error{key + ".type", fmt.Sprintf("%q is not one of teams, backlog, dingtalk, slack, webhook", d.Type)}
+		return &Error{key + ".type", fmt.Sprintf("%q is not one of teams, backlog, dingtalk, lark, wecom, slack, webhook", d.Type)}
 	}
 	return nil
 }

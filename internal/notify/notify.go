@@ -1,8 +1,9 @@
 // Package notify delivers a submitted question, or a Message (an AWS event
 // matched by a rule, an alert escalation that gave up, a Support case
 // update), to one configured destination: a Microsoft Teams Workflows
-// webhook, a Backlog project, a DingTalk custom robot, a Slack incoming
-// webhook or a generic signed webhook.
+// webhook, a Backlog project, a DingTalk custom robot, a Lark / Feishu
+// custom bot, a WeCom group robot, a Slack incoming webhook or a generic
+// signed webhook.
 //
 // A Sender makes exactly one attempt per Send call; retrying is the job of
 // the durable delivery queue. To let that queue decide well, every failure is
@@ -22,7 +23,8 @@
 // limit, ending the cut with "…". Every text that came from outside (the
 // question, project and name; a message's title, text and fields) is
 // escaped for the format it is put into by that format's function in
-// escape.go (EscapeTeams, EscapeBacklog, EscapeDingTalk, EscapeSlack), so
+// escape.go and escape_cn.go (EscapeTeams, EscapeBacklog, EscapeDingTalk,
+// EscapeLark, EscapeWeCom, EscapeSlack), so
 // it shows as written and cannot link, embed an image, mention anyone or
 // hide text; opsdesk's own labels and links are written around it:
 //
@@ -40,6 +42,18 @@
 //     20000), each line of text its own paragraph; "opsdesk" is in every
 //     message for robots secured by that keyword, and no message carries
 //     an "at" object, so nobody is mentioned.
+//   - lark: an interactive card of at most 19000 bytes (the bot refuses
+//     20 KB): a plain_text header coloured by severity, lark_md blocks for
+//     the facts, the text and the kind line, and a button to the console;
+//     signed in the body (timestamp, sign) when a secret is configured.
+//     Codes 9499 and 11232 (rate limits) are retried after a minute,
+//     every other non-zero code (19021 signature, 19024 keyword …) is
+//     permanent. No mention is ever sent.
+//   - wecom: a markdown message whose content stays under 4000 bytes
+//     (WeCom refuses 4096): heading with the severity mark, facts as
+//     quote lines, the text, the kind line and a link. Errcode 45009 (20 a
+//     minute) is retried after a minute, 93000 (bad key) and other codes
+//     are permanent. No mention is ever sent.
 //   - slack: a notification text and Block Kit blocks within Slack's limits
 //     (header 150, section text 3000, field 2000 characters); a question's
 //     text is plain_text, everything else mrkdwn, escaped and verbatim.
@@ -229,7 +243,7 @@ func New(d config.Destination, lookup func(string) (string, bool), client *http.
 	b.addSecret(secret)
 
 	switch d.Type {
-	case "teams", "slack", "dingtalk", "webhook":
+	case "teams", "slack", "dingtalk", "lark", "wecom", "webhook":
 		raw := d.URL
 		if d.URLEnv != "" {
 			if raw, err = config.Secret(lookup, key+".url_env", d.URLEnv); err != nil {
@@ -252,6 +266,10 @@ func New(d config.Destination, lookup func(string) (string, bool), client *http.
 			return &slack{base: b, url: u}, nil
 		case "dingtalk":
 			return &dingtalk{base: b, url: u, secret: secret}, nil
+		case "lark":
+			return &lark{base: b, url: u, secret: secret}, nil
+		case "wecom":
+			return &wecom{base: b, url: u}, nil
 		default:
 			return &webhook{base: b, url: u, secret: []byte(secret)}, nil
 		}
@@ -275,7 +293,7 @@ func New(d config.Destination, lookup func(string) (string, bool), client *http.
 	case "":
 		return nil, wrap(&config.Error{Key: key + ".type", Msg: "is required"})
 	default:
-		return nil, wrap(&config.Error{Key: key + ".type", Msg: fmt.Sprintf("%q is not one of teams, backlog, dingtalk, slack, webhook", d.Type)})
+		return nil, wrap(&config.Error{Key: key + ".type", Msg: fmt.Sprintf("%q is not one of teams, backlog, dingtalk, lark, wecom, slack, webhook", d.Type)})
 	}
 }
 

@@ -346,10 +346,10 @@ var catalog = map[string][4]string{
 		"질문은 저장되지만 어디로도 전송되지 않습니다. 설정 파일에 전송 대상을 추가하세요. 예:",
 	},
 	"destinations.empty_after": {
-		"Put the secrets in the named environment variables (never in the file) and restart opsdesk. Types: teams, backlog, dingtalk, slack, webhook.",
-		"秘密情報は指定した環境変数に設定し（ファイルには書かないでください）、opsdesk を再起動してください。種類：teams、backlog、dingtalk、slack、webhook。",
-		"请将密钥放在指定的环境变量中（切勿写入文件），然后重启 opsdesk。可用类型：teams、backlog、dingtalk、slack、webhook。",
-		"비밀 값은 지정한 환경 변수에 넣고(파일에는 쓰지 마세요) opsdesk를 재시작하세요. 유형: teams, backlog, dingtalk, slack, webhook.",
+		"Put the secrets in the named environment variables (never in the file) and restart opsdesk. Types: teams, backlog, dingtalk, lark, wecom, slack, webhook.",
+		"秘密情報は指定した環境変数に設定し（ファイルには書かないでください）、opsdesk を再起動してください。種類：teams、backlog、dingtalk、lark、wecom、slack、webhook。",
+		"请将密钥放在指定的环境变量中（切勿写入文件），然后重启 opsdesk。可用类型：teams、backlog、dingtalk、lark、wecom、slack、webhook。",
+		"비밀 값은 지정한 환경 변수에 넣고(파일에는 쓰지 마세요) opsdesk를 재시작하세요. 유형: teams, backlog, dingtalk, lark, wecom, slack, webhook.",
 	},
 
 	// The Support case archive: list.

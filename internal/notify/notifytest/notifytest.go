@@ -13,6 +13,7 @@ package notifytest
 
 import (
 	"fmt"
+	"html"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -26,6 +27,8 @@ const (
 	Teams    = "teams"    // Adaptive Card TextBlock and Fact text
 	Backlog  = "backlog"  // a Backlog description (Markdown or Backlog notation)
 	Slack    = "slack"    // Slack mrkdwn
+	Lark     = "lark"     // Lark / Feishu card lark_md
+	WeCom    = "wecom"    // WeCom group robot markdown
 )
 
 // Samples are hostile texts, one line each: a link with a trusted-looking
@@ -80,6 +83,9 @@ func Shown(format, s string) string {
 		s = strings.NewReplacer("&lt;", "<", "&gt;", ">").Replace(s)
 		s = strings.ReplaceAll(s, "&amp;", "&")
 		return strings.ReplaceAll(s, string(zwsp), "")
+	}
+	if format == Lark {
+		return strings.ReplaceAll(html.UnescapeString(s), string(zwsp), "")
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -176,7 +182,7 @@ func Live(format, s string, own ...string) string {
 	}
 	var forbidden []string
 	switch format {
-	case DingTalk:
+	case DingTalk, Lark, WeCom:
 		forbidden = []string{"**bold**", "__under__", "_italic_", "~~strike~~", "`code`", "```"}
 	case Teams:
 		forbidden = []string{"**bold**", "__under__", "_italic_"}
@@ -194,7 +200,7 @@ func Live(format, s string, own ...string) string {
 	// Block markup at the start of a line.
 	starts := []string{"- item", "1. first", "---"}
 	switch format {
-	case DingTalk, Backlog:
+	case DingTalk, Backlog, Lark, WeCom:
 		starts = append(starts, "# heading", "> quote")
 	}
 	for _, l := range lines {
