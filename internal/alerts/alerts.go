@@ -309,6 +309,11 @@ type Options struct {
 	// ActionLink mints a signed one-tap link that acknowledges, resolves
 	// or escalates an alert, for SMS and email (nil: none).
 	ActionLink func(ctx context.Context, alertID int64, action, channel, user string) (string, error)
+	// FlapOpens and FlapWindow: an alert opening when its key was resolved
+	// FlapOpens times or more within FlapWindow is flapping, and its
+	// escalation waits for the window (FlapOpens 0: off).
+	FlapOpens  int
+	FlapWindow time.Duration
 	// PageParallel is how many pages one runner sends at once (64).
 	PageParallel int
 	// OnStep, when set, hears of every escalation step a runner takes:

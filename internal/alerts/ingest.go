@@ -211,6 +211,30 @@ type ingested struct {
 	via    string
 }
 
+// flappingKeys returns the (system, key) pairs resolved FlapOpens times or
+// more within FlapWindow before now, with how often.
+func (s *Service) flappingKeys(ctx context.Context, tx *sql.Tx, now time.Time) (map[[2]string]int, error) {
+	if s.o.FlapOpens <= 0 || s.o.FlapWindow <= 0 {
+		return nil, nil
+	}
+	rows, err := s.rowsQ(ctx, tx, `SELECT system, dedup_key, count(*) FROM alerts WHERE status = 'resolved' AND resolved_at > ?
+		GROUP BY system, dedup_key HAVING count(*) >= ?`, store.Millis(now.Add(-s.o.FlapWindow)), s.o.FlapOpens)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: flapping alerts: %w", err)
+	}
+	defer rows.Close()
+	out := map[[2]string]int{}
+	for rows.Next() {
+		var sys, key string
+		var n int
+		if err := rows.Scan(&sys, &key, &n); err != nil {
+			return nil, fmt.Errorf("alerts: flapping alerts: %w", err)
+		}
+		out[[2]string{sys, key}] = n
+	}
+	return out, rows.Err()
+}
+
 // firstStep is what the first step of a policy does for a severity.
 type firstStep struct {
 	ok     bool
@@ -272,6 +296,10 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 				}
 			}
 		}
+		flapping, err := s.flappingKeys(ctx, tx, now)
+		if err != nil {
+			return err
+		}
 		var logs, escs, pages []any
 		nLogs, nEscs, nPages := 0, 0, 0
 		// The first step of a policy runs here, with the alert: its pages
@@ -319,7 +347,25 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 				res.Action = ActionOpened
 				logs = append(logs, res.AlertID, ms, KindReceived, sig.Source, sig.Summary, 0)
 				nLogs++
-				switch r := matchRoute(policies[it.policy], sig.Severity, now, s.o.Location); {
+				r := matchRoute(policies[it.policy], sig.Severity, now, s.o.Location)
+				if n, flaps := flapping[[2]string{sig.System, sig.DedupKey}]; flaps && (r == nil || !r.RecordOnly) {
+					// Flapping: the escalation waits for the window; if the
+					// alert resolved by then (as it will, flapping), the
+					// engine drops it without a call.
+					until := now.Add(s.o.FlapWindow)
+					logs = append(logs, res.AlertID, ms, KindFlapping, "", fmt.Sprintf("flapping: resolved %d times in the last %s (alerts.flapping); escalation waits until %s and runs only if the alert is still open then",
+						n, s.o.FlapWindow, until.In(s.o.Location).Format("2006-01-02 15:04 MST")), 0)
+					nLogs++
+					state, policy := stateCall, it.policy
+					if r != nil {
+						state, policy = statePage, r.Policy
+					}
+					escs = append(escs, res.AlertID, policy, state, 1, 0, 0, store.Millis(until), ms)
+					nEscs++
+					escalate = true
+					continue
+				}
+				switch {
 				case r == nil:
 					escs = append(escs, res.AlertID, it.policy, stateCall, 1, 0, 0, ms, ms)
 					nEscs++

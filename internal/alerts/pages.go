@@ -96,6 +96,7 @@ const (
 	KindPageFailed = "page_failed" // a notification could not be made
 	KindReescalate = "reescalate"  // an acknowledged alert was not resolved in time
 	KindRecorded   = "recorded"    // a route keeps the alert without notifying anyone
+	KindFlapping   = "flapping"    // opened while flapping: its escalation waits
 )
 
 // statePage: run step Position of round Round of the policy named Policy.

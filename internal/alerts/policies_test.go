@@ -568,3 +568,58 @@ func TestKeyTwoAfterGivingUp(t *testing.T) {
 		}
 	})
 }
+
+// TestFlapping: with alerts.flapping at 2 opens in 10 minutes, the third
+// time a key opens after resolving twice it is flapping: nobody is called,
+// and when it resolves within the window nobody ever is; a flapping alert
+// still open when the window has passed escalates then.
+func TestFlapping(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, envOpt{opts: func(o *alerts.Options) { o.FlapOpens, o.FlapWindow = 2, 10*time.Minute }})
+		e.system("XYZ", 1, nil, alerts.Contact{Name: "Sato", Phone: sato})
+		e.cn.SetDefault(fake.NoAnswer().Ring(5 * time.Second))
+		resolve := func() {
+			t.Helper()
+			rec := firing("XYZ", "db1")
+			rec.Status = parse.StatusResolved
+			e.ingest(rec)
+		}
+		flap := func() {
+			t.Helper()
+			e.open("XYZ", "db1")
+			e.run()
+			resolve()
+			e.advance(30 * time.Second)
+		}
+		flap()
+		flap()
+		e.wantNumbers(sato, sato) // not flapping yet: both called
+		id := e.open("XYZ", "db1")
+		e.run()
+		if tl := e.timeline(id); !hasEntry(tl, "flapping:") {
+			t.Fatalf("timeline %v", tl)
+		}
+		e.advance(2 * time.Minute)
+		e.wantNumbers(sato, sato)
+		resolve()
+		e.advance(15 * time.Minute)
+		e.wantNumbers(sato, sato)
+		if e.escalating(id) {
+			t.Error("a resolved flapping alert still escalates")
+		}
+		// The window has passed: the next two flaps call again, the one
+		// after is flapping, stays open past the window and escalates then.
+		flap()
+		flap()
+		e.wantNumbers(sato, sato, sato, sato)
+		id = e.open("XYZ", "db1")
+		e.run()
+		e.advance(9 * time.Minute)
+		e.wantNumbers(sato, sato, sato, sato)
+		e.advance(90 * time.Second)
+		e.wantNumbers(sato, sato, sato, sato, sato)
+		if c := e.calls(id); len(c) != 1 {
+			t.Fatalf("%d calls for the alert that stayed open", len(c))
+		}
+	})
+}

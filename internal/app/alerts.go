@@ -40,6 +40,8 @@ func (a *App) alertsModule(ctx context.Context) (module, error) {
 		OnStep:        a.Metrics.ObserveEscalationStep,
 		Parallel:      a.Cfg.Jobs.Workers.Escalation,
 		ActionLink:    a.mintActionLink,
+		FlapOpens:     cfg.Flapping.Opens,
+		FlapWindow:    cfg.Flapping.Window.D(),
 		Directory:     directory{a: a},
 		Pager:         pagingSender{a},
 	}

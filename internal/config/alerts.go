@@ -52,6 +52,9 @@ type Alerts struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// ActionLinks configures the one-tap links of SMS and email messages.
 	ActionLinks AlertsActionLinks `yaml:"action_links"`
+	// Flapping holds back the escalation of an alert that keeps opening
+	// and resolving (see AlertsFlapping).
+	Flapping AlertsFlapping `yaml:"flapping"`
 
 	loc *time.Location
 }
@@ -145,7 +148,26 @@ var (
 	connectIDRe = regexp.MustCompile(`^[A-Za-z0-9-]{1,100}$`)
 )
 
-func (x *Alerts) setDefaults() { x.MaxBodyBytes = 1 << 20 }
+// AlertsFlapping: an alert that opens when its key was resolved Opens times
+// or more within Window is flapping. It is stored and shown, but its
+// escalation waits until the window has passed; if it is still open then,
+// it escalates, and if it resolved meanwhile (as flapping alerts do) nobody
+// was disturbed. Opens 0 turns flap detection off.
+type AlertsFlapping struct {
+	Opens  int      `yaml:"opens"`
+	Window Duration `yaml:"window"`
+}
+
+// Defaults of flap detection: the fourth opening within 30 minutes.
+const (
+	DefaultFlappingOpens  = 3
+	DefaultFlappingWindow = 30 * time.Minute
+)
+
+func (x *Alerts) setDefaults() {
+	x.MaxBodyBytes = 1 << 20
+	x.Flapping = AlertsFlapping{Opens: DefaultFlappingOpens, Window: Duration(DefaultFlappingWindow)}
+}
 
 // Location is the parsed timezone (UTC when unset).
 func (x *Alerts) Location() *time.Location {
@@ -276,6 +298,12 @@ func (x *Alerts) validate(c *Config) error {
 		if !strings.HasPrefix(t, "arn:aws:sns:") && !strings.HasPrefix(t, "arn:aws-cn:sns:") && !strings.HasPrefix(t, "arn:aws-us-gov:sns:") {
 			return &Error{fmt.Sprintf("alerts.sns_topics[%d]", i), fmt.Sprintf("%q is not an SNS topic ARN", t)}
 		}
+	}
+	if x.Flapping.Opens < 0 || x.Flapping.Opens > 1000 {
+		return &Error{"alerts.flapping.opens", "must be between 0 (off) and 1000 (default 3)"}
+	}
+	if x.Flapping.Opens > 0 && (x.Flapping.Window.D() < time.Minute || x.Flapping.Window.D() > 24*time.Hour) {
+		return &Error{"alerts.flapping.window", "must be between 1m and 24h (default 30m)"}
 	}
 	if x.Connect != nil {
 		if err := x.Connect.validate(); err != nil {

@@ -37,6 +37,7 @@ var pagesCatalog = map[string][4]string{
 	"alerts.kind.page_failed": {"Notification failed", "通知失敗", "通知失败", "알림 실패"},
 	"alerts.kind.reescalate":  {"Escalated again", "再エスカレーション", "再次升级", "재에스컬레이션"},
 	"alerts.kind.recorded":    {"Recorded only", "記録のみ", "仅记录", "기록만"},
+	"alerts.kind.flapping":    {"Flapping", "フラッピング", "频繁抖动", "플래핑"},
 }
 
 func init() {
