@@ -48,7 +48,7 @@ func TestAlertNotesPage(t *testing.T) {
 		// Refused in place: unknown user, empty and long notes. (The
 		// console's body limit, 64 KiB, holds 10,001 ASCII characters but
 		// not as many kana, which the form sends as 9 bytes each.)
-		b.get(page + "?lang=en").want(t, 200)
+		b.get(page+"?lang=en").want(t, 200)
 		b.post(page+"/assign", url.Values{"csrf": {csrf}, "assignee": {"mallory"}}).want(t, 422, `There is no user &#34;mallory&#34;.`)
 		b.post(page+"/notes", url.Values{"csrf": {csrf}, "note": {"  "}}).want(t, 422, "The note is empty.")
 		long := strings.Repeat("x", alerts.MaxNote+1)
