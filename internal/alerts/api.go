@@ -64,6 +64,9 @@ type API struct {
 	// Trusted tells the proxies whose X-Forwarded-For is believed, for
 	// the address the audit log records (nil: none).
 	Trusted func(netip.Addr) bool
+	// IsUser tells whether a name is a console user, the only ones an
+	// alert can be assigned to (nil: nobody can be assigned).
+	IsUser func(ctx context.Context, name string) bool
 }
 
 // Register adds the routes to mux.
@@ -86,6 +89,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/alerts/{id}", a.authed(auth.ScopeReadAlerts, a.get))
 	mux.HandleFunc("POST /api/v1/alerts/{id}/ack", a.authed(auth.ScopeActAlerts, a.change(StatusAcknowledged)))
 	mux.HandleFunc("POST /api/v1/alerts/{id}/resolve", a.authed(auth.ScopeActAlerts, a.change(StatusResolved)))
+	a.registerNotes(mux, auth.ScopeReadAlerts, auth.ScopeActAlerts)
 }
 
 // isSeed tells the seed's format from the native one: it has a top-level
@@ -393,6 +397,7 @@ type AlertJSON struct {
 	AckedBy    string            `json:"acked_by,omitempty"`
 	ResolvedAt *time.Time        `json:"resolved_at,omitempty"`
 	ResolvedBy string            `json:"resolved_by,omitempty"`
+	Assignee   string            `json:"assignee"`
 	Calls      []CallJSON        `json:"calls,omitempty"`
 }
 
@@ -455,9 +460,21 @@ func (a *API) list(w http.ResponseWriter, r *http.Request, _ string) {
 		httpx.Error(w, http.StatusInternalServerError, "listing alerts failed", "")
 		return
 	}
+	ids := make([]int64, len(list))
+	for i, x := range list {
+		ids[i] = x.ID
+	}
+	assignees, err := a.Svc.Assignees(r.Context(), ids)
+	if err != nil {
+		a.Log.Error("alerts: list", "error", err)
+		httpx.Error(w, http.StatusInternalServerError, "listing alerts failed", "")
+		return
+	}
 	out := make([]AlertJSON, 0, len(list))
 	for _, x := range list {
-		out = append(out, ToJSON(x, nil))
+		j := ToJSON(x, nil)
+		j.Assignee = assignees[x.ID]
+		out = append(out, j)
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"alerts": out})
 }
@@ -492,7 +509,13 @@ func (a *API) get(w http.ResponseWriter, r *http.Request, _ string) {
 		httpx.Error(w, http.StatusInternalServerError, "reading the alert failed", "")
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, ToJSON(al, calls))
+	j := ToJSON(al, calls)
+	if j.Assignee, err = a.Svc.Assignee(r.Context(), id); err != nil {
+		a.Log.Error("alerts: assignee", "error", err)
+		httpx.Error(w, http.StatusInternalServerError, "reading the alert failed", "")
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, j)
 }
 
 // change is POST /api/v1/alerts/{id}/ack|resolve; the body may name who

@@ -40,6 +40,7 @@ type apiEnv struct {
 	*env
 	srv *httptest.Server
 	sns *fake.SNS
+	api *alerts.API
 }
 
 func newAPIEnv(t *testing.T, st *store.Store) *apiEnv {
@@ -67,7 +68,7 @@ func newAPIEnv(t *testing.T, st *store.Store) *apiEnv {
 	api.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &apiEnv{env: e, srv: srv, sns: sns}
+	return &apiEnv{env: e, srv: srv, sns: sns, api: api}
 }
 
 type answer struct {

@@ -212,6 +212,10 @@ func (m *alertsModule) routes(mux *http.ServeMux) {
 		Parse:     parse.Options{DefaultSystem: a.Cfg.Alerts.DefaultSystem, Location: a.Cfg.Alerts.Location()},
 		Log:       a.Log.With("component", "alerts"),
 		Trusted:   a.Cfg.Trusted,
+		IsUser: func(ctx context.Context, name string) bool {
+			_, err := a.Auth.GetUser(ctx, name)
+			return err == nil
+		},
 	}).Register(mux)
 }
 

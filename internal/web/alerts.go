@@ -65,6 +65,7 @@ func (h *Handler) alertRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /alerts/{id}", h.route(accessMember, h.alertPage))
 	mux.Handle("POST /alerts/{id}/ack", h.route(accessWriter, h.alertChange(alerts.StatusAcknowledged)))
 	mux.Handle("POST /alerts/{id}/resolve", h.route(accessWriter, h.alertChange(alerts.StatusResolved)))
+	h.alertNotesRoutes(mux)
 }
 
 // alertPanels: the open alerts and who is being called now.
@@ -77,7 +78,7 @@ func (h *Handler) alertPanels() []panelFunc {
 
 // alertNotices are the one-line results a redirect may ask an alert page
 // to show (?done=KEY).
-var alertNotices = []string{"acked", "resolved", "already", "not_active", "saved", "deleted", "quiet_started", "quiet_ended"}
+var alertNotices = []string{"acked", "resolved", "already", "not_active", "saved", "deleted", "quiet_started", "quiet_ended", "noted", "assigned"}
 
 func alertNotice(p *page, r *http.Request) {
 	if k := r.URL.Query().Get("done"); slices.Contains(alertNotices, k) {
@@ -358,6 +359,7 @@ type alertPageData struct {
 	Escalation    *escalationView
 	CanAck        bool
 	CanResolve    bool
+	Handling      *alertNotesData
 }
 
 func maskNumber(n string) string {
@@ -384,6 +386,12 @@ func outcomeClass(o string) string {
 // alertPage is GET /alerts/{id}: the alert, who is being called, every
 // call and the whole timeline.
 func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, p *page) {
+	h.renderAlertPage(w, r, p, http.StatusOK, "", "")
+}
+
+// renderAlertPage renders the alert page with status; errMsg and note
+// come from a refused note or assignment (alert_notes.go).
+func (h *Handler) renderAlertPage(w http.ResponseWriter, r *http.Request, p *page, status int, errMsg, note string) {
 	p.Nav = "alerts"
 	alertNotice(p, r)
 	ctx := r.Context()
@@ -429,6 +437,11 @@ func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	d.Timeline = h.timeline(p, a, tl)
+	alertNotesTimeline(p, d.Timeline)
+	if d.Handling, err = h.alertNotes(r, p, id, errMsg, note); err != nil {
+		h.serverError(w, r, p, err)
+		return
+	}
 	if d.Notifications, err = h.alerts.Notifications(ctx, id); err != nil {
 		h.serverError(w, r, p, err)
 		return
@@ -455,7 +468,7 @@ func (h *Handler) alertPage(w http.ResponseWriter, r *http.Request, p *page) {
 	canWrite := p.User.CanWrite()
 	d.CanAck = canWrite && (a.Status == alerts.StatusOpen || a.Status == alerts.StatusUnacknowledged || a.Status == alerts.StatusQuiet)
 	d.CanResolve = canWrite && a.Status != alerts.StatusResolved
-	h.render(w, r, p, http.StatusOK, "alert", d)
+	h.render(w, r, p, status, "alert", d)
 }
 
 // timeline is an alert's history in time order: the stored entries and
