@@ -90,6 +90,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/alerts/{id}/ack", a.authed(auth.ScopeActAlerts, a.change(StatusAcknowledged)))
 	mux.HandleFunc("POST /api/v1/alerts/{id}/resolve", a.authed(auth.ScopeActAlerts, a.change(StatusResolved)))
 	a.registerNotes(mux, auth.ScopeReadAlerts, auth.ScopeActAlerts)
+	a.registerMaintenance(mux, auth.ScopeReadAlerts, auth.ScopeActAlerts)
 }
 
 // isSeed tells the seed's format from the native one: it has a top-level

@@ -211,6 +211,19 @@ type ingested struct {
 	via    string
 }
 
+// coveringWindow returns the maintenance window covering a signal at now
+// that lasts longest, and its end (nil: none).
+func coveringWindow(windows []*Window, sig *parse.Signal, now time.Time) (*Window, time.Time) {
+	var best *Window
+	var bestEnd time.Time
+	for _, w := range windows {
+		if end, ok := w.covers(sig.System, sig.Severity, sig.Labels, now); ok && end.After(bestEnd) {
+			best, bestEnd = w, end
+		}
+	}
+	return best, bestEnd
+}
+
 // flappingKeys returns the (system, key) pairs resolved FlapOpens times or
 // more within FlapWindow before now, with how often.
 func (s *Service) flappingKeys(ctx context.Context, tx *sql.Tx, now time.Time) (map[[2]string]int, error) {
@@ -300,6 +313,10 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 		if err != nil {
 			return err
 		}
+		windows, err := s.activeWindows(ctx, tx, now)
+		if err != nil {
+			return err
+		}
 		var logs, escs, pages []any
 		nLogs, nEscs, nPages := 0, 0, 0
 		// The first step of a policy runs here, with the alert: its pages
@@ -348,6 +365,22 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 				logs = append(logs, res.AlertID, ms, KindReceived, sig.Source, sig.Summary, 0)
 				nLogs++
 				r := matchRoute(policies[it.policy], sig.Severity, now, s.o.Location)
+				if w, until := coveringWindow(windows, sig, now); w != nil {
+					detail := fmt.Sprintf("maintenance window %q until %s: nobody is notified", w.Name, until.In(s.o.Location).Format("2006-01-02 15:04 MST"))
+					if w.EscalateAtEnd && (r == nil || !r.RecordOnly) {
+						detail += "; it escalates then if it is still open"
+						state, policy := stateCall, it.policy
+						if r != nil {
+							state, policy = statePage, r.Policy
+						}
+						escs = append(escs, res.AlertID, policy, state, 1, 0, 0, store.Millis(until), ms)
+						nEscs++
+						escalate = true
+					}
+					logs = append(logs, res.AlertID, ms, KindMaintenance, "", detail, 0)
+					nLogs++
+					continue
+				}
 				if n, flaps := flapping[[2]string{sig.System, sig.DedupKey}]; flaps && (r == nil || !r.RecordOnly) {
 					// Flapping: the escalation waits for the window; if the
 					// alert resolved by then (as it will, flapping), the

@@ -91,12 +91,13 @@ const (
 
 // Timeline kinds of policies.
 const (
-	KindStep       = "step"        // a policy step ran: who it notifies
-	KindPage       = "page"        // a notification was accepted (or a call placed)
-	KindPageFailed = "page_failed" // a notification could not be made
-	KindReescalate = "reescalate"  // an acknowledged alert was not resolved in time
-	KindRecorded   = "recorded"    // a route keeps the alert without notifying anyone
-	KindFlapping   = "flapping"    // opened while flapping: its escalation waits
+	KindStep        = "step"        // a policy step ran: who it notifies
+	KindPage        = "page"        // a notification was accepted (or a call placed)
+	KindPageFailed  = "page_failed" // a notification could not be made
+	KindReescalate  = "reescalate"  // an acknowledged alert was not resolved in time
+	KindRecorded    = "recorded"    // a route keeps the alert without notifying anyone
+	KindFlapping    = "flapping"    // opened while flapping: its escalation waits
+	KindMaintenance = "maintenance" // arrived during a maintenance window
 )
 
 // statePage: run step Position of round Round of the policy named Policy.

@@ -38,6 +38,7 @@ var pagesCatalog = map[string][4]string{
 	"alerts.kind.reescalate":  {"Escalated again", "再エスカレーション", "再次升级", "재에스컬레이션"},
 	"alerts.kind.recorded":    {"Recorded only", "記録のみ", "仅记录", "기록만"},
 	"alerts.kind.flapping":    {"Flapping", "フラッピング", "频繁抖动", "플래핑"},
+	"alerts.kind.maintenance": {"Maintenance window", "メンテナンス時間帯", "维护窗口", "유지보수 시간대"},
 }
 
 func init() {
