@@ -78,6 +78,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return dbCmd(rest, stdout, stderr)
 	case "attachments":
 		return attachmentsCmd(rest, stdout, stderr)
+	case "maintenance":
+		return maintenanceCmd(rest, stdout, stderr)
 	case "oncall":
 		if len(rest) > 0 && rest[0] == "import" {
 			return oncallImportCmd(rest[1:], stdin, stdout, stderr)
