@@ -81,7 +81,9 @@
 package notify
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -406,6 +408,50 @@ func redactURL(u *url.URL) string {
 
 // classify turns a non-2xx answer into an *Error. msg is the destination's
 // own explanation extracted from the body ("" to use the raw body text).
+// postErrcode posts a JSON body to a robot that answers {"errcode": N,
+// "errmsg": "…"} (DingTalk, WeCom): 0 is success; tooFast (the robot's
+// per-minute limit) is retried after a minute and busy at once; every other
+// code is refused again on a retry.
+func (b *base) postErrcode(ctx context.Context, url, contentType string, body []byte, tooFast, busy int) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return b.fail(true, 0, 0, "build request: %v", err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := b.do(req)
+	if err != nil {
+		return err
+	}
+	var ans struct {
+		ErrCode *int   `json:"errcode"`
+		ErrMsg  string `json:"errmsg"`
+	}
+	jsonErr := json.Unmarshal(resp.body, &ans)
+	if resp.status < 200 || resp.status > 299 {
+		msg := ""
+		if jsonErr == nil && ans.ErrCode != nil {
+			msg = fmt.Sprintf("errcode %d: %s", *ans.ErrCode, oneLine(ans.ErrMsg, maxReason))
+		}
+		return b.classify(resp, msg)
+	}
+	if jsonErr != nil || ans.ErrCode == nil {
+		return b.fail(false, resp.status, 0, "HTTP %d: unexpected answer: %s", resp.status, bodyText(resp.body))
+	}
+	code := *ans.ErrCode
+	if code == 0 {
+		return nil
+	}
+	msg := oneLine(ans.ErrMsg, maxReason)
+	switch code {
+	case tooFast:
+		return b.fail(false, resp.status, time.Minute, "errcode %d: %s", code, msg)
+	case busy:
+		return b.fail(false, resp.status, 0, "errcode %d: %s", code, msg)
+	default:
+		return b.fail(true, resp.status, 0, "errcode %d: %s", code, msg)
+	}
+}
+
 func (b *base) classify(r *response, msg string) *Error {
 	if msg == "" {
 		msg = bodyText(r.body)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -222,7 +223,9 @@ func (h *Handler) contactAdd(w http.ResponseWriter, r *http.Request, p *page) {
 	h.contactDone(w, r, name, "contact_added")
 }
 
-func (h *Handler) contactSendCode(w http.ResponseWriter, r *http.Request, p *page) {
+// contactMethod runs act on the method the form names (id), for the page's
+// user: an error is shown on the contact page, success reported as done.
+func (h *Handler) contactMethod(w http.ResponseWriter, r *http.Request, p *page, done string, act func(ctx context.Context, name string, id int64) error) {
 	name, ok := h.contactUser(w, r, p)
 	if !ok {
 		return
@@ -231,61 +234,45 @@ func (h *Handler) contactSendCode(w http.ResponseWriter, r *http.Request, p *pag
 	if !ok {
 		return
 	}
-	if _, err := h.contacts.SendCode(r.Context(), name, id); err != nil {
+	if err := act(r.Context(), name, id); err != nil {
 		h.contactFail(w, r, p, name, err, contact.NewMethod{})
 		return
 	}
-	h.contactDone(w, r, name, "contact_code_sent")
+	h.contactDone(w, r, name, done)
+}
+
+func (h *Handler) contactSendCode(w http.ResponseWriter, r *http.Request, p *page) {
+	h.contactMethod(w, r, p, "contact_code_sent", func(ctx context.Context, name string, id int64) error {
+		_, err := h.contacts.SendCode(ctx, name, id)
+		return err
+	})
 }
 
 func (h *Handler) contactConfirm(w http.ResponseWriter, r *http.Request, p *page) {
-	name, ok := h.contactUser(w, r, p)
-	if !ok {
-		return
-	}
-	id, ok := formID(w, r, h, p)
-	if !ok {
-		return
-	}
-	if err := h.contacts.Confirm(r.Context(), name, id, r.PostFormValue("code")); err != nil {
-		h.contactFail(w, r, p, name, err, contact.NewMethod{})
-		return
-	}
-	h.audit.Record(r.Context(), "contact.verify", name, "method "+strconv.FormatInt(id, 10))
-	h.contactDone(w, r, name, "contact_verified")
+	h.contactMethod(w, r, p, "contact_verified", func(ctx context.Context, name string, id int64) error {
+		if err := h.contacts.Confirm(ctx, name, id, r.PostFormValue("code")); err != nil {
+			return err
+		}
+		h.audit.Record(ctx, "contact.verify", name, "method "+strconv.FormatInt(id, 10))
+		return nil
+	})
 }
 
 func (h *Handler) contactTest(w http.ResponseWriter, r *http.Request, p *page) {
-	name, ok := h.contactUser(w, r, p)
-	if !ok {
-		return
-	}
-	id, ok := formID(w, r, h, p)
-	if !ok {
-		return
-	}
-	if _, err := h.contacts.SendTest(r.Context(), name, id); err != nil {
-		h.contactFail(w, r, p, name, err, contact.NewMethod{})
-		return
-	}
-	h.contactDone(w, r, name, "contact_test_sent")
+	h.contactMethod(w, r, p, "contact_test_sent", func(ctx context.Context, name string, id int64) error {
+		_, err := h.contacts.SendTest(ctx, name, id)
+		return err
+	})
 }
 
 func (h *Handler) contactDelete(w http.ResponseWriter, r *http.Request, p *page) {
-	name, ok := h.contactUser(w, r, p)
-	if !ok {
-		return
-	}
-	id, ok := formID(w, r, h, p)
-	if !ok {
-		return
-	}
-	if err := h.contacts.DeleteMethod(r.Context(), name, id); err != nil {
-		h.contactFail(w, r, p, name, err, contact.NewMethod{})
-		return
-	}
-	h.audit.Record(r.Context(), "contact.delete", name, "method "+strconv.FormatInt(id, 10))
-	h.contactDone(w, r, name, "contact_deleted")
+	h.contactMethod(w, r, p, "contact_deleted", func(ctx context.Context, name string, id int64) error {
+		if err := h.contacts.DeleteMethod(ctx, name, id); err != nil {
+			return err
+		}
+		h.audit.Record(ctx, "contact.delete", name, "method "+strconv.FormatInt(id, 10))
+		return nil
+	})
 }
 
 // contactRuleAdd is POST /users/{name}/contact/rules: method (id), after
