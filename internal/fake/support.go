@@ -72,6 +72,7 @@ type Support struct {
 	// st guards everything below and all accounts' data.
 	st         sync.Mutex
 	accounts   map[string]*SupportAccount // by access key id
+	sessions   map[string]supportSession  // temporary keys (AddSession), by access key id
 	order      []*SupportAccount
 	throttle   int
 	throttleOp map[string]int
@@ -153,6 +154,7 @@ func NewSupport(t testing.TB, opts ...Option) *Support {
 	f := &Support{
 		Server:     newServer(t, "support", opts, supportError),
 		accounts:   map[string]*SupportAccount{},
+		sessions:   map[string]supportSession{},
 		throttleOp: map[string]int{},
 		calls:      map[string]int{},
 		linkKey:    []byte("fake-support-download-link-key"),
@@ -635,6 +637,23 @@ func (f *Support) authenticate(r *http.Request, body []byte) (*SupportAccount, *
 	}
 	f.st.Lock()
 	acct := f.accounts[akid]
+	secret := ""
+	if acct != nil {
+		secret = acct.secretKey
+	} else if sess, ok := f.sessions[akid]; ok {
+		// Temporary credentials from the STS fake: the session token
+		// must come with them, and they expire.
+		token := r.Header.Get("X-Amz-Security-Token")
+		if !hmac.Equal([]byte(token), []byte(sess.token)) {
+			f.st.Unlock()
+			return nil, supportErr(http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		}
+		if !now.Before(sess.expires) {
+			f.st.Unlock()
+			return nil, supportErr(http.StatusBadRequest, "ExpiredTokenException", "The security token included in the request is expired")
+		}
+		acct, secret = sess.acct, sess.secret
+	}
 	f.st.Unlock()
 	if acct == nil {
 		return nil, supportErr(http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
@@ -646,7 +665,7 @@ func (f *Support) authenticate(r *http.Request, body []byte) (*SupportAccount, *
 	if !slices.Contains(headers, "host") || !slices.Contains(headers, "x-amz-date") {
 		return nil, supportErr(http.StatusBadRequest, "InvalidSignatureException", "'Host' and 'X-Amz-Date' must be signed headers")
 	}
-	want, wantHeaders, err := supportSignature(r, body, headers, acct, region, signedAt)
+	want, wantHeaders, err := supportSignature(r, body, headers, akid, secret, region, signedAt)
 	if err != nil || wantHeaders != signedHeaders || !hmac.Equal([]byte(want), []byte(signature)) {
 		return nil, supportErr(http.StatusBadRequest, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
@@ -655,9 +674,9 @@ func (f *Support) authenticate(r *http.Request, body []byte) (*SupportAccount, *
 
 // supportSignature recomputes a request's SigV4 signature (see sigV4)
 // with the account's secret key.
-func supportSignature(r *http.Request, body []byte, signed []string, acct *SupportAccount, region string, at time.Time) (signature, signedHeaders string, err error) {
+func supportSignature(r *http.Request, body []byte, signed []string, akid, secret, region string, at time.Time) (signature, signedHeaders string, err error) {
 	sum := sha256.Sum256(body)
-	return sigV4(r, hex.EncodeToString(sum[:]), signed, acct.akid, acct.secretKey, "support", region, at, false)
+	return sigV4(r, hex.EncodeToString(sum[:]), signed, akid, secret, "support", region, at, false)
 }
 
 // downloadSig signs an attachment download link.
@@ -707,4 +726,23 @@ func (f *Support) serveDownload(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(ref.att.FileName))
 	_, _ = w.Write(data)
+}
+
+// supportSession is a set of temporary credentials for an account.
+type supportSession struct {
+	acct    *SupportAccount
+	secret  string
+	token   string
+	expires time.Time
+}
+
+// AddSession makes the account accept temporary credentials (as STS
+// AssumeRole issues them) until expires: requests signed with akid and
+// secret must carry token as X-Amz-Security-Token. The STS fake calls it
+// for the roles it lets callers assume, so a test sees which account's
+// credentials a client used.
+func (a *SupportAccount) AddSession(akid, secret, token string, expires time.Time) {
+	a.sup.st.Lock()
+	defer a.sup.st.Unlock()
+	a.sup.sessions[akid] = supportSession{acct: a, secret: secret, token: token, expires: expires}
 }
