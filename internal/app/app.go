@@ -71,6 +71,9 @@ type App struct {
 	senders map[string]notify.Sender
 	// accounts are the AWS accounts of the case archive.
 	accounts []cases.Account
+	// directory is every account the archive syncs, configured and
+	// discovered through aws.organizations.
+	directory *cases.Directory
 	// Events is the AWS event intake (nil until its module is built).
 	Events *events.Service
 	// OnCall keeps the on-call schedules (nil until its module is built); the escalation
@@ -354,10 +357,15 @@ func (a *App) initJobs(ctx context.Context) error {
 		byName[acct.Name] = acct
 		names = append(names, acct.Name)
 	}
-	river.AddWorker(workers, &cases.SyncWorker{Syncer: a.Syncer, Accounts: byName, Log: a.Log.With("component", "cases")})
+	if err := a.initDirectory(ctx); err != nil {
+		return err
+	}
+	river.AddWorker(workers, &cases.SyncWorker{Syncer: a.Syncer, Accounts: byName, Directory: a.directory, Log: a.Log.With("component", "cases")})
 	river.AddWorker(workers, &cases.SyncCaseWorker{Syncer: a.Syncer, Accounts: byName, Log: a.Log.With("component", "cases"), Synced: a.caseSynced})
-	syncAll := &cases.SyncAllWorker{Accounts: names}
+	syncAll := &cases.SyncAllWorker{Accounts: names, Names: a.directory.Names}
 	river.AddWorker(workers, syncAll)
+	discover := &cases.DiscoverWorker{Directory: a.directory, Log: a.Log.With("component", "cases")}
+	river.AddWorker(workers, discover)
 	river.AddWorker(workers, &cases.SearchRebuildWorker{Store: a.Syncer.Store, Log: a.Log.With("component", "cases")})
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(30*time.Second), func() (river.JobArgs, *river.InsertOpts) {
@@ -367,11 +375,12 @@ func (a *App) initJobs(ctx context.Context) error {
 			return cases.SearchRebuildArgs{}, nil
 		}, &river.PeriodicJobOpts{RunOnStart: true}),
 	}
-	if len(names) > 0 {
+	if len(names) > 0 || len(a.directory.Orgs) > 0 {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(a.Cfg.Cases.SyncInterval.D()), func() (river.JobArgs, *river.InsertOpts) {
 			return cases.SyncAllArgs{}, nil
 		}, &river.PeriodicJobOpts{RunOnStart: true}))
 	}
+	periodic = append(periodic, a.discoverPeriodic()...)
 	a.modules, err = a.buildModules(ctx)
 	if err != nil {
 		return err
@@ -420,6 +429,7 @@ func (a *App) initJobs(ctx context.Context) error {
 	}
 	sweeper.Queue = q
 	syncAll.Queue = q
+	discover.Queue = q
 	questionWorker.Queue = q
 	deliverer.Queue = q
 	a.Queue = q
@@ -488,6 +498,7 @@ func (a *App) initHTTP(ctx context.Context) error {
 	askLimiter := a.rateLimiter("intake", ratelimit.PerMinute(a.Cfg.Intake.RatePerMinute, a.Cfg.Intake.Burst))
 	mux.Handle("POST /api/v1/questions", &intake.API{Svc: a.Intake, Limiter: askLimiter, Trusted: a.Cfg.Trusted})
 	(&cases.API{Store: a.Syncer.Store}).Register(mux, a.requireScope(auth.ScopeReadCases))
+	(&cases.AccountsAPI{Directory: a.directory}).Register(mux, a.requireScope(auth.ScopeReadCases))
 	mux.Handle("GET /api/v1/audit", a.requireScope(auth.ScopeAdmin)(http.HandlerFunc(a.auditAPI)))
 	for _, m := range a.modules {
 		m.routes(mux)
@@ -501,6 +512,7 @@ func (a *App) initHTTP(ctx context.Context) error {
 		Cfg: a.Cfg, St: a.St, Auth: a.Auth, Intake: a.Intake, Queue: a.Queue, Now: a.now, Audit: a.Audit,
 		Log: a.Log.With("component", "web"), AskLimiter: askLimiter, Blobs: a.Blobs,
 		LoginLimiter: a.rateLimiter("login", ratelimit.PerMinute(a.Cfg.Console.LoginPerMinute, a.Cfg.Console.LoginPerMinute)),
+		Accounts:     a.directory,
 	}
 	if a.Events != nil {
 		deps.Events = a.Events

@@ -40,7 +40,10 @@ type SyncWorker struct {
 	river.WorkerDefaults[SyncArgs]
 	Syncer   *Syncer
 	Accounts map[string]Account
-	Log      *slog.Logger
+	// Directory, when set, resolves the account instead of Accounts
+	// (configured and discovered accounts) and records each run's result.
+	Directory *Directory
+	Log       *slog.Logger
 }
 
 // Timeout implements river.Worker.
@@ -48,12 +51,33 @@ func (w *SyncWorker) Timeout(*river.Job[SyncArgs]) time.Duration { return SyncTi
 
 // Work implements river.Worker.
 func (w *SyncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
-	acct, ok := w.Accounts[job.Args.Account]
-	if !ok {
-		w.Log.Warn("case sync for an account no longer configured", "account", job.Args.Account)
-		return nil
+	var acct Account
+	var res *Result
+	var err error
+	if w.Directory != nil {
+		var ok bool
+		acct.Name = job.Args.Account
+		res, ok, err = w.Directory.Sync(ctx, w.Syncer, job.Args.Account, time.Now().Add(SyncChunk))
+		if err == nil && !ok {
+			w.Log.Warn("case sync for an account no longer configured or discovered", "account", job.Args.Account)
+			return nil
+		}
+		if FailureKind(err) == FailAssumeRole {
+			// Recorded for the console; retrying cannot help until the
+			// member role's trust policy changes. The next period tries
+			// again.
+			w.Log.Warn("case sync: cannot assume the member role", "account", acct.Name, "error", err)
+			return nil
+		}
+	} else {
+		var ok bool
+		acct, ok = w.Accounts[job.Args.Account]
+		if !ok {
+			w.Log.Warn("case sync for an account no longer configured", "account", job.Args.Account)
+			return nil
+		}
+		res, err = w.Syncer.Sync(ctx, acct, time.Now().Add(SyncChunk))
 	}
-	res, err := w.Syncer.Sync(ctx, acct, time.Now().Add(SyncChunk))
 	if errors.Is(err, ErrNoSupportPlan) {
 		// Retrying cannot help until the plan changes; the next period
 		// tries again.
@@ -89,12 +113,25 @@ type SyncAllWorker struct {
 	river.WorkerDefaults[SyncAllArgs]
 	Queue    jobs.Queue
 	Accounts []string
+	// Names, when set, lists the accounts instead of Accounts (the
+	// discovered ones change without a restart).
+	Names func(context.Context) ([]string, error)
 }
 
 // Work implements river.Worker.
 func (w *SyncAllWorker) Work(ctx context.Context, _ *river.Job[SyncAllArgs]) error {
+	names := w.Accounts
+	if w.Names != nil {
+		var err error
+		if names, err = w.Names(ctx); err != nil {
+			return err
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
 	var params []river.InsertManyParams
-	for _, a := range w.Accounts {
+	for _, a := range names {
 		params = append(params, river.InsertManyParams{Args: SyncArgs{Account: a}})
 	}
 	if err := w.Queue.InsertMany(ctx, params); err != nil {

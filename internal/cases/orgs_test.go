@@ -2,7 +2,9 @@ package cases_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -273,6 +275,56 @@ func TestOrganizationDiscoveryArchivesMembers(t *testing.T) {
 			if a.Name == idStaging && (a.Active || a.Status != "SUSPENDED") {
 				t.Errorf("suspended account listed as %+v", a)
 			}
+		}
+
+		// GET /api/v1/accounts says the same.
+		mux := http.NewServeMux()
+		(&cases.AccountsAPI{Directory: d}).Register(mux, func(h http.Handler) http.Handler { return h })
+		srv := httptest.NewServer(mux)
+		defer srv.Close()
+		resp, err := http.Get(srv.URL + "/api/v1/accounts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Accounts []struct {
+				Name     string `json:"name"`
+				Source   string `json:"source"`
+				Status   string `json:"status"`
+				Active   bool   `json:"active"`
+				LastSync *struct {
+					OK    bool   `json:"ok"`
+					Kind  string `json:"kind"`
+					Error string `json:"error"`
+				} `json:"last_sync"`
+			} `json:"accounts"`
+			Organizations []struct {
+				Org      string `json:"organization"`
+				Accounts int    `json:"accounts"`
+			} `json:"organizations"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /api/v1/accounts: %d, %v", resp.StatusCode, err)
+		}
+		seen := map[string]bool{}
+		for _, a := range body.Accounts {
+			switch {
+			case a.Name == idDenied && a.Source == "main":
+				seen[a.Name] = a.Active && a.LastSync != nil && !a.LastSync.OK && a.LastSync.Kind == cases.FailAssumeRole
+			case a.Name == idNew && a.Source == "main":
+				seen[a.Name] = a.Active && a.LastSync != nil && a.LastSync.OK
+			case a.Name == idStaging:
+				seen[a.Name] = !a.Active && a.Status == "SUSPENDED"
+			case a.Name == "mgmt":
+				seen[a.Name] = a.Source == cases.SourceConfig && a.Active
+			}
+		}
+		if len(seen) != 4 || !seen[idDenied] || !seen[idNew] || !seen[idStaging] || !seen["mgmt"] {
+			t.Errorf("API accounts %+v (checks %v)", body.Accounts, seen)
+		}
+		if len(body.Organizations) != 1 || body.Organizations[0].Org != "main" || body.Organizations[0].Accounts != 4 {
+			t.Errorf("API organizations %+v", body.Organizations)
 		}
 	})
 }

@@ -22,21 +22,21 @@ type OrgAccount struct {
 
 // OrgDiscovery is the last discovery of one organization.
 type OrgDiscovery struct {
-	Org      string
-	RunAt    time.Time
-	Accounts int
-	Error    string
+	Org      string    `json:"organization"`
+	RunAt    time.Time `json:"run_at"`
+	Accounts int       `json:"accounts"`
+	Error    string    `json:"error,omitempty"`
 }
 
 // SyncResult is the last case sync of one account.
 type SyncResult struct {
-	Account   string
-	RunAt     time.Time
-	OK        bool
-	Error     string
-	Kind      string // see FailureKind
-	CasesSeen int
-	CasesNew  int
+	Account   string    `json:"-"`
+	RunAt     time.Time `json:"run_at"`
+	OK        bool      `json:"ok"`
+	Error     string    `json:"error,omitempty"`
+	Kind      string    `json:"kind,omitempty"` // see FailureKind
+	CasesSeen int       `json:"cases_seen"`
+	CasesNew  int       `json:"cases_new"`
 }
 
 // saveDiscovery records what one ListAccounts run returned for org, in one
