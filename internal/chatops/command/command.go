@@ -64,6 +64,9 @@ type CreateCase struct {
 	IssueType string // one of IssueTypes; technical unless given
 	Language  string // one of Languages; the parser's default unless given
 	CC        []string
+	// Account is the account asked for (FieldAccount), as typed; empty
+	// for the chat's own.
+	Account string
 }
 
 // Resolve resolves a case. CaseID is a full case id (case-…) or a numeric

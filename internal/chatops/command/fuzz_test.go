@@ -20,6 +20,9 @@ func FuzzParse(f *testing.F) {
 		"查找ServiceCode：ＥＣ２", "释放case，case_id：" + fullID, "搜索：障害", "確認：a-1", "\xff\xfe提工单\r\nsubject:\xc3",
 		"＠", "@", "<@", "<@>", "提工单\nbody:", "提工单\n:", "提工单\n：：", "subject:", "{", "{}", "【】",
 		"值班", "当番：ＸＹＺ", "당번 서울", "on-call schedule: db", "oncall x\ny",
+		"create case --account prod" + caseFields, "提工单 --account=" + caseFields, "create case —account\x00x" + caseFields,
+		"create case" + caseFields + "\n账号：ｐｒｏｄ", "提工单" + caseFields + "\nアカウント: a\n계정: b", "create case --account --account x",
+		"提工单 －－account：" + strings.Repeat("长", 70) + caseFields,
 	}, describeCases...) {
 		f.Add(s, "")
 	}
@@ -64,6 +67,10 @@ func FuzzParse(f *testing.F) {
 				if !ValidEmail(a) {
 					t.Fatalf("invalid cc %q", a)
 				}
+			}
+			if n := utf8.RuneCountInString(c.Account); n > MaxAccount || strings.TrimSpace(c.Account) != c.Account ||
+				strings.ContainsAny(c.Account, "\r\n\x00") || !utf8.ValidString(c.Account) {
+				t.Fatalf("account %q", c.Account)
 			}
 		case Resolve:
 			checkRef(t, c.CaseID)

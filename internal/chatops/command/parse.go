@@ -707,6 +707,8 @@ const swallow = "\x00"
 
 func (p Parser) createCase(c *cursor, rest []line) (Command, error) {
 	c.seps()
+	flag, hasFlag := c.accountFlag()
+	c.seps()
 	lines := rest
 	if first := dropMentions(c.rest()); !first.blank() {
 		lines = append([]line{first}, rest...)
@@ -714,6 +716,9 @@ func (p Parser) createCase(c *cursor, rest []line) (Command, error) {
 
 	var issues []Issue
 	vals := map[string][]line{}
+	if hasFlag {
+		vals[FieldAccount] = []line{flag}
+	}
 	reported := map[string]bool{}
 	cur := ""
 	for _, l := range lines {
@@ -823,6 +828,13 @@ func (p Parser) createCase(c *cursor, rest []line) (Command, error) {
 		if v := token(FieldLanguage); v != "" {
 			cc.Language = oneOf(FieldLanguage, v, Languages)
 		}
+	}
+	if ls, ok := vals[FieldAccount]; ok {
+		v, is := checkAccount(string(ls[0].orig))
+		if is != nil {
+			issues = append(issues, *is)
+		}
+		cc.Account = v
 	}
 	if ls, ok := vals[FieldCC]; ok {
 		var more []Issue

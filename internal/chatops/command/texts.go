@@ -264,6 +264,7 @@ func Usage(k Kind, lang string) string {
 			"issueType:{" + strings.Join(IssueTypes, "|") + "}" + t.optionalTechnical,
 			"language:{" + strings.Join(Languages, "|") + "}" + t.optional,
 			"cc:{" + t.emails + "}" + t.optionalCC,
+			accountLine(lang),
 			t.createAlt,
 		}
 	case KindResolve:

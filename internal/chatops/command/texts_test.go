@@ -77,6 +77,7 @@ func TestUsageFormatsParse(t *testing.T) {
 	sample := map[string]string{
 		"subject": "EC2 down", "body": "details", "severityCode": "urgent", "serviceCode": svcCode,
 		"categoryCode": "instance-issue", "issueType": "customer-service", "language": "ko", "cc": "a@example.com,b@example.com",
+		"account": "prod",
 	}
 	for _, l := range langs {
 		for _, k := range Kinds {
@@ -106,7 +107,7 @@ func TestUsageFormatsParse(t *testing.T) {
 				if err != nil || c.Kind() != k {
 					t.Errorf("%s/%s: Parse(%q) = %#v, %v", l, k, m, c, err)
 				}
-				if cc, ok := c.(CreateCase); ok && (cc.Severity != "urgent" || cc.Language != "ko" || len(cc.CC) != 2 || cc.IssueType != "customer-service") {
+				if cc, ok := c.(CreateCase); ok && (cc.Severity != "urgent" || cc.Language != "ko" || len(cc.CC) != 2 || cc.IssueType != "customer-service" || cc.Account != "prod") {
 					t.Errorf("%s: create case from the format: %#v", l, cc)
 				}
 			}
