@@ -94,18 +94,20 @@ func (a *App) chatModule(ctx context.Context) (module, error) {
 		Log:               log,
 	}
 	m.svc = &chatops.Service{
-		Store: m.store, Outbox: m.outbox, Cases: a.Syncer.Store, Syncer: a.Syncer, Account: acct,
+		Store: m.store, Outbox: m.outbox, Cases: a.Syncer.Store, Syncer: a.Syncer, Account: acct, Accounts: a.directory,
 		DingTalk: chatops.Platform{
 			Name: chatops.PlatformDingTalk, Label: "DingTalk", Language: cc.DingTalk.Language, MsgType: cc.DingTalk.MsgType,
 			Allow:    chatops.Allow{Read: cc.DingTalk.Allow.Read, Create: cc.DingTalk.Allow.Create, Resolve: cc.DingTalk.Allow.Resolve},
 			AllowKey: "chat.dingtalk.allow",
-			Parser:   command.Parser{CaseLanguage: cc.CaseLanguage, Names: cc.DingTalk.RobotNames},
+			Accounts: cc.DingTalk.Accounts, AccountsKey: "chat.dingtalk.accounts",
+			Parser: command.Parser{CaseLanguage: cc.CaseLanguage, Names: cc.DingTalk.RobotNames},
 		},
 		Slack: chatops.Platform{
 			Name: chatops.PlatformSlack, Label: "Slack", Language: cc.Slack.Language,
 			Allow:    chatops.Allow{Read: cc.Slack.Allow.Read, Create: cc.Slack.Allow.Create, Resolve: cc.Slack.Allow.Resolve},
 			AllowKey: "chat.slack.allow",
-			Parser:   command.Parser{CaseLanguage: cc.CaseLanguage},
+			Accounts: cc.Slack.Accounts, AccountsKey: "chat.slack.accounts",
+			Parser: command.Parser{CaseLanguage: cc.CaseLanguage},
 		},
 		BaseURL:  a.Cfg.BaseURL,
 		Audit:    a.Audit,

@@ -78,7 +78,11 @@ type Platform struct {
 	Allow    Allow
 	// AllowKey is the config key of the allow lists, for refusals.
 	AllowKey string
-	Parser   command.Parser
+	// Accounts may be named by create case --account besides
+	// Service.Account; AccountsKey is their config key (accounts.go).
+	Accounts    []string
+	AccountsKey string
+	Parser      command.Parser
 }
 
 // Service runs chat commands against the Support API of the chat account
@@ -91,6 +95,9 @@ type Service struct {
 	// Account is the AWS account commands use; nil when none is
 	// configured (help, search and ack still work).
 	Account *cases.Account
+	// Accounts resolves the other accounts commands may name (nil: only
+	// Account).
+	Accounts AccountFinder
 	// Queue is used to retry a case sync that failed right after a
 	// command.
 	Queue    jobs.Queue
@@ -303,13 +310,25 @@ func (s *Service) execute(ctx context.Context, rec record, o Origin, p *Platform
 	case command.ServiceLookup:
 		return s.lookup(ctx, w, p, c), nil
 	case command.CreateCase:
-		return s.create(ctx, w, rec, o, p, c)
+		acct, r, err := s.accountFor(ctx, p, c.Account)
+		if err != nil || r != nil {
+			return deref(r), err
+		}
+		return s.create(ctx, w, rec, o, p, c, acct)
 	case command.Resolve:
-		return s.resolve(ctx, w, rec, c)
+		acct, r, err := s.caseAccount(ctx, p, c.CaseID, true)
+		if err != nil || r != nil {
+			return deref(r), err
+		}
+		return s.resolve(ctx, w, rec, c, acct)
 	case command.Show:
 		return s.show(ctx, w, c)
 	case command.Reply:
-		return s.reply(ctx, w, rec, o, p, c)
+		acct, r, err := s.caseAccount(ctx, p, c.CaseID, true)
+		if err != nil || r != nil {
+			return deref(r), err
+		}
+		return s.reply(ctx, w, rec, o, p, c, acct)
 	}
 	return reply{text: command.Help(p.Language), result: ResultOK}, nil
 }
@@ -430,8 +449,8 @@ func invalidWith(e *command.Error, lang string, extra []string) reply {
 // checkCreate validates what only AWS knows: the severities of the plan,
 // the service and category codes, and that the case's language is one the
 // archive syncs.
-func (s *Service) checkCreate(ctx context.Context, w *words, p *Platform, c command.CreateCase) (*reply, error) {
-	api := s.Account.Client
+func (s *Service) checkCreate(ctx context.Context, w *words, p *Platform, c command.CreateCase, acct cases.Account) (*reply, error) {
+	api := acct.Client
 	sevs, err := s.catalog().Severities(ctx, api)
 	if err != nil {
 		r := s.apiError(w, err, "")
@@ -473,9 +492,9 @@ func (s *Service) checkCreate(ctx context.Context, w *words, p *Platform, c comm
 			extra = append(extra, w.f(w.unknownCategory, svcs[i].Code, c.Category, list(cats)))
 		}
 	}
-	if len(s.Account.Languages) > 0 && !slices.Contains(s.Account.Languages, c.Language) {
+	if len(acct.Languages) > 0 && !slices.Contains(acct.Languages, c.Language) {
 		issues = append(issues, command.Issue{Field: command.FieldLanguage, Problem: command.ProblemInvalid, Value: c.Language})
-		extra = append(extra, w.f(w.languageNotArchived, list(s.Account.Languages)))
+		extra = append(extra, w.f(w.languageNotArchived, list(acct.Languages)))
 	}
 	if len(issues) == 0 {
 		return nil, nil
@@ -510,8 +529,7 @@ func utf16Len(s string) int {
 	return n
 }
 
-func (s *Service) create(ctx context.Context, w *words, rec record, o Origin, p *Platform, c command.CreateCase) (reply, error) {
-	acct := *s.Account
+func (s *Service) create(ctx context.Context, w *words, rec record, o Origin, p *Platform, c command.CreateCase, acct cases.Account) (reply, error) {
 	caseID := ""
 	switch rec.Effect {
 	case "done":
@@ -526,7 +544,7 @@ func (s *Service) create(ctx context.Context, w *words, rec record, o Origin, p 
 		caseID = id
 	}
 	if caseID == "" {
-		if r, err := s.checkCreate(ctx, w, p, c); err != nil || r != nil {
+		if r, err := s.checkCreate(ctx, w, p, c, acct); err != nil || r != nil {
 			if r == nil {
 				return reply{}, err
 			}
@@ -661,8 +679,7 @@ func (s *Service) refError(w *words, err error, id string) (reply, error) {
 
 // --- resolve ------------------------------------------------------------------------
 
-func (s *Service) resolve(ctx context.Context, w *words, rec record, c command.Resolve) (reply, error) {
-	acct := *s.Account
+func (s *Service) resolve(ctx context.Context, w *words, rec record, c command.Resolve, acct cases.Account) (reply, error) {
 	caseID, err := s.caseRef(ctx, c.CaseID)
 	if err != nil {
 		return s.refError(w, err, c.CaseID)
@@ -706,7 +723,11 @@ const maxShownMessage = 1500
 func (s *Service) show(ctx context.Context, w *words, c command.Show) (reply, error) {
 	stale := ""
 	if s.Account != nil {
-		if _, err := s.Syncer.SyncCase(ctx, *s.Account, c.CaseID); err != nil {
+		acct, _, err := s.caseAccount(ctx, nil, c.CaseID, false)
+		if err != nil {
+			return reply{}, err
+		}
+		if _, err := s.Syncer.SyncCase(ctx, acct, c.CaseID); err != nil {
 			if !errors.Is(err, cases.ErrCaseNotFound) {
 				s.log().Warn("chat: refresh case", "case", c.CaseID, "error", err)
 				stale = w.f(w.showStale, cut(s.apiError(w, err, c.CaseID).text, 300))
@@ -750,8 +771,7 @@ func when(t time.Time) string {
 
 // --- reply ---------------------------------------------------------------------------
 
-func (s *Service) reply(ctx context.Context, w *words, rec record, o Origin, p *Platform, c command.Reply) (reply, error) {
-	acct := *s.Account
+func (s *Service) reply(ctx context.Context, w *words, rec record, o Origin, p *Platform, c command.Reply, acct cases.Account) (reply, error) {
 	caseID, err := s.caseRef(ctx, c.CaseID)
 	if err != nil {
 		return s.refError(w, err, c.CaseID)
@@ -854,4 +874,11 @@ func (s *Service) ack(ctx context.Context, w *words, o Origin, p *Platform, c co
 		return reply{text: w.f(w.ackFailed, c.AlertID, cut(err.Error(), 300)), result: ResultFailed, detail: cut(err.Error(), 300)}
 	}
 	return reply{text: w.f(w.ackDone, c.AlertID, res), result: ResultOK, detail: cut(res, 300), public: true}
+}
+
+func deref(r *reply) reply {
+	if r == nil {
+		return reply{}
+	}
+	return *r
 }

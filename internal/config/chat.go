@@ -77,6 +77,9 @@ type ChatDingTalk struct {
 	// a message ("@运维助手 帮助").
 	RobotNames []string  `yaml:"robot_names"`
 	Allow      ChatAllow `yaml:"allow"`
+	// Accounts other than chat.account that create case --account may
+	// name (see chataccounts.go).
+	Accounts []string `yaml:"accounts"`
 	// Conversations give a group its own custom robot webhook for case
 	// updates and expired sessions.
 	Conversations []ChatConversation `yaml:"conversations"`
@@ -99,6 +102,8 @@ type ChatSlack struct {
 	// Language of the replies: en (default), ja, zh or ko.
 	Language string    `yaml:"language"`
 	Allow    ChatAllow `yaml:"allow"`
+	// Accounts as for DingTalk (chataccounts.go).
+	Accounts []string `yaml:"accounts"`
 	// Destination names a destination (usually type slack, the channel's
 	// incoming webhook) that receives the updates of cases created from
 	// Slack.
@@ -152,6 +157,9 @@ func (x *Chat) AccountName(c *Config) string {
 }
 
 func (x *Chat) validate(c *Config) error {
+	if err := x.validateAccounts(c); err != nil {
+		return err
+	}
 	if x.Account != "" && !slices.ContainsFunc(c.AWS.Accounts, func(a AWSAccount) bool { return a.Name == x.Account }) {
 		return &Error{"chat.account", fmt.Sprintf("no aws.accounts entry is named %q", x.Account)}
 	}

@@ -45,3 +45,29 @@ func TestOrganizationsValidation(t *testing.T) {
 		t.Errorf("parsed %+v: refresh %s, partition %s", o, o.RefreshInterval(), o.PartitionOf(cfg))
 	}
 }
+
+func TestChatAccountsValidation(t *testing.T) {
+	t.Parallel()
+	const base = "aws:\n  accounts: [{name: prod}, {name: dev}]\nchat:\n  dingtalk:\n    app_secret_env: X\n"
+	for _, c := range []struct{ name, yaml, want string }{
+		{"unknown", "    accounts: [dev, nope]", `chat.dingtalk.accounts[1]: no aws.accounts entry is named "nope"`},
+		{"empty", "    accounts: ['']", "chat.dingtalk.accounts[0]"},
+		{"slack", "  slack:\n    signing_secret_env: Y\n    accounts: [x]", "chat.slack.accounts[0]"},
+	} {
+		_, err := Parse([]byte(base + c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
+		}
+	}
+	cfg, err := Parse([]byte(base + "    accounts: [dev, '123456789012']"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Chat.DingTalk.Accounts) != 2 {
+		t.Errorf("accounts %v", cfg.Chat.DingTalk.Accounts)
+	}
+	// With an organization, a name may be a discovered account's.
+	if _, err := Parse([]byte("aws:\n  accounts: [{name: mgmt}]\n  organizations: [{name: o, account: mgmt, role_name: R}]\nchat:\n  dingtalk:\n    app_secret_env: X\n    accounts: [team-a]")); err != nil {
+		t.Error(err)
+	}
+}
