@@ -361,7 +361,7 @@ func (a *App) initJobs(ctx context.Context) error {
 		return err
 	}
 	river.AddWorker(workers, &cases.SyncWorker{Syncer: a.Syncer, Accounts: byName, Directory: a.directory, Log: a.Log.With("component", "cases")})
-	river.AddWorker(workers, &cases.SyncCaseWorker{Syncer: a.Syncer, Accounts: byName, Log: a.Log.With("component", "cases"), Synced: a.caseSynced})
+	river.AddWorker(workers, &cases.SyncCaseWorker{Syncer: a.Syncer, Accounts: byName, Directory: a.directory, Log: a.Log.With("component", "cases"), Synced: a.caseSynced})
 	syncAll := &cases.SyncAllWorker{Accounts: names, Names: a.directory.Names}
 	river.AddWorker(workers, syncAll)
 	discover := &cases.DiscoverWorker{Directory: a.directory, Log: a.Log.With("component", "cases")}

@@ -146,6 +146,13 @@ func (a *App) syncCaseFromEvent(ctx context.Context, ev *events.Stored) (string,
 		return "", events.Permanent(errors.New("the event names no case (detail.case-id)"))
 	}
 	acct, ok := cases.AccountFor(a.accounts, ev.Account)
+	if !ok && a.directory != nil {
+		// A member account discovered through aws.organizations.
+		var err error
+		if acct, ok, err = a.directory.Account(ctx, ev.Account); err != nil {
+			return "", err
+		}
+	}
 	if !ok {
 		return "", events.Permanent(fmt.Errorf("AWS account %s is not one of aws.accounts (set account_id on the account)", ev.Account))
 	}

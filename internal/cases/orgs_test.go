@@ -3,6 +3,7 @@ package cases_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/riverqueue/river"
 
 	"github.com/opsdesk/opsdesk/internal/aws/support"
 	"github.com/opsdesk/opsdesk/internal/cases"
@@ -375,6 +377,45 @@ func TestOrganizationDiscoveryFailures(t *testing.T) {
 		}
 		if a, ok, err := d.Find(ctx, "Staging"); err != nil || !ok || a.Name != idStaging {
 			t.Errorf("Find by AWS name: %+v %v %v", a, ok, err)
+		}
+	})
+}
+
+// TestOrganizationJobs: the discovery job and the sync job of a discovered
+// account, as River runs them: a member whose role cannot be assumed is
+// recorded and not retried; a synced member's result is recorded.
+func TestOrganizationJobs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		fx := newOrgFixture(t)
+		cs := cases.NewStore(st)
+		log := slog.New(slog.DiscardHandler)
+		d := &cases.Directory{Store: cs, Orgs: []*cases.Organization{fx.org}, Log: log}
+		sy := &cases.Syncer{Store: cs, Dir: t.TempDir(), Overlap: time.Hour}
+		if err := (&cases.DiscoverWorker{Directory: d, Log: log}).Work(ctx, &river.Job[cases.DiscoverArgs]{}); err != nil {
+			t.Fatal(err)
+		}
+		if names, _ := d.Names(ctx); len(names) != 4 {
+			t.Fatalf("discovery job found %v", names)
+		}
+		w := &cases.SyncWorker{Syncer: sy, Directory: d, Log: log}
+		for _, id := range []string{idProd, idDenied, "000000000000"} {
+			if err := w.Work(ctx, &river.Job[cases.SyncArgs]{Args: cases.SyncArgs{Account: id}}); err != nil {
+				t.Errorf("sync job of %s: %v", id, err)
+			}
+		}
+		results, err := cs.SyncResults(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := results[idProd]; !r.OK || r.CasesNew != 3 {
+			t.Errorf("prod's result %+v", r)
+		}
+		if r := results[idDenied]; r.OK || r.Kind != cases.FailAssumeRole {
+			t.Errorf("denied account's result %+v", r)
+		}
+		if _, ok := results["000000000000"]; ok || len(results) != 2 {
+			t.Errorf("results %+v", results)
 		}
 	})
 }

@@ -162,7 +162,10 @@ type SyncCaseWorker struct {
 	river.WorkerDefaults[SyncCaseArgs]
 	Syncer   *Syncer
 	Accounts map[string]Account
-	Log      *slog.Logger
+	// Directory, when set, resolves accounts not in Accounts (those
+	// discovered through an organization).
+	Directory *Directory
+	Log       *slog.Logger
 	// Synced, when set, is told about every case synced (chat-ops posts
 	// updates of cases created from chat).
 	Synced func(ctx context.Context, account, caseID string, res *Result)
@@ -174,6 +177,12 @@ func (w *SyncCaseWorker) Timeout(*river.Job[SyncCaseArgs]) time.Duration { retur
 // Work implements river.Worker.
 func (w *SyncCaseWorker) Work(ctx context.Context, job *river.Job[SyncCaseArgs]) error {
 	acct, ok := w.Accounts[job.Args.Account]
+	if !ok && w.Directory != nil {
+		var err error
+		if acct, ok, err = w.Directory.Account(ctx, job.Args.Account); err != nil {
+			return err
+		}
+	}
 	if !ok {
 		w.Log.Warn("case sync for an account no longer configured", "account", job.Args.Account, "case", job.Args.CaseID)
 		return nil
