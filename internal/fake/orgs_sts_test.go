@@ -18,7 +18,6 @@ import (
 	"github.com/opsdesk/opsdesk/internal/fake"
 )
 
-
 // TestOrganizationsFake: the SDK client pages through ListAccounts; a
 // wrong key, AccessDeniedException and AWSOrganizationsNotInUseException
 // come back as the SDK's typed errors.
