@@ -323,6 +323,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.auditRoutes(mux)
 	h.actionLinkRoutes(mux)
 	h.heartbeatRoutes(mux)
+	h.maintenanceRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
