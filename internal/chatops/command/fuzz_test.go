@@ -20,6 +20,7 @@ func FuzzParse(f *testing.F) {
 		"查找ServiceCode：ＥＣ２", "释放case，case_id：" + fullID, "搜索：障害", "確認：a-1", "\xff\xfe提工单\r\nsubject:\xc3",
 		"＠", "@", "<@", "<@>", "提工单\nbody:", "提工单\n:", "提工单\n：：", "subject:", "{", "{}", "【】",
 		"值班", "当番：ＸＹＺ", "당번 서울", "on-call schedule: db", "oncall x\ny",
+		"maintenance billing 2h deploy v42", "维护 列表", "メンテ 終了 3",
 	}, describeCases...) {
 		f.Add(s, "")
 	}
@@ -90,6 +91,8 @@ func FuzzParse(f *testing.F) {
 			if utf8.RuneCountInString(c.Name) > MaxQuery || strings.ContainsAny(c.Name, "\r\n") || strings.TrimSpace(c.Name) != c.Name || !utf8.ValidString(c.Name) {
 				t.Fatalf("schedule name %q", c.Name)
 			}
+		case Maintenance:
+			// FuzzParseMaintenance checks it.
 		default:
 			t.Fatalf("unknown command %#v", c)
 		}
