@@ -3,8 +3,9 @@ package web
 // maintenanceCatalog holds the texts of the maintenance windows' page
 // (maintenance.go) and of the alert timeline's "held by" link.
 var maintenanceCatalog = map[string][4]string{
-	"nav.maintenance":   {"Maintenance", "メンテ", "维护", "점검"},
-	"maintenance.title": {"Maintenance windows", "メンテナンス時間帯", "维护窗口", "점검 시간대"},
+	"chat.kind.maintenance": {"Maintenance window", "メンテナンス時間帯", "维护窗口", "점검 시간대"},
+	"nav.maintenance":       {"Maintenance", "メンテ", "维护", "점검"},
+	"maintenance.title":     {"Maintenance windows", "メンテナンス時間帯", "维护窗口", "점검 시간대"},
 	"maintenance.intro": {
 		"During a maintenance window, the alerts it covers are stored and shown but notify nobody. When it ends, the alerts still open escalate if the window says so. Create windows here, with the API, the CLI (opsdesk maintenance add) or in chat.",
 		"メンテナンス時間帯の間、対象のアラートは記録・表示されますが、誰にも通知されません。終了時にまだ解決していないアラートは、設定に応じてエスカレーションされます。ここ、API、CLI（opsdesk maintenance add）、チャットから作成できます。",
