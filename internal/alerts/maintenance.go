@@ -204,8 +204,9 @@ func scanWindow(row scanner) (*Window, error) {
 	return &w, nil
 }
 
-// CheckWindow validates w as CreateWindow does, without storing it: the
-// console checks a form with it before asking to create.
+// CheckWindow validates w as CreateWindow does, without storing it, and
+// returns it ready for State and Location (a window read back from the
+// database is already).
 func CheckWindow(w Window) (*Window, error) {
 	if w.Name == "" {
 		w.Name = "check"
