@@ -396,6 +396,17 @@ func TestBrowserLayout(t *testing.T) {
 		"admin", alerts.OriginConsole, nil); err != nil {
 		t.Fatal(err)
 	}
+	// A maintenance window in force and a weekly one, for the maintenance
+	// page's lists.
+	for _, w := range []alerts.Window{
+		{Name: "deploy v42", System: "billing", Severities: []string{"critical", "warning"}, Matchers: []string{"env=prod", "job=~db.*"},
+			Start: time.Now(), End: time.Now().Add(2 * time.Hour), EscalateAtEnd: true},
+		{Name: "nightly batch", Start: time.Now().Add(24 * time.Hour), End: time.Now().Add(26 * time.Hour), Weekly: true, TimeZone: "Asia/Tokyo"},
+	} {
+		if _, err := asvc.CreateWindow(context.Background(), w, "admin"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A schedule (two layers and an override) for the on-call pages.
 	tokyo, err := time.LoadLocation("Asia/Tokyo")
 	if err != nil {
@@ -424,6 +435,7 @@ func TestBrowserLayout(t *testing.T) {
 		{"alert-systems", "/alerts/systems"},
 		{"alert-system-new", "/alerts/systems/new?name=XYZ"},
 		{"alert-quiet", "/alerts/quiet"},
+		{"maintenance", "/maintenance"},
 		{"policies", "/policies"},
 		{"policy-new", "/policies/new"},
 		{"policy", "/policies/platform?system=billing&severity=critical"},

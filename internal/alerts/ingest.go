@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -317,6 +319,7 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 		if err != nil {
 			return err
 		}
+		held := map[int64]int64{} // window id → alerts it held back here
 		var logs, escs, pages []any
 		nLogs, nEscs, nPages := 0, 0, 0
 		// The first step of a policy runs here, with the alert: its pages
@@ -377,8 +380,9 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 						nEscs++
 						escalate = true
 					}
-					logs = append(logs, res.AlertID, ms, KindMaintenance, "", detail, 0)
+					logs = append(logs, res.AlertID, ms, KindMaintenance, WindowActor(w.ID), detail, 0)
 					nLogs++
+					held[w.ID]++
 					continue
 				}
 				if n, flaps := flapping[[2]string{sig.System, sig.DedupKey}]; flaps && (r == nil || !r.RecordOnly) {
@@ -433,6 +437,12 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 		}
 		if err := s.insertRows(ctx, tx, `INSERT INTO alert_pages (alert_id, round, step, target, user_name, method_id, kind, address, destination, language, status, due_at, created_at, updated_at) VALUES `, 14, nPages, pages); err != nil {
 			return fmt.Errorf("alerts: write first pages: %w", err)
+		}
+		// In id order: two replicas' intakes lock the rows alike.
+		for _, id := range slices.Sorted(maps.Keys(held)) {
+			if _, err := s.execQ(ctx, tx, `UPDATE maintenance_windows SET held = held + ? WHERE id = ?`, held[id], id); err != nil {
+				return fmt.Errorf("alerts: count alerts held by maintenance window %d: %w", id, err)
+			}
 		}
 		wrotePages = nPages > 0
 		return nil

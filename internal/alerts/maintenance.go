@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,8 @@ type Window struct {
 	CreatedBy     string    `json:"created_by,omitempty"`
 	CreatedAt     time.Time `json:"created_at"`
 	EndedAt       time.Time `json:"ended_at,omitzero"`
+	// Held counts the alerts the window held back (notified nobody).
+	Held int64 `json:"held"`
 
 	matchers []matcher
 	loc      *time.Location
@@ -177,14 +180,14 @@ func (w *Window) covers(system, severity string, labels map[string]string, t tim
 	return end, ok
 }
 
-const windowCols = `id, name, system, severities, matchers, starts_at, ends_at, weekly, time_zone, escalate_at_end, created_by, created_at, ended_at`
+const windowCols = `id, name, system, severities, matchers, starts_at, ends_at, weekly, time_zone, escalate_at_end, created_by, created_at, ended_at, held`
 
 func scanWindow(row scanner) (*Window, error) {
 	var w Window
 	var sev, matchers string
 	var start, end, created, ended int64
 	var weekly, esc int
-	if err := row.Scan(&w.ID, &w.Name, &w.System, &sev, &matchers, &start, &end, &weekly, &w.TimeZone, &esc, &w.CreatedBy, &created, &ended); err != nil {
+	if err := row.Scan(&w.ID, &w.Name, &w.System, &sev, &matchers, &start, &end, &weekly, &w.TimeZone, &esc, &w.CreatedBy, &created, &ended, &w.Held); err != nil {
 		return nil, err
 	}
 	if sev != "" {
@@ -197,6 +200,19 @@ func scanWindow(row scanner) (*Window, error) {
 	w.Weekly, w.EscalateAtEnd = weekly == 1, esc == 1
 	if err := w.check(); err != nil {
 		return nil, fmt.Errorf("window %d: %w", w.ID, err)
+	}
+	return &w, nil
+}
+
+// CheckWindow validates w as CreateWindow does, without storing it, and
+// returns it ready for State and Location (a window read back from the
+// database is already).
+func CheckWindow(w Window) (*Window, error) {
+	if w.Name == "" {
+		w.Name = "check"
+	}
+	if err := w.check(); err != nil {
+		return nil, err
 	}
 	return &w, nil
 }
@@ -262,6 +278,81 @@ func (s *Service) EndWindow(ctx context.Context, id int64, by string) error {
 	}
 	s.record(ctx, "maintenance.end", fmt.Sprintf("maintenance window #%d", id), "")
 	return nil
+}
+
+// Window states, as the console and chat show them.
+const (
+	WindowActive   = "active"   // in force now
+	WindowUpcoming = "upcoming" // starts later (a weekly one: its next week)
+	WindowPast     = "past"     // over, or ended by hand
+)
+
+// Location is the window's time zone (UTC before it was checked).
+func (w *Window) Location() *time.Location {
+	if w.loc == nil {
+		return time.UTC
+	}
+	return w.loc
+}
+
+// State says whether the window is in force at now, is still to come or is
+// over, and the occurrence concerned: the one in force, the next one, or
+// the last one.
+func (w *Window) State(now time.Time) (state string, start, end time.Time) {
+	if start, end, ok := w.occurrence(now); ok {
+		return WindowActive, start, end
+	}
+	length := w.End.Sub(w.Start)
+	if !w.EndedAt.IsZero() && !now.Before(w.EndedAt) {
+		end = w.End
+		if w.Weekly || w.EndedAt.Before(w.End) {
+			end = w.EndedAt
+		}
+		return WindowPast, w.Start, end
+	}
+	if now.Before(w.Start) {
+		return WindowUpcoming, w.Start, w.End
+	}
+	if !w.Weekly {
+		return WindowPast, w.Start, w.End
+	}
+	// Weekly, between two occurrences: the next one starts within a week
+	// (on the zone's calendar).
+	local := w.Start.In(w.Location())
+	weeks := int(now.Sub(w.Start) / (7 * 24 * time.Hour))
+	for k := max(weeks-1, 0); k <= weeks+2; k++ {
+		if s := local.AddDate(0, 0, 7*k); s.After(now) {
+			return WindowUpcoming, s, s.Add(length)
+		}
+	}
+	return WindowUpcoming, w.Start, w.End
+}
+
+// Window reads one maintenance window (ErrNotFound: none has id).
+func (s *Service) Window(ctx context.Context, id int64) (*Window, error) {
+	w, err := scanWindow(s.rowQ(ctx, s.st.R, `SELECT `+windowCols+` FROM maintenance_windows WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("alerts: maintenance window %d: %w", id, err)
+	}
+	return w, nil
+}
+
+// WindowActor is the actor of the timeline entry of an alert the window
+// held back; ParseWindowActor reads the id back (the alert page links it).
+func WindowActor(id int64) string { return fmt.Sprintf("maintenance window #%d", id) }
+
+// ParseWindowActor returns the window id in a timeline actor written by
+// WindowActor (ok false: another actor).
+func ParseWindowActor(actor string) (int64, bool) {
+	rest, ok := strings.CutPrefix(actor, "maintenance window #")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil && id > 0
 }
 
 // activeWindows reads the windows that may be in force at now, inside the

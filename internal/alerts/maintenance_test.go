@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -45,9 +46,23 @@ func TestMaintenanceWindows(t *testing.T) {
 			t.Fatalf("the alert outside the windows: %d calls", len(c))
 		}
 		for _, id := range []int64{quiet, later} {
-			if tl := e.timeline(id); !hasEntry(tl, "maintenance:") {
+			if tl := e.timeline(id); !hasEntry(tl, "maintenance:maintenance window #") {
 				t.Errorf("alert %d timeline %v", id, tl)
 			}
+		}
+		// Each window counts the alert it held back; the timeline names it.
+		all, err := e.svc.Windows(e.ctx, true)
+		if err != nil || len(all) != 2 || all[0].Held != 1 || all[1].Held != 1 {
+			t.Fatalf("held counts: %v", err)
+		}
+		if tl := e.timeline(quiet); !slices.Contains(tl, "maintenance:"+alerts.WindowActor(all[1].ID)) {
+			t.Errorf("the db alert's timeline %v does not name window %d", tl, all[1].ID)
+		}
+		if id, ok := alerts.ParseWindowActor(alerts.WindowActor(all[1].ID)); !ok || id != all[1].ID {
+			t.Errorf("ParseWindowActor: %d %v", id, ok)
+		}
+		if st, _, end := all[0].State(e.clk.Now()); st != alerts.WindowActive || !end.Equal(all[0].End) {
+			t.Errorf("state of the web window: %s until %v", st, end)
 		}
 		e.advance(29 * time.Minute)
 		e.wantNumbers(sato)
@@ -74,7 +89,7 @@ func TestMaintenanceWindows(t *testing.T) {
 		id := fire("nightly", nil)
 		e.run()
 		e.wantNumbers(sato, sato)
-		if tl := e.timeline(id); !hasEntry(tl, "maintenance:") {
+		if tl := e.timeline(id); !hasEntry(tl, "maintenance:maintenance window #") {
 			t.Errorf("weekly window: timeline %v", tl)
 		}
 		// Ending it for good: the next alert is called.
@@ -85,6 +100,38 @@ func TestMaintenanceWindows(t *testing.T) {
 		e.run()
 		e.wantNumbers(sato, sato, sato)
 	})
+}
+
+// TestWindowState: active, upcoming (also a weekly window between two
+// weeks) and past (over, or ended by hand).
+func TestWindowState(t *testing.T) {
+	t.Parallel()
+	base := time.Date(2026, 3, 3, 2, 0, 0, 0, tokyo) // a Tuesday, 02:00 JST
+	for _, c := range []struct {
+		name       string
+		w          alerts.Window
+		at         time.Time
+		state      string
+		start, end time.Time
+	}{
+		{"in force", alerts.Window{Start: base, End: base.Add(2 * time.Hour)}, base.Add(time.Hour), alerts.WindowActive, base, base.Add(2 * time.Hour)},
+		{"to come", alerts.Window{Start: base, End: base.Add(2 * time.Hour)}, base.Add(-time.Hour), alerts.WindowUpcoming, base, base.Add(2 * time.Hour)},
+		{"over", alerts.Window{Start: base, End: base.Add(2 * time.Hour)}, base.Add(3 * time.Hour), alerts.WindowPast, base, base.Add(2 * time.Hour)},
+		{"ended by hand", alerts.Window{Start: base, End: base.Add(2 * time.Hour), EndedAt: base.Add(30 * time.Minute)}, base.Add(time.Hour), alerts.WindowPast, base, base.Add(30 * time.Minute)},
+		{"weekly, next week", alerts.Window{Start: base, End: base.Add(2 * time.Hour), Weekly: true, TimeZone: "Asia/Tokyo"}, base.Add(3 * 24 * time.Hour), alerts.WindowUpcoming, base.AddDate(0, 0, 7), base.AddDate(0, 0, 7).Add(2 * time.Hour)},
+		{"weekly, third week", alerts.Window{Start: base, End: base.Add(2 * time.Hour), Weekly: true, TimeZone: "Asia/Tokyo"}, base.AddDate(0, 0, 14).Add(time.Hour), alerts.WindowActive, base.AddDate(0, 0, 14), base.AddDate(0, 0, 14).Add(2 * time.Hour)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w, err := alerts.CheckWindow(c.w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, start, end := w.State(c.at)
+			if st != c.state || !start.Equal(c.start) || !end.Equal(c.end) {
+				t.Errorf("State = %s %v–%v, want %s %v–%v", st, start, end, c.state, c.start, c.end)
+			}
+		})
+	}
 }
 
 func TestMaintenanceWindowValidation(t *testing.T) {

@@ -120,10 +120,11 @@ func (a *App) chatModule(ctx context.Context) (module, error) {
 			}
 			return a.ackAlert(ctx, alertID, by)
 		},
-		OnCall: chatOnCall{a: a},
-		Synced: m.checkCase,
-		Now:    a.now,
-		Log:    log,
+		OnCall:      chatOnCall{a: a},
+		Maintenance: chatMaintenance{a: a},
+		Synced:      m.checkCase,
+		Now:         a.now,
+		Log:         log,
 	}
 	var all []chatops.UpdateTarget
 	for _, u := range cc.Updates {

@@ -31,13 +31,14 @@ const (
 	ClassResolve = "resolve"
 )
 
-// ClassOf is the class a command belongs to: create; resolve, reply and
-// ack (they change a case or an alert); read for the rest.
+// ClassOf is the class a command belongs to: create; resolve, reply, ack
+// and maintenance (they change a case or what alerts do); read for the
+// rest.
 func ClassOf(k command.Kind) string {
 	switch k {
 	case command.KindCreate:
 		return ClassCreate
-	case command.KindResolve, command.KindReply, command.KindAck:
+	case command.KindResolve, command.KindReply, command.KindAck, command.KindMaintenance:
 		return ClassResolve
 	}
 	return ClassRead
@@ -113,6 +114,9 @@ type Service struct {
 	Ack func(ctx context.Context, alertID, by string) (string, error)
 	// OnCall answers "oncall [schedule]" (nil: no schedules configured).
 	OnCall OnCallLookup
+	// Maintenance runs the maintenance command (nil: alerts are not
+	// configured).
+	Maintenance MaintenanceDesk
 	// Synced is told about every case a command synced, so that updates
 	// are looked for at once.
 	Synced func(ctx context.Context, account, caseID string)
@@ -299,6 +303,8 @@ func (s *Service) execute(ctx context.Context, rec record, o Origin, p *Platform
 		return s.ack(ctx, w, o, p, c), nil
 	case command.OnCall:
 		return s.onCall(ctx, p, c)
+	case command.Maintenance:
+		return s.maintenance(ctx, o, p, c)
 	}
 	if s.Account == nil {
 		if sh, ok := cmd.(command.Show); ok {

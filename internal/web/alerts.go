@@ -438,6 +438,7 @@ func (h *Handler) renderAlertPage(w http.ResponseWriter, r *http.Request, p *pag
 	}
 	d.Timeline = h.timeline(p, a, tl)
 	alertNotesTimeline(p, d.Timeline)
+	h.maintenanceTimeline(ctx, p, d.Timeline)
 	if d.Handling, err = h.alertNotes(r, p, id, errMsg, note); err != nil {
 		h.serverError(w, r, p, err)
 		return

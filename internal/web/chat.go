@@ -64,7 +64,7 @@ func (h *Handler) chatPanels() []panelFunc {
 
 var (
 	chatPlatforms = []string{chatops.PlatformDingTalk, chatops.PlatformSlack}
-	chatKinds     = []string{"service", "create", "resolve", "show", "reply", "search", "ack", "oncall", "help"}
+	chatKinds     = []string{"service", "create", "resolve", "show", "reply", "search", "ack", "oncall", "maintenance", "help"}
 	chatResults   = []string{chatops.ResultOK, chatops.ResultInvalid, chatops.ResultForbidden, chatops.ResultFailed, chatops.ResultRunning}
 )
 

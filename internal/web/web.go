@@ -330,6 +330,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.actionLinkRoutes(mux)
 	h.heartbeatRoutes(mux)
 	h.accountsRoutes(mux)
+	h.maintenanceRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }

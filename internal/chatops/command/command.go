@@ -35,10 +35,10 @@ const (
 )
 
 // Kinds lists every kind in the order the help text shows them.
-var Kinds = []Kind{KindService, KindCreate, KindResolve, KindShow, KindReply, KindSearch, KindAck, KindOnCall, KindHelp}
+var Kinds = []Kind{KindService, KindCreate, KindResolve, KindShow, KindReply, KindSearch, KindAck, KindOnCall, KindMaintenance, KindHelp}
 
 // Command is one of HelpRequest, ServiceLookup, CreateCase, Resolve, Show, Reply,
-// Search, Ack and OnCall.
+// Search, Ack, OnCall and Maintenance.
 type Command interface {
 	Kind() Kind
 }

@@ -23,6 +23,7 @@ func FuzzParse(f *testing.F) {
 		"create case --account prod" + caseFields, "提工单 --account=" + caseFields, "create case —account\x00x" + caseFields,
 		"create case" + caseFields + "\n账号：ｐｒｏｄ", "提工单" + caseFields + "\nアカウント: a\n계정: b", "create case --account --account x",
 		"提工单 －－account：" + strings.Repeat("长", 70) + caseFields,
+		"maintenance billing 2h deploy v42", "维护 列表", "メンテ 終了 3",
 	}, describeCases...) {
 		f.Add(s, "")
 	}
@@ -97,6 +98,8 @@ func FuzzParse(f *testing.F) {
 			if utf8.RuneCountInString(c.Name) > MaxQuery || strings.ContainsAny(c.Name, "\r\n") || strings.TrimSpace(c.Name) != c.Name || !utf8.ValidString(c.Name) {
 				t.Fatalf("schedule name %q", c.Name)
 			}
+		case Maintenance:
+			// FuzzParseMaintenance checks it.
 		default:
 			t.Fatalf("unknown command %#v", c)
 		}

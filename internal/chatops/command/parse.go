@@ -62,6 +62,8 @@ func (p Parser) Parse(text string) (Command, error) {
 		return ack(c, rest)
 	case c.lit("值班") || c.lit("当番") || c.lit("당번") || c.word("oncall") || c.optional(c.onCall):
 		return onCall(c, rest)
+	case c.maintenanceWord():
+		return maintenance(c, rest)
 	}
 	// Case fields without the command line: the person meant to create a
 	// case, so say what is missing rather than show the general help.
@@ -410,6 +412,8 @@ var topics = map[string]Kind{
 	"搜索": KindSearch, "search": KindSearch,
 	"确认": KindAck, "確認": KindAck, "확인": KindAck, "ack": KindAck,
 	"值班": KindOnCall, "当番": KindOnCall, "당번": KindOnCall, "oncall": KindOnCall,
+	"维护": KindMaintenance, "維護": KindMaintenance, "メンテ": KindMaintenance, "メンテナンス": KindMaintenance, "점검": KindMaintenance,
+	"maintenance": KindMaintenance, "maint": KindMaintenance,
 }
 
 func help(c *cursor) HelpRequest {

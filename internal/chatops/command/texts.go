@@ -223,15 +223,16 @@ func pick(tag string) *texts {
 // commandNames are the commands as people type them, Chinese then English;
 // they are the same in every language.
 var commandNames = map[Kind]string{
-	KindService: "查找ServiceCode / service",
-	KindCreate:  "提工单 / create case",
-	KindResolve: "释放case / resolve",
-	KindShow:    "查询case / case",
-	KindReply:   "回复case / reply",
-	KindSearch:  "搜索 / search",
-	KindAck:     "确认 / ack",
-	KindOnCall:  "值班 / oncall",
-	KindHelp:    "帮助 / help",
+	KindService:     "查找ServiceCode / service",
+	KindCreate:      "提工单 / create case",
+	KindResolve:     "释放case / resolve",
+	KindShow:        "查询case / case",
+	KindReply:       "回复case / reply",
+	KindSearch:      "搜索 / search",
+	KindAck:         "确认 / ack",
+	KindOnCall:      "值班 / oncall",
+	KindMaintenance: "维护 / maintenance",
+	KindHelp:        "帮助 / help",
 }
 
 // Help returns the help text with every command and its exact format, in
@@ -248,6 +249,9 @@ func Help(lang string) string {
 
 // Usage returns the title and exact format of one command, in lang.
 func Usage(k Kind, lang string) string {
+	if k == KindMaintenance {
+		return maintenanceUsage(lang)
+	}
 	t := pick(lang)
 	var lines []string
 	switch k {
@@ -313,6 +317,9 @@ func FieldLabel(field, lang string) string {
 	case FieldCommand:
 		return "提工单"
 	}
+	if l := maintenanceLabel(field, lang); l != "" {
+		return l
+	}
 	return field
 }
 
@@ -371,6 +378,12 @@ func describeIssue(t *texts, k Kind, is Issue, lang string) string {
 func hint(t *texts, field string) string {
 	var h string
 	switch field {
+	case FieldDuration, FieldWindowID:
+		for l, lt := range languages {
+			if lt == t {
+				h = maintenanceHint(field, l)
+			}
+		}
 	case FieldSeverity:
 		h = t.hintSeverity
 	case FieldIssueType:

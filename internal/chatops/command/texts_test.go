@@ -99,6 +99,21 @@ func TestUsageFormatsParse(t *testing.T) {
 				msgs = append(msgs, fill(lines[0]+"\n"+lines[1], "12345678901"), fill(afterOr(lines[2]), "12345678901"))
 			case KindHelp:
 				msgs = append(msgs, lines[0])
+			case KindMaintenance:
+				// Every line but the last note is a format; the list and
+				// end lines end with what they do, in parentheses.
+				for _, ln := range lines[:len(lines)-1] {
+					ln, _, _ = strings.Cut(afterOr(ln), "  (")
+					if strings.HasPrefix(ln, "maintenance end") {
+						msgs = append(msgs, fill(ln, "12"))
+						continue
+					}
+					n := 0
+					msgs = append(msgs, placeholder.ReplaceAllStringFunc(ln, func(string) string {
+						n++
+						return []string{"billing", "2h", "deploy v42"}[min(n, 3)-1]
+					}))
+				}
 			default:
 				msgs = append(msgs, fill(lines[0], "12345678901"), fill(afterOr(lines[1]), "12345678901"))
 			}
