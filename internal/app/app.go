@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -546,7 +547,19 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 		fail("migrations", err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	out := map[string]any{"status": "ready"}
+	for _, m := range a.modules {
+		if rr, ok := m.(readinessReporter); ok {
+			maps.Copy(out, rr.readiness())
+		}
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// readinessReporter is a module that adds what it knows to /readyz (the
+// chat sockets' state) without deciding readiness.
+type readinessReporter interface {
+	readiness() map[string]any
 }
 
 type statusWriter struct {

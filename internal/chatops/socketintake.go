@@ -2,7 +2,6 @@ package chatops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -64,4 +63,3 @@ func (s *SocketIntake) log() *slog.Logger {
 	}
 	return slog.New(slog.DiscardHandler)
 }
-

@@ -22,9 +22,9 @@ const wait = 10 * time.Second
 // commands records the slash commands a client hands over; fail makes the
 // next n fail as a database outage would.
 type commands struct {
-	mu    sync.Mutex
-	got   []url.Values
-	envs  []string
+	mu   sync.Mutex
+	got  []url.Values
+	envs []string
 	// fail makes the next n commands with this trigger id fail.
 	fail  map[string]int
 	notOK error
@@ -65,7 +65,10 @@ func (i *interactions) HandleSlackInteraction(_ context.Context, payload []byte)
 
 type tWriter struct{ t *testing.T }
 
-func (w tWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+func (w tWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
 
 func quick(int) time.Duration { return 10 * time.Millisecond }
 
