@@ -93,6 +93,9 @@ type App struct {
 	// ackAlert acknowledges an alert from chat ("ack <alert id>"); by
 	// names who did it.
 	ackAlert func(ctx context.Context, alertID, by string) (string, error)
+	// slackInteraction handles a Slack interactive payload that arrived
+	// over Socket Mode (nil: acknowledged and logged); see chat_socket.go.
+	slackInteraction func(ctx context.Context, payload []byte) (string, error)
 
 	sns            *snsverify.Verifier
 	snsOnce        sync.Once

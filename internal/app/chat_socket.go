@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -51,10 +52,8 @@ func (m *chatModule) buildSockets() error {
 		}
 		m.sockets.slack = &chatsocket.Slack{
 			AppToken: tok, APIURL: cc.Slack.APIURL, HTTP: hc, Commands: m.sockets.intake,
-			// Interactions: set by the interactivity handler when it is
-			// wired; until then interactive payloads are acknowledged and
-			// logged.
-			Now: a.now, Log: log.With("socket", "slack"),
+			Interactions: lateInteractions{a: a, log: log},
+			Now:          a.now, Log: log.With("socket", "slack"),
 		}
 	}
 	if cc.DingTalk.Mode == config.ChatModeStream {
@@ -142,4 +141,21 @@ func (m *chatModule) readiness() map[string]any {
 		out[name] = r
 	}
 	return map[string]any{"chat_sockets": out}
+}
+
+// lateInteractions hands Socket Mode's interactive payloads to
+// App.slackInteraction, read at call time: the module that handles
+// interactivity may be built after chat. Without one, a payload is
+// acknowledged and logged.
+type lateInteractions struct {
+	a   *App
+	log *slog.Logger
+}
+
+func (l lateInteractions) HandleSlackInteraction(ctx context.Context, payload []byte) (string, error) {
+	if l.a.slackInteraction == nil {
+		l.log.Info("slack socket mode: interactive payload acknowledged; nothing handles interactivity")
+		return "", nil
+	}
+	return l.a.slackInteraction(ctx, payload)
 }
