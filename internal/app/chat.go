@@ -232,4 +232,9 @@ func (m *chatModule) routes(mux *http.ServeMux) {
 }
 
 // webDeps hands the console the audit log.
-func (m *chatModule) webDeps(d *web.Deps) { d.Chat = m.store }
+func (m *chatModule) webDeps(d *web.Deps) {
+	d.Chat = m.store
+	if len(m.socketStatuses()) > 0 {
+		d.Chat = chatWebSockets{Store: m.store, m: m}
+	}
+}

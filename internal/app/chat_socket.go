@@ -159,3 +159,19 @@ func (l lateInteractions) HandleSlackInteraction(ctx context.Context, payload []
 	}
 	return l.a.slackInteraction(ctx, payload)
 }
+
+// chatWebSockets is the console's chat service with the connections'
+// states (the chat page shows them).
+type chatWebSockets struct {
+	*chatops.Store
+	m *chatModule
+}
+
+// SocketStates implements web.ChatSocketStates.
+func (c chatWebSockets) SocketStates() map[string]chatsocket.State {
+	out := map[string]chatsocket.State{}
+	for name, st := range c.m.socketStatuses() {
+		out[name] = st.Snapshot()
+	}
+	return out
+}
