@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -95,6 +96,9 @@ type App struct {
 	// ackAlert acknowledges an alert from chat ("ack <alert id>"); by
 	// names who did it.
 	ackAlert func(ctx context.Context, alertID, by string) (string, error)
+	// slackInteraction handles a Slack interactive payload that arrived
+	// over Socket Mode (nil: acknowledged and logged); see chat_socket.go.
+	slackInteraction func(ctx context.Context, payload []byte) (string, error)
 
 	sns            *snsverify.Verifier
 	snsOnce        sync.Once
@@ -558,7 +562,19 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 		fail("migrations", err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	out := map[string]any{"status": "ready"}
+	for _, m := range a.modules {
+		if rr, ok := m.(readinessReporter); ok {
+			maps.Copy(out, rr.readiness())
+		}
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// readinessReporter is a module that adds what it knows to /readyz (the
+// chat sockets' state) without deciding readiness.
+type readinessReporter interface {
+	readiness() map[string]any
 }
 
 type statusWriter struct {

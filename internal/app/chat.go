@@ -32,8 +32,10 @@ func (a *App) chatModule(ctx context.Context) (module, error) {
 	if m.appSecret, err = config.Secret(a.lookup, "chat.dingtalk.app_secret_env", cc.DingTalk.AppSecretEnv); err != nil {
 		return nil, err
 	}
-	if m.slackSecret, err = config.Secret(a.lookup, "chat.slack.signing_secret_env", cc.Slack.SigningSecretEnv); err != nil {
-		return nil, err
+	if cc.Slack.Mode == config.ChatModeHTTP {
+		if m.slackSecret, err = config.Secret(a.lookup, "chat.slack.signing_secret_env", cc.Slack.SigningSecretEnv); err != nil {
+			return nil, err
+		}
 	}
 	// The custom robot webhooks: the default one and per conversation.
 	def, err := chatWebhook(a.lookup, "chat.dingtalk", cc.DingTalk.WebhookURL, cc.DingTalk.WebhookURLEnv, cc.DingTalk.WebhookSecretEnv)
@@ -136,6 +138,9 @@ func (a *App) chatModule(ctx context.Context) (module, error) {
 		SlackDestination: cc.Slack.Destination, SlackLanguage: cc.Slack.Language,
 		BaseURL: a.Cfg.BaseURL, Now: a.now, Log: log,
 	}
+	if err := m.buildSockets(); err != nil {
+		return nil, err
+	}
 	// A case synced on its own (an event, a chat command): look for its
 	// updates now rather than at the next period.
 	a.onCaseSynced = append(a.onCaseSynced, func(ctx context.Context, account, caseID string, _ *cases.Result) {
@@ -173,6 +178,7 @@ type chatModule struct {
 	svc         *chatops.Service
 	updater     *chatops.Updater
 	queue       jobs.Queue
+	sockets     chatSockets
 }
 
 // checkCase queues a look for one case's updates.
@@ -206,12 +212,16 @@ func (m *chatModule) queueReady(q jobs.Queue) {
 	m.queue = q
 	m.outbox.Queue = q
 	m.svc.Queue = q
+	if m.sockets.intake != nil {
+		m.sockets.intake.Queue = q
+	}
 }
 
 func (m *chatModule) routes(mux *http.ServeMux) {
 	a := m.a
 	log := a.Log.With("component", "chat")
-	if m.appSecret != "" {
+	// In stream mode the robot's messages come over the connection only.
+	if m.appSecret != "" && m.cfg.DingTalk.Mode == config.ChatModeHTTP {
 		mux.Handle("POST /hooks/dingtalk", &chatops.DingTalkHandler{
 			AppSecret: m.appSecret, Nonces: m.store, Queue: m.queue, Forget: m.store.Forget, Now: a.now, Log: log,
 		})
@@ -225,4 +235,9 @@ func (m *chatModule) routes(mux *http.ServeMux) {
 }
 
 // webDeps hands the console the audit log.
-func (m *chatModule) webDeps(d *web.Deps) { d.Chat = m.store }
+func (m *chatModule) webDeps(d *web.Deps) {
+	d.Chat = m.store
+	if len(m.socketStatuses()) > 0 {
+		d.Chat = chatWebSockets{Store: m.store, m: m}
+	}
+}

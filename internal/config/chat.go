@@ -12,8 +12,9 @@ import (
 // reply to and resolve AWS Support cases, and case updates posted back to
 // chat. Secrets are named by environment variables (the *_env keys).
 //
-// Chat is on when chat.dingtalk.app_secret_env, chat.slack.signing_secret_env
-// or chat.updates is set; otherwise nothing of it runs.
+// Chat is on when chat.dingtalk.app_secret_env, chat.slack.signing_secret_env,
+// chat.slack.app_token_env or chat.updates is set; otherwise nothing of it
+// runs.
 type Chat struct {
 	// Account names the aws.accounts entry whose Support API the commands
 	// use (default: the first account).
@@ -52,11 +53,22 @@ type ChatAllow struct {
 }
 
 // ChatDingTalk configures the DingTalk enterprise internal robot
-// (POST /hooks/dingtalk).
+// (POST /hooks/dingtalk, or Stream mode).
 type ChatDingTalk struct {
+	// Mode is how messages arrive: http (default; DingTalk posts them to
+	// /hooks/dingtalk) or stream (opsdesk keeps an outbound WebSocket
+	// connection to DingTalk's stream gateway: no inbound port needed).
+	Mode string `yaml:"mode"`
 	// AppSecretEnv names the variable holding the robot's AppSecret, which
-	// signs its outgoing callbacks.
+	// signs its outgoing callbacks (http) or is the client secret of the
+	// stream connection (stream).
 	AppSecretEnv string `yaml:"app_secret_env"`
+	// ClientIDEnv names the variable holding the app's ClientId (AppKey);
+	// required in stream mode.
+	ClientIDEnv string `yaml:"client_id_env"`
+	// GatewayURL is the DingTalk Open API base that opens stream
+	// connections (default https://api.dingtalk.com).
+	GatewayURL string `yaml:"gateway_url"`
 	// WebhookURL (or WebhookURLEnv, a variable holding it) is a custom
 	// robot webhook (https://oapi.dingtalk.com/robot/send?access_token=…)
 	// used when a message's sessionWebhook has expired and for case
@@ -94,11 +106,21 @@ type ChatConversation struct {
 	WebhookSecretEnv string `yaml:"webhook_secret_env"`
 }
 
-// ChatSlack configures the Slack slash command (POST /hooks/slack/commands).
+// ChatSlack configures the Slack slash command (POST /hooks/slack/commands,
+// or Socket Mode).
 type ChatSlack struct {
+	// Mode is how commands arrive: http (default; Slack posts them to
+	// /hooks/slack/commands) or socket (Socket Mode: opsdesk keeps an
+	// outbound WebSocket connection to Slack; no inbound port needed).
+	Mode string `yaml:"mode"`
 	// SigningSecretEnv names the variable holding the Slack app's signing
-	// secret.
+	// secret (http mode).
 	SigningSecretEnv string `yaml:"signing_secret_env"`
+	// AppTokenEnv names the variable holding the app-level token
+	// (xapp-…, scope connections:write); required in socket mode.
+	AppTokenEnv string `yaml:"app_token_env"`
+	// APIURL is Slack's Web API base (default https://slack.com/api/).
+	APIURL string `yaml:"api_url"`
 	// Language of the replies: en (default), ja, zh or ko.
 	Language string    `yaml:"language"`
 	Allow    ChatAllow `yaml:"allow"`
@@ -127,6 +149,13 @@ var ChatLanguages = []string{"zh", "ja", "en", "ko"}
 // ChatSeverities are the Support severity codes, mildest first.
 var ChatSeverities = []string{"low", "normal", "high", "urgent", "critical"}
 
+// Chat intake modes.
+const (
+	ChatModeHTTP   = "http"
+	ChatModeSocket = "socket" // Slack Socket Mode
+	ChatModeStream = "stream" // DingTalk Stream mode
+)
+
 // DingTalkMaxPerMinute is DingTalk's limit of messages per robot per minute.
 const DingTalkMaxPerMinute = 20
 
@@ -134,6 +163,10 @@ func (x *Chat) setDefaults() {
 	x.CaseLanguage = "en"
 	x.ServiceCache = Duration(24 * time.Hour)
 	x.UpdateInterval = Duration(30 * time.Second)
+	x.DingTalk.Mode = ChatModeHTTP
+	x.DingTalk.GatewayURL = "https://api.dingtalk.com"
+	x.Slack.Mode = ChatModeHTTP
+	x.Slack.APIURL = "https://slack.com/api/"
 	x.DingTalk.Language = "zh"
 	x.DingTalk.MsgType = "text"
 	x.DingTalk.RatePerMinute = DingTalkMaxPerMinute
@@ -142,7 +175,7 @@ func (x *Chat) setDefaults() {
 
 // Enabled reports whether any part of chat-ops is configured.
 func (x *Chat) Enabled() bool {
-	return x.DingTalk.AppSecretEnv != "" || x.Slack.SigningSecretEnv != "" || len(x.Updates) > 0
+	return x.DingTalk.AppSecretEnv != "" || x.Slack.SigningSecretEnv != "" || x.Slack.AppTokenEnv != "" || len(x.Updates) > 0
 }
 
 // AccountName is the aws.accounts entry chat uses ("" when there is none).
@@ -210,6 +243,24 @@ func (d *ChatDingTalk) validate(c *Config) error {
 	if err := chatWebhook(key, d.WebhookURL, d.WebhookURLEnv, d.WebhookSecretEnv); err != nil {
 		return err
 	}
+	switch d.Mode {
+	case ChatModeHTTP:
+		if d.ClientIDEnv != "" {
+			return &Error{key + ".client_id_env", "is only used with mode: stream"}
+		}
+	case ChatModeStream:
+		if d.ClientIDEnv == "" {
+			return &Error{key + ".client_id_env", "is required with mode: stream: the environment variable holding the app's ClientId (AppKey)"}
+		}
+		if d.AppSecretEnv == "" {
+			return &Error{key + ".app_secret_env", "is required with mode: stream: the environment variable holding the app's ClientSecret (AppSecret)"}
+		}
+		if err := checkHTTPURL(d.GatewayURL); err != nil {
+			return &Error{key + ".gateway_url", err.Error()}
+		}
+	default:
+		return &Error{key + ".mode", fmt.Sprintf("%q must be http or stream", d.Mode)}
+	}
 	configured := d.AppSecretEnv != ""
 	if !configured && (d.WebhookURL != "" || d.WebhookURLEnv != "" || len(d.Conversations) > 0) {
 		return &Error{key + ".app_secret_env", "is required when chat.dingtalk is used: the environment variable holding the robot's AppSecret"}
@@ -247,8 +298,20 @@ func (s *ChatSlack) validate(c *Config) error {
 	if err := chatLanguage(key+".language", s.Language, false); err != nil {
 		return err
 	}
-	if s.SigningSecretEnv == "" && s.Destination != "" {
-		return &Error{key + ".signing_secret_env", "is required when chat.slack is used: the environment variable holding the Slack app's signing secret"}
+	switch s.Mode {
+	case ChatModeHTTP:
+		if s.SigningSecretEnv == "" && (s.Destination != "" || s.AppTokenEnv != "") {
+			return &Error{key + ".signing_secret_env", "is required when chat.slack is used: the environment variable holding the Slack app's signing secret (or set mode: socket)"}
+		}
+	case ChatModeSocket:
+		if s.AppTokenEnv == "" {
+			return &Error{key + ".app_token_env", "is required with mode: socket: the environment variable holding the app-level token (xapp-…)"}
+		}
+		if err := checkHTTPURL(s.APIURL); err != nil {
+			return &Error{key + ".api_url", err.Error()}
+		}
+	default:
+		return &Error{key + ".mode", fmt.Sprintf("%q must be http or socket", s.Mode)}
 	}
 	if s.Destination != "" && !c.HasDestination(s.Destination) {
 		return &Error{key + ".destination", fmt.Sprintf("no destination is named %q", s.Destination)}

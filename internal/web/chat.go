@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opsdesk/opsdesk/internal/chatops"
+	"github.com/opsdesk/opsdesk/internal/config"
 )
 
 // ChatService is what the console needs from the chat capability: the
@@ -100,6 +101,8 @@ type chatData struct {
 	FailedN   int
 	// Endpoints lists the configured hooks, for the empty state.
 	Endpoints []string
+	// Sockets are the outbound connections (chat_sockets.go).
+	Sockets []chatSocketRow
 }
 
 func (h *Handler) chatPlatformLabel(p *page, s string) string {
@@ -224,6 +227,7 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, p *page) {
 		}
 	}
 	d.Endpoints = h.chatEndpoints(r)
+	d.Sockets = h.chatSockets(p)
 	h.render(w, r, p, http.StatusOK, "chat", d)
 }
 
@@ -231,10 +235,10 @@ func (h *Handler) chatPage(w http.ResponseWriter, r *http.Request, p *page) {
 func (h *Handler) chatEndpoints(r *http.Request) []string {
 	base := h.baseURL(r)
 	var out []string
-	if h.cfg.Chat.DingTalk.AppSecretEnv != "" {
+	if h.cfg.Chat.DingTalk.AppSecretEnv != "" && h.cfg.Chat.DingTalk.Mode != config.ChatModeStream {
 		out = append(out, "DingTalk: POST "+base+"/hooks/dingtalk")
 	}
-	if h.cfg.Chat.Slack.SigningSecretEnv != "" {
+	if h.cfg.Chat.Slack.SigningSecretEnv != "" && h.cfg.Chat.Slack.Mode != config.ChatModeSocket {
 		out = append(out, "Slack: POST "+base+"/hooks/slack/commands")
 	}
 	return out
