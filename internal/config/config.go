@@ -127,6 +127,8 @@ type Destination struct {
 // AWS lists the AWS accounts opsdesk works with.
 type AWS struct {
 	Accounts []AWSAccount `yaml:"accounts"`
+	// Queues are the SQS queues opsdesk long-polls (queues.go).
+	Queues []AWSQueue `yaml:"queues"`
 }
 
 // AWSAccount is one AWS account. Credentials come from the SDK's default
@@ -411,6 +413,9 @@ func (c *Config) Validate() error {
 				return &Error{fmt.Sprintf("%s.languages[%d]", key, j), fmt.Sprintf("%q is not a Support case language (%s)", l, strings.Join(CaseLanguages, ", "))}
 			}
 		}
+	}
+	if err := c.validateQueues(); err != nil {
+		return err
 	}
 	for i, n := range c.Routes.Questions {
 		if !names[n] {

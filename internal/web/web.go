@@ -136,6 +136,9 @@ type Deps struct {
 	Contacts *contact.Service
 	// Heartbeats is the heartbeat monitors (heartbeats.go; nil: no page).
 	Heartbeats *heartbeat.Service
+	// Queues is the SQS consumer's queues and dead letters (queues.go;
+	// nil: no page).
+	Queues *QueueInfo
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
@@ -185,6 +188,8 @@ type Handler struct {
 	contacts  *contact.Service
 	// heartbeats: the heartbeat monitors (heartbeats.go).
 	heartbeats *heartbeat.Service
+	// queues: the SQS queues and their dead letters (queues.go).
+	queues *QueueInfo
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -225,6 +230,7 @@ func New(d Deps) (*Handler, error) {
 		links:      d.ActionLinks,
 		linkLimit:  d.ActionLinkLimiter,
 		heartbeats: d.Heartbeats,
+		queues:     d.Queues,
 		pageSize:   50,
 		loc:        d.Location,
 		tmpl:       map[string]*templateSet{},
@@ -323,6 +329,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.auditRoutes(mux)
 	h.actionLinkRoutes(mux)
 	h.heartbeatRoutes(mux)
+	h.queueRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
