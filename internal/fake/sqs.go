@@ -55,6 +55,7 @@ type SQS struct {
 	mu     sync.Mutex
 	region string
 	queues map[string]*sqsQueue
+	ops    map[string]int // successful requests by operation
 	seq    int
 	*recorder
 }
@@ -102,7 +103,7 @@ type SQSMessage struct {
 // Options: WithClock, WithAWSKey.
 func NewSQS(t testing.TB, opts ...Option) *SQS {
 	t.Helper()
-	s := &SQS{Server: newServer(t, "sqs", opts, sqsServerError), region: SQSDefaultRegion, queues: map[string]*sqsQueue{}}
+	s := &SQS{Server: newServer(t, "sqs", opts, sqsServerError), region: SQSDefaultRegion, queues: map[string]*sqsQueue{}, ops: map[string]int{}}
 	s.recorder = newRecorder(t, &s.mu)
 	s.start(s.serve)
 	return s
@@ -254,15 +255,20 @@ func (s *SQS) WaitReceives(t testing.TB, queue, id string, n int, timeout time.D
 	}
 }
 
-// OpCount is the number of requests for the operation ("ReceiveMessage").
+// OpCount is the number of successful requests of the operation
+// ("ReceiveMessage").
 func (s *SQS) OpCount(op string) int {
-	n := 0
-	for _, r := range s.Requests() {
-		if r.Header.Get("X-Amz-Target") == sqsTarget+op {
-			n++
-		}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ops[op]
+}
+
+// WaitOp waits until n requests of the operation succeeded.
+func (s *SQS) WaitOp(t testing.TB, op string, n int, timeout time.Duration) {
+	t.Helper()
+	if !s.waitChanged(timeout, func() bool { return s.ops[op] >= n }) {
+		t.Fatalf("fake sqs: %d %s requests, want %d within %v", s.OpCount(op), op, n, timeout)
 	}
-	return n
 }
 
 // sqsErrors: the query-compatible code and HTTP status of each error.
@@ -390,6 +396,10 @@ func (s *SQS) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.accept(func() {})
+	s.mu.Lock()
+	s.ops[op]++
+	s.notifyLocked()
+	s.mu.Unlock()
 	w.Header().Set("Content-Type", sqsContentType)
 	_ = json.NewEncoder(w).Encode(out)
 }
