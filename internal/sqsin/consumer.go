@@ -15,6 +15,7 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/events/payload"
+	"github.com/opsdesk/opsdesk/internal/sqsin/sqsmsg"
 )
 
 // Client is the part of the SQS API the consumer calls (*sqs.Client).
@@ -283,14 +284,14 @@ func (c *Consumer) handle(ctx context.Context, m types.Message) bool {
 	if receives > q.MaxReceives {
 		return c.dead(ctx, log, m, receives, fmt.Sprintf("received %d times (max_receives is %d); committing it kept failing", receives, q.MaxReceives))
 	}
-	rec, err := Recognize([]byte(body), q.Kind)
+	rec, err := sqsmsg.Recognize([]byte(body), q.Kind)
 	if err != nil {
 		return c.dead(ctx, log, m, receives, err.Error())
 	}
 	via := "sqs:" + q.Name
 	var outcome string
 	switch rec.Kind {
-	case KindAlarm:
+	case sqsmsg.KindAlarm:
 		outcome, err = c.o.Sink.Alarm(ctx, rec.Alarm, rec.Topic, via, q.System)
 	default:
 		outcome, err = c.o.Sink.Events(ctx, rec.Batch, via, q.System)

@@ -1,11 +1,9 @@
-package sqsin
+package sqsmsg
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/opsdesk/opsdesk/internal/config"
 )
 
 const alarmJSON = `{"AlarmName":"api-5xx","NewStateValue":"ALARM","OldStateValue":"OK","NewStateReason":"Threshold Crossed","StateChangeTime":"2024-05-01T00:59:12.410+0000","AWSAccountId":"123456789012","Region":"Asia Pacific (Tokyo)","AlarmArn":"arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:api-5xx"}`
@@ -85,7 +83,7 @@ func FuzzRecognize(f *testing.F) {
 		snsEnvelope("SubscriptionConfirmation", "x"), `[` + ebEvent + `]`, `{"Type":"Notification","TopicArn":"t","Message":"{\"AlarmName\":1}"}`, "", "null", `"x"`, `{}`} {
 		f.Add([]byte(s), 0)
 	}
-	kinds := []string{config.QueueKindAuto, config.QueueKindEvents, config.QueueKindAlarms}
+	kinds := []string{QueueAuto, QueueEvents, QueueAlarms}
 	f.Fuzz(func(t *testing.T, body []byte, k int) {
 		kind := kinds[((k%3)+3)%3]
 		r, err := Recognize(body, kind)
@@ -97,11 +95,11 @@ func FuzzRecognize(f *testing.F) {
 		}
 		switch r.Kind {
 		case KindAlarm:
-			if !json.Valid(r.Alarm) || kind == config.QueueKindEvents {
+			if !json.Valid(r.Alarm) || kind == QueueEvents {
 				t.Fatalf("bad alarm %q for kind %s", r.Alarm, kind)
 			}
 		case KindEvents:
-			if r.Batch == nil || len(r.Batch.Events) == 0 || kind == config.QueueKindAlarms {
+			if r.Batch == nil || len(r.Batch.Events) == 0 || kind == QueueAlarms {
 				t.Fatalf("bad events for kind %s", kind)
 			}
 		default:

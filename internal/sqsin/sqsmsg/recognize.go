@@ -1,15 +1,7 @@
-// Package sqsin consumes Amazon SQS queues (aws.queues): the outbound-only
-// intake of AWS events and CloudWatch alarms. A desk with no inbound port
-// long-polls its queues, commits each message through the same paths as
-// POST /api/v1/events and /api/v1/alerts/cloudwatch, and then deletes it.
-//
-// SQS delivers at least once, to any of several replicas, so a message is
-// claimed in the database before it is committed and marked done after:
-// whoever receives it again (another replica once the visibility timeout
-// ran out, this one after a crash between the commit and the delete)
-// finds it done and only deletes it. Messages opsdesk cannot use become
-// dead letters that the console shows with their body and error.
-package sqsin
+// Package sqsmsg recognises the body of an SQS message that carries AWS
+// events or CloudWatch alarms. It depends on nothing heavier than the
+// events payload parser, so that it fuzzes quickly.
+package sqsmsg
 
 import (
 	"bytes"
@@ -18,8 +10,14 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/events/payload"
+)
+
+// Queue kinds (aws.queues[].kind).
+const (
+	QueueAuto   = "auto"
+	QueueEvents = "events"
+	QueueAlarms = "alarms"
 )
 
 // What a message was recognised as.
@@ -90,7 +88,7 @@ func Recognize(body []byte, kind string) (*Recognized, error) {
 	}
 	var obj map[string]json.RawMessage
 	isObj := b[0] == '{' && json.Unmarshal(b, &obj) == nil
-	if kind != config.QueueKindEvents && isObj {
+	if kind != QueueEvents && isObj {
 		if isAlarm(obj) {
 			return &Recognized{Kind: KindAlarm, Shape: "cloudwatch-alarm", Alarm: b}, nil
 		}
@@ -105,7 +103,7 @@ func Recognize(body []byte, kind string) (*Recognized, error) {
 	if isObj && str(obj, "Type") == "SubscriptionConfirmation" {
 		return nil, &RecognizeError{Field: "Type", Msg: fmt.Sprintf("an SNS subscription confirmation for topic %s: confirm the subscription once (SNS console, or open its SubscribeURL), then this queue receives the topic's notifications", str(obj, "TopicArn"))}
 	}
-	if kind == config.QueueKindAlarms {
+	if kind == QueueAlarms {
 		return nil, &RecognizeError{Msg: "not a CloudWatch alarm (AlarmName and NewStateValue), neither raw nor in an SNS notification, and this queue's kind is alarms"}
 	}
 	batch, err := payload.Parse(b)
