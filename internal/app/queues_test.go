@@ -15,6 +15,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/alerts"
 	"github.com/opsdesk/opsdesk/internal/app"
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
+	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
 	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/sqsin"
@@ -184,6 +185,32 @@ func TestSQSEndToEnd(t *testing.T) {
 			}
 			if len(cn.Calls()) != 1 {
 				t.Errorf("%d calls, want 1", len(cn.Calls()))
+			}
+			// The API shows the queue and its dead letter.
+			tok, err := a.s.App.Auth.CreateToken(ctx, "ops", auth.ScopeAdmin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(http.MethodGet, a.s.URL+"/api/v1/queues", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st struct {
+				Queues []struct {
+					Name   string
+					Counts map[string]int
+				}
+				DeadLetters []struct {
+					MessageID string `json:"message_id"`
+				} `json:"dead_letters"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 || len(st.Queues) != 1 || st.Queues[0].Counts["done"] != 3 || st.Queues[0].Counts["dead"] != 1 ||
+				len(st.DeadLetters) != 1 || st.DeadLetters[0].MessageID != poison {
+				t.Errorf("GET /api/v1/queues: %d %+v %v", resp.StatusCode, st, err)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package sqsin
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -308,4 +309,66 @@ func TestStoreClaims(t *testing.T) {
 			t.Errorf("pruned %d %v", n, err)
 		}
 	})
+}
+
+// logCount counts log records at warn level and above.
+type logCount struct {
+	mu    sync.Mutex
+	warns []string
+}
+
+func (l *logCount) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logCount) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		l.mu.Lock()
+		l.warns = append(l.warns, r.Message)
+		l.mu.Unlock()
+	}
+	return nil
+}
+func (l *logCount) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logCount) WithGroup(string) slog.Handler      { return l }
+
+// TestConsumerBacksOff: while SQS fails, the loop backs off with growing
+// attempts, logs one warning (not one per attempt) and shows the queue as
+// failing; when SQS is back it receives again and shows it working.
+func TestConsumerBacksOff(t *testing.T) {
+	t.Parallel()
+	st := storetest.New(t, store.SQLite)
+	sq := fake.NewSQS(t)
+	sq.SetUnavailable(true)
+	logs := &logCount{}
+	attempts := make(chan int, 100)
+	status := NewStatus()
+	q := testQueue(sq, "ops")
+	q.Wait = config.Duration(time.Second)
+	c := newTestConsumer(t, st, sq, q, &recSink{}, "r1", func(o *Options) {
+		o.Log = slog.New(logs)
+		o.Status = status
+		o.Backoff = func(n int) time.Duration { attempts <- n; return time.Millisecond }
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for want := 1; want <= 4; want++ {
+		if n := <-attempts; n != want {
+			t.Fatalf("backoff attempt %d, want %d", n, want)
+		}
+	}
+	qs := status.Queues()
+	if len(qs) != 1 || !qs[0].Failing || qs[0].Failures < 4 || !strings.Contains(qs[0].LastError, "ServiceUnavailable") {
+		t.Fatalf("status %+v", qs)
+	}
+	sq.SetUnavailable(false)
+	n := sq.OpCount("ReceiveMessage")
+	sq.WaitOp(t, "ReceiveMessage", n+2, 10*time.Second)
+	if qs := status.Queues(); qs[0].Failing || qs[0].LastOK.IsZero() {
+		t.Fatalf("status after recovery %+v", qs[0])
+	}
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	if len(logs.warns) != 1 {
+		t.Errorf("%d warnings for one outage: %v", len(logs.warns), logs.warns)
+	}
 }
