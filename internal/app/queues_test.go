@@ -118,8 +118,9 @@ func newSQSFakes(t *testing.T) (*fake.SQS, *fake.Connect, *fake.Webhook) {
 // posted to it, takes an EventBridge event and a CloudWatch alarm (SNS
 // envelope) from SQS: the event is stored and its rule notifies a
 // webhook; the alarm opens an alert that phones Sato through Connect. A
-// message redelivered after its delete was lost makes no duplicate, and a
-// message that is not an AWS shape becomes a dead letter and is deleted.
+// message redelivered after its delete was lost makes no duplicate; a
+// message that is not an AWS shape, and one received more than
+// max_receives times, become dead letters and are deleted.
 func TestSQSEndToEnd(t *testing.T) {
 	for _, engine := range storetest.Engines() {
 		t.Run(engine, func(t *testing.T) {
@@ -183,6 +184,15 @@ func TestSQSEndToEnd(t *testing.T) {
 				!strings.Contains(dead[0].Error, "not JSON") || dead[0].Disposition != "delete" {
 				t.Fatalf("dead letters %+v %v", dead, err)
 			}
+			// A CloudWatch alarm that consumers received max_receives
+			// times without finishing (they crashed on it): a dead letter,
+			// deleted, and nobody is called for it.
+			stuck := sq.SendReceived("ops", sqsAlarmEnvelope(t, "crashes-consumers"), 3)
+			sq.WaitDeleted(t, "ops", 15*time.Second, stuck)
+			dead, err = sqsin.NewStore(a.s.App.St).DeadLetters(ctx, "ops", 10)
+			if err != nil || len(dead) != 2 || dead[0].MessageID != stuck || dead[0].Receives != 4 || !strings.Contains(dead[0].Error, "max_receives is 3") {
+				t.Fatalf("dead letters %+v %v", dead, err)
+			}
 			if len(cn.Calls()) != 1 {
 				t.Errorf("%d calls, want 1", len(cn.Calls()))
 			}
@@ -208,8 +218,8 @@ func TestSQSEndToEnd(t *testing.T) {
 			}
 			err = json.NewDecoder(resp.Body).Decode(&st)
 			resp.Body.Close()
-			if err != nil || resp.StatusCode != 200 || len(st.Queues) != 1 || st.Queues[0].Counts["done"] != 3 || st.Queues[0].Counts["dead"] != 1 ||
-				len(st.DeadLetters) != 1 || st.DeadLetters[0].MessageID != poison {
+			if err != nil || resp.StatusCode != 200 || len(st.Queues) != 1 || st.Queues[0].Counts["done"] != 3 || st.Queues[0].Counts["dead"] != 2 ||
+				len(st.DeadLetters) != 2 || st.DeadLetters[1].MessageID != poison {
 				t.Errorf("GET /api/v1/queues: %d %+v %v", resp.StatusCode, st, err)
 			}
 		})

@@ -167,6 +167,24 @@ func (s *SQS) Send(queue, body string) string {
 	return s.sendLocked(q, body)
 }
 
+// SendReceived puts a message in a queue as if consumers had received it
+// receives times already and never deleted it (they crashed while
+// processing it): its next receive has ApproximateReceiveCount
+// receives+1.
+func (s *SQS) SendReceived(queue, body string, receives int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queues[queue]
+	if q == nil {
+		s.tb.Errorf("fake sqs: SendReceived: no queue %q", queue)
+		return ""
+	}
+	id := s.sendLocked(q, body)
+	m := q.msgs[len(q.msgs)-1]
+	m.Receives, m.FirstReceive = receives, s.opt.now()
+	return id
+}
+
 func (s *SQS) sendLocked(q *sqsQueue, body string) string {
 	m := &SQSMessage{Queue: q.name, MessageID: newUUID(), Body: body, SentAt: s.opt.now()}
 	q.msgs = append(q.msgs, m)
