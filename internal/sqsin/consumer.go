@@ -349,7 +349,12 @@ func (c *Consumer) delete(ctx context.Context, ms []types.Message) error {
 			entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(eid), ReceiptHandle: m.ReceiptHandle}
 			byID[eid] = m
 		}
-		out, err := c.o.Client.DeleteMessageBatch(context.WithoutCancel(ctx), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(q.URL), Entries: entries})
+		// Committed messages are deleted even while shutting down, but a
+		// hanging SQS must not hold the shutdown: what is not deleted
+		// comes back and is found done.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		out, err := c.o.Client.DeleteMessageBatch(dctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(q.URL), Entries: entries})
+		cancel()
 		if err != nil {
 			return fmt.Errorf("sqsin: delete from %s: %w", q.Name, err)
 		}
