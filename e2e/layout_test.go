@@ -20,6 +20,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/intake"
 	"github.com/opsdesk/opsdesk/internal/oncall"
+	"github.com/opsdesk/opsdesk/internal/sqsin"
 )
 
 // screenshotsEnv names a directory: when set, TestBrowserLayout saves a
@@ -425,11 +426,18 @@ func TestBrowserLayout(t *testing.T) {
 	}, "admin"); err != nil {
 		t.Fatal(err)
 	}
+	// A dead letter with a long unbroken body, for the queues page.
+	if err := sqsin.NewStore(srv.App.St).Dead(context.Background(), sqsin.DeadLetter{Queue: "intake", MessageID: "4f1c2b8e-0d3a-4c5e-9f70-1a2b3c4d5e6f",
+		Body: `{"Type":"Notification","Message":"` + strings.Repeat("x", 600) + `"}`, Error: "unrecognized payload (keys: Message, Type); expected an EventBridge event",
+		Receives: 1, Disposition: "delete", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	for _, pg := range []struct{ name, path string }{
 		{"oncall", "/oncall"},
 		{"oncall-schedule", "/oncall/platform"},
 		{"contact", "/users/admin/contact"},
 		{"heartbeats", "/heartbeats"},
+		{"queues", "/queues"},
 		{"alerts", "/alerts"},
 		{"alert", fmt.Sprintf("/alerts/%d", alert.Alerts[0].ID)},
 		{"alert-systems", "/alerts/systems"},

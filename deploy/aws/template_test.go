@@ -40,6 +40,8 @@ var attributes = map[string][]string{
 	"AWS::Logs::LogGroup":                       {"Arn"},
 	"AWS::RDS::DBInstance":                      {"DBInstanceArn", "Endpoint.Address", "Endpoint.Port"},
 	"AWS::S3::Bucket":                           {"Arn", "RegionalDomainName"},
+	"AWS::SQS::Queue":                           {"Arn", "QueueName", "QueueUrl"},
+	"AWS::Events::Rule":                         {"Arn"},
 }
 
 // resourceTypes are the only types the template may create.
@@ -61,6 +63,12 @@ var resourceTypes = []string{
 	"AWS::S3::BucketPolicy",
 	"AWS::SecretsManager::Secret",
 	"AWS::SecretsManager::SecretTargetAttachment",
+	// sqs-intake.yaml
+	"AWS::SQS::Queue",
+	"AWS::SQS::QueuePolicy",
+	"AWS::Events::Rule",
+	"AWS::SNS::Subscription",
+	"AWS::IAM::ManagedPolicy",
 }
 
 // starAllowed reports whether action may be granted on Resource "*":
@@ -554,7 +562,7 @@ func (c *checker) statements() []statement {
 					add(name, fmt.Sprintf("%s.Policies[%d].PolicyDocument", path, i), get(p, "PolicyDocument"))
 				}
 			}
-		case "AWS::S3::BucketPolicy", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy":
+		case "AWS::S3::BucketPolicy", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::SQS::QueuePolicy":
 			add(name, path+".PolicyDocument", get(props, "PolicyDocument"))
 		}
 	})

@@ -129,6 +129,8 @@ type AWS struct {
 	Accounts []AWSAccount `yaml:"accounts"`
 	// Organizations are discovered for the case archive (organizations.go).
 	Organizations []AWSOrganization `yaml:"organizations"`
+	// Queues are the SQS queues opsdesk long-polls (queues.go).
+	Queues []AWSQueue `yaml:"queues"`
 }
 
 // AWSAccount is one AWS account. Credentials come from the SDK's default
@@ -415,6 +417,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.AWS.validateOrganizations(); err != nil {
+		return err
+	}
+	if err := c.validateQueues(); err != nil {
 		return err
 	}
 	for i, n := range c.Routes.Questions {

@@ -2,7 +2,7 @@
 // talks to — Microsoft Teams Workflows webhooks, Backlog, DingTalk custom
 // robots and sessions, Slack incoming webhooks and response URLs, a generic
 // webhook receiver, and the AWS APIs AWS Support, Amazon Connect, SNS, S3,
-// End User Messaging SMS and SES v2 (SigV4 checked) — for tests.
+// SQS, End User Messaging SMS and SES v2 (SigV4 checked) — for tests.
 //
 // Every fake is a real HTTP server on a loopback port (httptest), so it works
 // both for tests that call opsdesk's code directly and for tests that run the

@@ -139,6 +139,9 @@ type Deps struct {
 	// Accounts lists the case archive's accounts (accounts.go; nil: no
 	// page).
 	Accounts AccountsService
+	// Queues is the SQS consumer's queues and dead letters (queues.go;
+	// nil: no page).
+	Queues *QueueInfo
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
@@ -190,6 +193,8 @@ type Handler struct {
 	heartbeats *heartbeat.Service
 	// accounts: the case archive's accounts (accounts.go).
 	accounts AccountsService
+	// queues: the SQS queues and their dead letters (queues.go).
+	queues *QueueInfo
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -231,6 +236,7 @@ func New(d Deps) (*Handler, error) {
 		linkLimit:  d.ActionLinkLimiter,
 		heartbeats: d.Heartbeats,
 		accounts:   d.Accounts,
+		queues:     d.Queues,
 		pageSize:   50,
 		loc:        d.Location,
 		tmpl:       map[string]*templateSet{},
@@ -331,6 +337,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.heartbeatRoutes(mux)
 	h.accountsRoutes(mux)
 	h.maintenanceRoutes(mux)
+	h.queueRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
