@@ -136,6 +136,8 @@ type Deps struct {
 	Contacts *contact.Service
 	// Heartbeats is the heartbeat monitors (heartbeats.go; nil: no page).
 	Heartbeats *heartbeat.Service
+	// Health is the AWS Health records (health.go; nil: no page).
+	Health HealthService
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
@@ -185,6 +187,8 @@ type Handler struct {
 	contacts  *contact.Service
 	// heartbeats: the heartbeat monitors (heartbeats.go).
 	heartbeats *heartbeat.Service
+	// health: the AWS Health records (health.go).
+	health HealthService
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -225,6 +229,7 @@ func New(d Deps) (*Handler, error) {
 		links:      d.ActionLinks,
 		linkLimit:  d.ActionLinkLimiter,
 		heartbeats: d.Heartbeats,
+		health:     d.Health,
 		pageSize:   50,
 		loc:        d.Location,
 		tmpl:       map[string]*templateSet{},
@@ -323,6 +328,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.auditRoutes(mux)
 	h.actionLinkRoutes(mux)
 	h.heartbeatRoutes(mux)
+	h.healthRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }
