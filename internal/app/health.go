@@ -36,7 +36,7 @@ func (a *App) healthModule(context.Context) (module, error) {
 	}
 	var filters []health.NotifyFilter
 	for _, h := range a.Cfg.Events.Health {
-		filters = append(filters, health.NotifyFilter{Destination: h.Destination, Services: h.Services, Regions: h.Regions, Categories: h.Categories, Statuses: h.Statuses})
+		filters = append(filters, health.NotifyFilter{Destination: h.Destination, Services: h.Services, Regions: h.Regions, Categories: h.Categories, Statuses: h.Statuses, Language: h.Language})
 	}
 	o := health.Options{
 		Filters: filters,

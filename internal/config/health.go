@@ -21,6 +21,8 @@ type HealthNotify struct {
 	Categories []string `yaml:"categories"`
 	// Statuses: the status a record changed to (upcoming, open, closed).
 	Statuses []string `yaml:"statuses"`
+	// Language of the messages: en (default), ja, zh or ko.
+	Language string `yaml:"language"`
 }
 
 // healthCategories and healthStatuses are the values AWS Health uses.
@@ -39,6 +41,11 @@ func (x *Events) validateHealth(c *Config) error {
 			return &Error{key + ".destination", "required"}
 		case !c.HasDestination(h.Destination):
 			return &Error{key + ".destination", fmt.Sprintf("no destination is named %q", h.Destination)}
+		}
+		switch h.Language {
+		case "", "en", "ja", "zh", "ko":
+		default:
+			return &Error{key + ".language", fmt.Sprintf("%q is not en, ja, zh or ko", h.Language)}
 		}
 		for j, v := range h.Services {
 			if !healthServiceRE.MatchString(v) {

@@ -18,6 +18,7 @@ func TestHealthNotifyConfig(t *testing.T) {
       regions: [ap-northeast-1, global]
       categories: [issue, scheduledChange]
       statuses: [open, closed]
+      language: ja
     - destination: ops
 `))
 	if err != nil {
@@ -25,7 +26,7 @@ func TestHealthNotifyConfig(t *testing.T) {
 	}
 	if h := c.Events.Health; len(h) != 2 || h[0].Destination != "ops" || !slices.Equal(h[0].Services, []string{"EC2", "RDS"}) ||
 		!slices.Equal(h[0].Regions, []string{"ap-northeast-1", "global"}) || !slices.Equal(h[0].Categories, []string{"issue", "scheduledChange"}) ||
-		!slices.Equal(h[0].Statuses, []string{"open", "closed"}) || len(h[1].Services) != 0 {
+		!slices.Equal(h[0].Statuses, []string{"open", "closed"}) || h[0].Language != "ja" || len(h[1].Services) != 0 || h[1].Language != "" {
 		t.Errorf("health %+v", c.Events.Health)
 	}
 	for yaml, key := range map[string]string{
@@ -35,6 +36,7 @@ func TestHealthNotifyConfig(t *testing.T) {
 		"events:\n  health:\n    - {destination: ops, regions: [tokyo]}\n":       "events.health[0].regions[0]",
 		"events:\n  health:\n    - {destination: ops, categories: [issues]}\n":   "events.health[0].categories[0]",
 		"events:\n  health:\n    - {destination: ops, statuses: [open, done]}\n": "events.health[0].statuses[1]",
+		"events:\n  health:\n    - {destination: ops, language: fr}\n":           "events.health[0].language",
 	} {
 		_, err := Parse([]byte(base + yaml))
 		var ce *Error

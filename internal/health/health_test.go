@@ -204,7 +204,7 @@ func TestApply(t *testing.T) {
 			ConsoleURL: func(id int64) string { return fmt.Sprintf("https://ops.example.com/health/%d", id) },
 			Filters: []NotifyFilter{
 				{Destination: "ec2-tokyo", Services: []string{"EC2"}, Regions: []string{"ap-northeast-1"}, Categories: []string{"issue"}},
-				{Destination: "closed-only", Statuses: []string{"closed"}},
+				{Destination: "closed-only", Statuses: []string{"closed"}, Language: "ja"},
 				{Destination: "rds", Services: []string{"RDS"}},
 			}})
 
@@ -267,8 +267,17 @@ func TestApply(t *testing.T) {
 		var dests []string
 		for _, x := range rec.sent[1:] {
 			dests = append(dests, x.dest)
-			if !strings.Contains(x.msg.Title, "closed") {
-				t.Errorf("close notice %q", x.msg.Title)
+			switch x.dest {
+			case "ec2-tokyo":
+				if x.msg.Title != "AWS Health closed: EC2 AWS_EC2_OPERATIONAL_ISSUE (ap-northeast-1)" || !strings.HasPrefix(x.msg.Text, "[RESOLVED]") {
+					t.Errorf("English close notice %q %q", x.msg.Title, x.msg.Text)
+				}
+			case "closed-only":
+				// In Japanese: the labels, and AWS's Japanese description.
+				if x.msg.Title != "AWS Health 終了: EC2 AWS_EC2_OPERATIONAL_ISSUE (ap-northeast-1)" || !strings.HasPrefix(x.msg.Text, "[解決済み]") ||
+					x.msg.Fields[0] != (notify.Field{Name: "ステータス", Value: "終了"}) || x.msg.Fields[2] != (notify.Field{Name: "カテゴリ", Value: "問題"}) {
+					t.Errorf("Japanese close notice %q %q %+v", x.msg.Title, x.msg.Text, x.msg.Fields)
+				}
 			}
 		}
 		slices.Sort(dests)
@@ -417,6 +426,43 @@ func TestNoticeRetry(t *testing.T) {
 		ns, _ = s.Notices(ctx, a.RecordID)
 		if len(ns) != 1 || ns[0].Status != "sent" || ns[0].Attempts != 2 || len(rec.sent) != 1 || rec.sent[0].key != fmt.Sprintf("health-notice-%d", ids[0]) {
 			t.Errorf("after retry %+v, sent %+v", ns, rec.sent)
+		}
+	})
+}
+
+// TestApplyConcurrent: replicas applying updates of one event at once
+// (new record included) serialize on it: the newest update wins, every
+// update is in the history, and the close is notified once.
+func TestApplyConcurrent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := New(st, Options{Filters: []NotifyFilter{{Destination: "hook", Statuses: []string{"closed"}}}})
+		bodies := [][]byte{sample(t, "health-issue"), sample(t, "health-issue-closed")}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.Apply(ctx, int64(100+i), bodies[i%2])
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		recs, err := s.List(ctx, Filter{})
+		if err != nil || len(recs) != 1 || recs[0].Status != StatusClosed {
+			t.Fatalf("records %+v %v", recs, err)
+		}
+		hist, _ := s.History(ctx, recs[0].ID)
+		notices, _ := s.Notices(ctx, recs[0].ID)
+		if len(hist) != 8 || len(notices) != 1 || !strings.HasPrefix(notices[0].Change, "closed@") {
+			t.Errorf("history %d rows, notices %+v", len(hist), notices)
 		}
 	})
 }

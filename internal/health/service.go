@@ -29,6 +29,8 @@ type NotifyFilter struct {
 	Regions     []string
 	Categories  []string
 	Statuses    []string
+	// Language of the message: en (default), ja, zh or ko.
+	Language string
 }
 
 // Matches reports whether the filter accepts the record.
@@ -200,8 +202,8 @@ func (s *Service) Apply(ctx context.Context, ref int64, raw []byte) (*Applied, e
 				continue
 			}
 			var id int64
-			err := tx.QueryRowContext(ctx, s.st.Q(`INSERT INTO health_notices (health_id, change, destination, status, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?)
-				ON CONFLICT (health_id, change, destination) DO NOTHING RETURNING id`), rec.ID, change, f.Destination, store.Millis(now), store.Millis(now)).Scan(&id)
+			err := tx.QueryRowContext(ctx, s.st.Q(`INSERT INTO health_notices (health_id, change, destination, lang, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)
+				ON CONFLICT (health_id, change, destination) DO NOTHING RETURNING id`), rec.ID, change, f.Destination, f.Language, store.Millis(now), store.Millis(now)).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // two filters for one destination: one notice
 			}
@@ -275,9 +277,9 @@ func (w *NoticeWorker) Work(ctx context.Context, job *river.Job[NoticeArgs]) err
 
 func (s *Service) sendNotice(ctx context.Context, id int64) error {
 	var healthID int64
-	var change, dest, status string
+	var change, dest, lang, status string
 	var attempts int
-	err := s.st.W.QueryRowContext(ctx, s.st.Q(`SELECT health_id, change, destination, status, attempts FROM health_notices WHERE id = ?`), id).Scan(&healthID, &change, &dest, &status, &attempts)
+	err := s.st.W.QueryRowContext(ctx, s.st.Q(`SELECT health_id, change, destination, lang, status, attempts FROM health_notices WHERE id = ?`), id).Scan(&healthID, &change, &dest, &lang, &status, &attempts)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && status != "pending" {
 		return nil
 	}
@@ -288,7 +290,7 @@ func (s *Service) sendNotice(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	msg := s.Message(rec, strings.SplitN(change, "@", 2)[0])
+	msg := s.Message(rec, strings.SplitN(change, "@", 2)[0], lang)
 	attempt := attempts + 1
 	result, permanent := "", false
 	err = nil
@@ -319,17 +321,20 @@ func (s *Service) sendNotice(ctx context.Context, id int64) error {
 	return nil
 }
 
-// Message is the notification of a record's change to status.
-func (s *Service) Message(r *Record, status string) notify.Message {
+// Message is the notification of a record's change to status, in lang
+// (en, ja, zh, ko): the labels are translated, the description is AWS's
+// in that language when AWS sent one, else English.
+func (s *Service) Message(r *Record, status, lang string) notify.Message {
 	what := r.EventTypeCode
 	if what == "" {
 		what = r.Category
 	}
-	title := fmt.Sprintf("AWS Health %s: %s %s", status, r.Service, what)
+	subject := r.Service + " " + what
 	if r.Region != "" {
-		title += " (" + r.Region + ")"
+		subject += " (" + r.Region + ")"
 	}
-	m := notify.Message{Kind: "health", Title: title, Text: Description(r.Descriptions, "en"), Ref: fmt.Sprintf("health-%d", r.ID), URL: r.DashboardURL}
+	title := fmt.Sprintf(text(lang, "title"), label(lang, "status", status), subject)
+	m := notify.Message{Kind: "health", Title: title, Text: Description(r.Descriptions, lang), Ref: fmt.Sprintf("health-%d", r.ID), URL: r.DashboardURL}
 	if s.consoleURL != nil {
 		if u := s.consoleURL(r.ID); u != "" {
 			m.URL = u
@@ -343,16 +348,16 @@ func (s *Service) Message(r *Record, status string) notify.Message {
 	default:
 		m.Severity = notify.SeverityInfo
 	}
-	add := func(name, v string) {
+	add := func(key, v string) {
 		if v != "" {
-			m.Fields = append(m.Fields, notify.Field{Name: name, Value: v})
+			m.Fields = append(m.Fields, notify.Field{Name: text(lang, key), Value: v})
 		}
 	}
-	add("status", status)
+	add("status", label(lang, "status", status))
 	add("service", r.Service)
-	add("category", r.Category)
+	add("category", label(lang, "category", r.Category))
 	add("region", r.Region)
-	add("account", strings.Join(r.Accounts, ", "))
+	add("accounts", strings.Join(r.Accounts, ", "))
 	if !r.Start.IsZero() {
 		add("start", r.Start.UTC().Format(time.RFC3339))
 	}

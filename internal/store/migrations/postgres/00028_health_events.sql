@@ -53,12 +53,15 @@ CREATE TABLE health_event_updates (
 -- The built-in notifications (events.health): one row per record, status
 -- change and destination. change is "<status>@<lastUpdatedTime ms>" of the
 -- update that made the change, so a repeat of that update, a retry or a
--- second replica adds nothing. status: pending, sent, failed.
+-- second replica adds nothing. lang is the message's language
+-- (events.health[].language; '' is English). status: pending, sent,
+-- failed.
 CREATE TABLE health_notices (
     id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     health_id   BIGINT NOT NULL,
     change      TEXT NOT NULL,
     destination TEXT NOT NULL,
+    lang        TEXT NOT NULL DEFAULT '',
     status      TEXT NOT NULL DEFAULT 'pending',
     attempts    BIGINT NOT NULL DEFAULT 0,
     result      TEXT NOT NULL DEFAULT '',
