@@ -18,6 +18,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/delivery"
 	"github.com/opsdesk/opsdesk/internal/events/samples"
 	"github.com/opsdesk/opsdesk/internal/fake"
+	"github.com/opsdesk/opsdesk/internal/health"
 	"github.com/opsdesk/opsdesk/internal/intake"
 	"github.com/opsdesk/opsdesk/internal/oncall"
 	"github.com/opsdesk/opsdesk/internal/sqsin"
@@ -383,6 +384,29 @@ func TestBrowserLayout(t *testing.T) {
 		t.Fatalf("event: %+v %v", ev, err)
 	}
 	waitEventsFinal(t, srv, map[string]int64{"alarm-state-change": ev.Events[0].Ref}, 10*time.Second)
+	// AWS Health: the empty page, then a record of each category.
+	check("health-empty", "/health", nil)
+	healthRefs := map[string]int64{}
+	for _, name := range []string{"health-issue", "health-scheduled-change", "health-account-notification"} {
+		body, err := samples.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hv struct {
+			Events []struct {
+				Ref int64 `json:"ref"`
+			} `json:"events"`
+		}
+		if err := json.Unmarshal(postJSON(t, srv.URL+"/api/v1/events", tok, body), &hv); err != nil || len(hv.Events) != 1 {
+			t.Fatalf("%s: %+v %v", name, hv, err)
+		}
+		healthRefs[name] = hv.Events[0].Ref
+	}
+	waitEventsFinal(t, srv, healthRefs, 10*time.Second)
+	healthRecs, err := srv.App.Health().List(context.Background(), health.Filter{Service: "EC2"})
+	if err != nil || len(healthRecs) != 1 {
+		t.Fatalf("health records: %v %v", healthRecs, err)
+	}
 	// An escalation policy, and a system routing to it, for the policy
 	// page's preview and the routes editor.
 	asvc := srv.App.Alerts()
@@ -452,6 +476,8 @@ func TestBrowserLayout(t *testing.T) {
 		{"event", fmt.Sprintf("/events/%d", ev.Events[0].Ref)},
 		{"event-rules", "/events/rules"},
 		{"event-rule-new", "/events/rules/new"},
+		{"health", "/health"},
+		{"health-record", fmt.Sprintf("/health/%d", healthRecs[0].ID)},
 		{"chat-setup", "/chat"},
 		{"audit", "/audit"},
 		{"not-found", "/no/such/page"},

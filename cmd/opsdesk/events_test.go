@@ -26,7 +26,7 @@ func TestCLIEvents(t *testing.T) {
 			t.Errorf("samples list lacks %s", s.Name)
 		}
 	}
-	if n := strings.Count(out, "\n"); n != len(samples.List()) || n != 11 {
+	if n := strings.Count(out, "\n"); n != len(samples.List()) || n != 15 {
 		t.Errorf("samples list has %d lines", n)
 	}
 	dir := t.TempDir()

@@ -51,6 +51,8 @@ var apiRoutes = []struct {
 	{"GET", "/api/v1/heartbeat-monitors", auth.ScopeAdmin, false},
 	{"POST", "/api/v1/heartbeat-monitors", auth.ScopeAdmin, false},
 	{"DELETE", "/api/v1/heartbeat-monitors/nightly", auth.ScopeAdmin, false},
+	{"GET", "/api/v1/health-events", auth.ScopeReadEvents, false},
+	{"GET", "/api/v1/health-events/1", auth.ScopeReadEvents, false},
 }
 
 func authServer(t *testing.T, engine string) *apptest.Server {

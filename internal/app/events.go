@@ -63,6 +63,7 @@ func (m *eventsModule) workers(ctx context.Context, w *river.Workers) ([]*river.
 			SyncCase:   a.syncCaseFromEvent,
 			Alert:      a.alertFromEvent,
 			CallStatus: a.callStatusFromEvent,
+			Health:     a.healthFromEvent,
 		},
 		ConsoleURL: func(ref int64) string {
 			if a.Cfg.BaseURL == "" {

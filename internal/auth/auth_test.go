@@ -238,7 +238,7 @@ func TestParseScopes(t *testing.T) {
 	}
 	for _, bad := range [][]string{nil, {""}, {" , "}, {"ingest:alerts", "read:everything"}, {"Admin"}} {
 		_, err := auth.ParseScopes(bad...)
-		if !errors.Is(err, auth.ErrInvalid) || !strings.Contains(err.Error(), "ingest:alerts, ingest:events, read:cases, read:alerts, act:alerts, admin") {
+		if !errors.Is(err, auth.ErrInvalid) || !strings.Contains(err.Error(), "ingest:alerts, ingest:events, read:cases, read:alerts, act:alerts, read:events, admin") {
 			t.Errorf("ParseScopes(%q): %v", bad, err)
 		}
 	}

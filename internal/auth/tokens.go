@@ -26,6 +26,9 @@ const (
 	// ScopeActAlerts: POST /api/v1/alerts/{id}/ack and …/resolve; it
 	// includes read:alerts (acting on an alert starts with finding it).
 	ScopeActAlerts = "act:alerts"
+	// ScopeReadEvents: GET /api/v1/health-events and
+	// /api/v1/health-events/{id} (the AWS Health records).
+	ScopeReadEvents = "read:events"
 	// ScopeAdmin: every route. It never admits a token in the query
 	// string: a token that can do everything does not belong in URLs.
 	ScopeAdmin = "admin"
@@ -45,6 +48,7 @@ var AllScopes = []ScopeInfo{
 	{ScopeReadCases, "read the Support case archive: GET /api/v1/cases, /api/v1/cases/{caseId}"},
 	{ScopeReadAlerts, "read alerts and who is on call: GET /api/v1/alerts, /api/v1/alerts/{id}, /api/v1/oncall[/{schedule}]"},
 	{ScopeActAlerts, "acknowledge and resolve alerts (includes read:alerts): POST /api/v1/alerts/{id}/ack, …/resolve"},
+	{ScopeReadEvents, "read AWS Health records: GET /api/v1/health-events, /api/v1/health-events/{id}"},
 	{ScopeAdmin, "everything above (never accepted in a URL's ?token=)"},
 }
 

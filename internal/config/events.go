@@ -24,6 +24,9 @@ type Events struct {
 	// MaxBodyBytes bounds one request (default 6 MiB, Lambda's payload
 	// limit).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// Health sends AWS Health record changes to destinations (see
+	// health.go and docs/health.md).
+	Health []HealthNotify `yaml:"health"`
 }
 
 // EventRule is a rule in the config file.
@@ -129,5 +132,5 @@ func (x *Events) validate(c *Config) error {
 			return &Error{fmt.Sprintf("events.sns_topics[%d]", i), fmt.Sprintf("%q is not a topic ARN", t)}
 		}
 	}
-	return nil
+	return x.validateHealth(c)
 }

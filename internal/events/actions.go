@@ -56,6 +56,8 @@ type Executors struct {
 	SyncCase func(ctx context.Context, ev *Stored) (string, error)
 	// CallStatus feeds an Amazon Connect contact event to the escalation.
 	CallStatus func(ctx context.Context, ev *Stored) (string, error)
+	// Health takes an aws.health event into its Health record.
+	Health func(ctx context.Context, ev *Stored) (string, error)
 }
 
 // ActionsWorker runs ActionsArgs.
@@ -206,6 +208,11 @@ func (w *ActionsWorker) run(ctx context.Context, ev *Stored, a ActionResult, att
 			return "", errNotConfigured("phone escalation (alerts.connect)")
 		}
 		return x.CallStatus(ctx, ev)
+	case ActionHealth:
+		if x.Health == nil {
+			return "", errNotConfigured("the AWS Health records")
+		}
+		return x.Health(ctx, ev)
 	}
 	return "", Permanent(fmt.Errorf("unknown action type %q", a.Type))
 }

@@ -10,6 +10,7 @@ const (
 	RuleSupportCaseUpdate = "aws-support-case-update"
 	RuleAlarmStateChange  = "aws-cloudwatch-alarm"
 	RuleConnectContact    = "aws-connect-contact-event"
+	RuleHealth            = "aws-health"
 )
 
 // Builtin returns the built-in rules, minus those named in disabled.
@@ -32,6 +33,12 @@ func Builtin(disabled []string) []Rule {
 			Description: "Amazon Connect contact event: tells the phone escalation at once how a call ended, instead of waiting for its next poll.",
 			Pattern:     json.RawMessage(`{"source":["aws.connect"],"detail-type":["Amazon Connect Contact Event"]}`),
 			Actions:     []Action{{Type: ActionCallStatus}},
+		},
+		{
+			Name:        RuleHealth,
+			Description: "AWS Health event: keeps one record per Health event up to date (the Health page) and sends the events.health notifications.",
+			Pattern:     json.RawMessage(`{"source":["aws.health"],"detail-type":["AWS Health Event"]}`),
+			Actions:     []Action{{Type: ActionHealth}},
 		},
 	}
 	var out []Rule

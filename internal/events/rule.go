@@ -34,6 +34,9 @@ const (
 	// ActionCallStatus feeds an Amazon Connect contact event to the phone
 	// escalation (built-in rule).
 	ActionCallStatus = "call_status"
+	// ActionHealth keeps an aws.health event's record up to date (the
+	// built-in rule aws-health; internal/health).
+	ActionHealth = "health"
 )
 
 // Rule origins.
@@ -156,7 +159,7 @@ func (r *Rule) Compile(hasDest func(string) bool) error {
 			default:
 				return &FieldError{key + ".severity", fmt.Sprintf("%q must be critical, error, warning or info", a.Severity)}
 			}
-		case ActionSyncCase, ActionStore, ActionCallStatus:
+		case ActionSyncCase, ActionStore, ActionCallStatus, ActionHealth:
 		case "":
 			return &FieldError{key + ".type", "required: notify, alert, sync_case or store"}
 		default:

@@ -41,7 +41,7 @@ func TestRuleCompile(t *testing.T) {
 			t.Errorf("built-in %s: %v", r.Name, err)
 		}
 	}
-	if n := len(Builtin([]string{RuleConnectContact})); n != 2 {
+	if n := len(Builtin([]string{RuleConnectContact})); n != 3 {
 		t.Errorf("disabling one built-in rule leaves %d", n)
 	}
 }

@@ -29,6 +29,8 @@ func TestForwardsEverySample(t *testing.T) {
 		"sns": lambdafwd.TriggerSNS, "sqs": lambdafwd.TriggerSQS,
 		"alarm-state-change": lambdafwd.TriggerEventBridge, "support-case-update": lambdafwd.TriggerEventBridge,
 		"connect-contact-event": lambdafwd.TriggerEventBridge,
+		"health-issue":          lambdafwd.TriggerEventBridge, "health-issue-closed": lambdafwd.TriggerEventBridge,
+		"health-scheduled-change": lambdafwd.TriggerEventBridge, "health-account-notification": lambdafwd.TriggerEventBridge,
 	}
 	list := samples.List()
 	if len(list) != len(wantTrigger) {

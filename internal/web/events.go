@@ -245,6 +245,7 @@ var builtinRuleTexts = map[string]string{
 	events.RuleSupportCaseUpdate: "events.builtin.support_case_update",
 	events.RuleAlarmStateChange:  "events.builtin.cloudwatch_alarm",
 	events.RuleConnectContact:    "events.builtin.connect_contact",
+	events.RuleHealth:            "events.builtin.health",
 }
 
 // ruleRowOf is a rule as the pages show it: the built-in rules' texts in

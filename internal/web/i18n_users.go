@@ -155,6 +155,7 @@ var usersCatalog = map[string][4]string{
 	"tokens.example.read:cases":  {"Search the Support case archive:", "サポートケースのアーカイブを検索：", "搜索支持工单存档：", "지원 케이스 보관함 검색:"},
 	"tokens.example.read:alerts": {"List the open and acknowledged alerts:", "未対応と確認済みのアラートを一覧：", "列出未处理和已确认的告警：", "열린 알림과 확인된 알림 목록:"},
 	"tokens.example.act:alerts":  {"Acknowledge alert 12 in someone's name:", "担当者名でアラート 12 を確認済みにする：", "以某人的名义确认告警 12：", "담당자 이름으로 알림 12 확인:"},
+	"tokens.example.read:events": {"List the open AWS Health issues:", "未解決の AWS Health の問題を一覧：", "列出未关闭的 AWS Health 问题：", "열린 AWS Health 문제 목록:"},
 	"tokens.example.admin": {
 		"admin may use every route, always with the header (never ?token=):",
 		"admin はすべてのルートを使えます。必ずヘッダーで送ってください（?token= は不可）：",
@@ -166,6 +167,7 @@ var usersCatalog = map[string][4]string{
 	"scope.read:cases":    {"read the Support case archive", "サポートケースのアーカイブの閲覧", "读取支持工单存档", "지원 케이스 보관함 읽기"},
 	"scope.read:alerts":   {"read alerts and who is on call", "アラートと当番の閲覧", "读取告警和值班人员", "알림 및 당번 읽기"},
 	"scope.act:alerts":    {"acknowledge and resolve alerts (includes read:alerts)", "アラートの確認と解決（read:alerts を含む）", "确认和解决告警（包含 read:alerts）", "알림 확인 및 해결(read:alerts 포함)"},
+	"scope.read:events":   {"read AWS Health records", "AWS Health の記録の閲覧", "读取 AWS Health 记录", "AWS Health 기록 읽기"},
 	"scope.admin":         {"every route (never accepted in a URL)", "すべてのルート（URL では受け付けません）", "所有路由（不接受放在 URL 中）", "모든 경로(URL로는 받지 않음)"},
 
 	"profile.title":     {"Your profile", "プロフィール", "个人设置", "내 프로필"},

@@ -37,7 +37,7 @@ func (p *page) zone() *time.Location {
 	return p.Zone
 }
 
-type sections struct{ Events, Alerts, Chat, OnCall, Heartbeats, Queues bool }
+type sections struct{ Events, Alerts, Chat, OnCall, Heartbeats, Health, Queues bool }
 
 type langLink struct {
 	Tag     string
@@ -78,7 +78,7 @@ func isNotice(key string) bool {
 }
 
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request) *page {
-	p := &page{Lang: h.pickLang(w, r), Sections: sections{Events: h.events != nil, Alerts: h.alerts != nil, Chat: h.chat != nil, OnCall: h.oncall != nil, Heartbeats: h.heartbeats != nil, Queues: h.queues != nil && len(h.queues.Configured) > 0}, Zone: h.zoneFor(nil)}
+	p := &page{Lang: h.pickLang(w, r), Sections: sections{Events: h.events != nil, Alerts: h.alerts != nil, Chat: h.chat != nil, OnCall: h.oncall != nil, Heartbeats: h.heartbeats != nil, Health: h.health != nil, Queues: h.queues != nil && len(h.queues.Configured) > 0}, Zone: h.zoneFor(nil)}
 	if n := r.URL.Query().Get("notice"); isNotice(n) {
 		p.Notice = p.T("notice." + n)
 	}

@@ -337,6 +337,8 @@ func (h *Handler) tokenExamples(r *http.Request, p *page, scopes []string) []tok
 			code = "curl " + hdr + " '" + base + "/api/v1/alerts?status=active'"
 		case auth.ScopeActAlerts:
 			code = "curl -X POST " + base + "/api/v1/alerts/12/ack " + hdr + " -H 'Content-Type: application/json' -d '{\"by\":\"sato\"}'"
+		case auth.ScopeReadEvents:
+			code = "curl " + hdr + " '" + base + "/api/v1/health-events?status=open&category=issue'"
 		case auth.ScopeAdmin:
 			code = "curl " + hdr + " '" + base + "/api/v1/alerts?status=active'"
 		default:

@@ -142,6 +142,8 @@ type Deps struct {
 	// Queues is the SQS consumer's queues and dead letters (queues.go;
 	// nil: no page).
 	Queues *QueueInfo
+	// Health is the AWS Health records (health.go; nil: no page).
+	Health HealthService
 }
 
 // Limiter is a rate limit per key: ratelimit.Limiter, shared by the
@@ -195,6 +197,8 @@ type Handler struct {
 	accounts AccountsService
 	// queues: the SQS queues and their dead letters (queues.go).
 	queues *QueueInfo
+	// health: the AWS Health records (health.go).
+	health HealthService
 
 	// panels build the home page, in order; see home.go.
 	panels []panelFunc
@@ -237,6 +241,7 @@ func New(d Deps) (*Handler, error) {
 		heartbeats: d.Heartbeats,
 		accounts:   d.Accounts,
 		queues:     d.Queues,
+		health:     d.Health,
 		pageSize:   50,
 		loc:        d.Location,
 		tmpl:       map[string]*templateSet{},
@@ -338,6 +343,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.accountsRoutes(mux)
 	h.maintenanceRoutes(mux)
 	h.queueRoutes(mux)
+	h.healthRoutes(mux)
 
 	mux.Handle("GET /", h.route(accessPublic, h.notFound))
 }

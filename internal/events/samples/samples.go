@@ -37,6 +37,10 @@ var catalog = []Sample{
 	{"alarm-state-change", "EventBridge \"CloudWatch Alarm State Change\" from OK to ALARM"},
 	{"support-case-update", "EventBridge \"Support Case Update\": AWS Support added a communication to a case"},
 	{"connect-contact-event", "EventBridge \"Amazon Connect Contact Event\": an outbound voice call disconnected by the callee"},
+	{"health-issue", "EventBridge \"AWS Health Event\": an open EC2 operational issue affecting two instances (English and Japanese descriptions)"},
+	{"health-issue-closed", "EventBridge \"AWS Health Event\": the update that closes the EC2 issue of health-issue"},
+	{"health-scheduled-change", "EventBridge \"AWS Health Event\": upcoming RDS maintenance, received by the organization's management account for a member account"},
+	{"health-account-notification", "EventBridge \"AWS Health Event\": an account notification (an ACM certificate that could not be renewed)"},
 }
 
 // List returns the samples, in catalog order.

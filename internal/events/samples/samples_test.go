@@ -112,6 +112,38 @@ func TestSamplesParse(t *testing.T) {
 				"disconnectReason": `"CUSTOMER_DISCONNECT"`,
 				"instanceArn":      `"arn:aws:connect:ap-northeast-1:141855812477:instance/6f1c4a7e-2b9d-4c3e-8a5f-0d7b9e2c1a48"`,
 			}},
+		{"health-issue", payload.ShapeEventBridge, "aws.health", "AWS Health Event",
+			"7bf73129-1428-4cd3-a780-95db273d1602", "141855812477", "ap-northeast-1",
+			time.Date(2024, 3, 23, 13, 41, 0, 0, time.UTC), "i-0f3a9c2b7d1e64a58",
+			map[string]string{
+				"eventTypeCategory": `"issue"`,
+				"statusCode":        `"open"`,
+				"service":           `"EC2"`,
+				"eventRegion":       `"ap-northeast-1"`,
+			}},
+		{"health-issue-closed", payload.ShapeEventBridge, "aws.health", "AWS Health Event",
+			"c2e85a47-6b1d-4f39-9e0a-3d7f1b5c8a24", "141855812477", "ap-northeast-1",
+			time.Date(2024, 3, 23, 15, 6, 0, 0, time.UTC), "i-0f3a9c2b7d1e64a58",
+			map[string]string{
+				"eventArn":   `"arn:aws:health:ap-northeast-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_7F3A2B9C1D4E5F60"`,
+				"statusCode": `"closed"`,
+				"endTime":    `"Sat, 23 Mar 2024 14:52:00 GMT"`,
+			}},
+		{"health-scheduled-change", payload.ShapeEventBridge, "aws.health", "AWS Health Event",
+			"0d4b7f61-93a2-4e5c-b8d1-6f2a0c9e3b75", "141855812477", "ap-northeast-1",
+			time.Date(2024, 3, 25, 2, 0, 0, 0, time.UTC), "billing-db-1",
+			map[string]string{
+				"eventTypeCategory": `"scheduledChange"`,
+				"statusCode":        `"upcoming"`,
+				"affectedAccount":   `"208496451275"`,
+			}},
+		{"health-account-notification", payload.ShapeEventBridge, "aws.health", "AWS Health Event",
+			"e61f3b0a-2c8d-47e9-a5b4-9d0c1e7f2a38", "141855812477", "us-east-1",
+			time.Date(2024, 3, 26, 8, 30, 0, 0, time.UTC), "arn:aws:acm:us-east-1:141855812477:certificate/5a7c9e1b-3d5f-4a7c-9e1b-3d5f7a9c1e2b",
+			map[string]string{
+				"eventTypeCategory": `"accountNotification"`,
+				"service":           `"ACM"`,
+			}},
 	}
 
 	var covered []string
@@ -196,7 +228,8 @@ func lookup(t *testing.T, doc json.RawMessage, path string) string {
 func TestCatalog(t *testing.T) {
 	t.Parallel()
 	want := []string{"s3-put", "s3-delete", "scheduled", "dynamodb-insert", "dynamodb-modify", "dynamodb-remove",
-		"sns", "sqs", "alarm-state-change", "support-case-update", "connect-contact-event"}
+		"sns", "sqs", "alarm-state-change", "support-case-update", "connect-contact-event",
+		"health-issue", "health-issue-closed", "health-scheduled-change", "health-account-notification"}
 	list := List()
 	var got []string
 	for _, s := range list {
