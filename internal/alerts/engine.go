@@ -418,7 +418,7 @@ func (s *Service) lockStep(ctx context.Context, tx *sql.Tx, e *Escalation) (cur 
 	err = s.rowQ(ctx, tx, `SELECT `+stepCols+` FROM alerts a JOIN alert_escalations e ON e.alert_id = a.id WHERE a.id = ?`+s.forUpdate(), e.AlertID).Scan(
 		&al.ID, &al.System, &al.Policy, &al.Source, &al.DedupKey, &al.Status, &al.Summary, &al.Details, &al.Severity,
 		&al.Host, &al.Service, &labels, &started, &received, &al.Via, &al.Repeats, &lastSeen, &acked, &al.AckedBy,
-		&resolved, &al.ResolvedBy, &updated,
+		&resolved, &al.ResolvedBy, &updated, &al.IncidentID,
 		&esc.AlertID, &esc.Policy, &esc.State, &esc.Round, &esc.Position, &esc.Step, &esc.CallID, &esc.Attempts, &next, &claimed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, false, nil // the escalation has ended
