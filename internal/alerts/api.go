@@ -31,7 +31,7 @@ import (
 //	POST /api/v1/alerts/nagios        a Nagios notification command (form or JSON)
 //	POST /api/v1/alerts/cloudwatch    an SNS HTTP/S subscription of CloudWatch alarms,
 //	                                  or an EventBridge "CloudWatch Alarm State Change"
-//	GET  /api/v1/alerts[?q=&status=&system=&before=&limit=]  (q: ParseSearch)
+//	GET  /api/v1/alerts[?q=&status=&system=&incident=&before=&limit=]  (q: ParseSearch)
 //	GET  /api/v1/alerts/{id}
 //	POST /api/v1/alerts/{id}/ack
 //	POST /api/v1/alerts/{id}/resolve
@@ -458,6 +458,14 @@ func (a *API) list(w http.ResponseWriter, r *http.Request, _ string) {
 	f.Search = search
 	f.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	if v := q.Get("incident"); v != "" {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+			f.Incident = id
+		} else {
+			httpx.Error(w, http.StatusBadRequest, "incident must be an incident id", "incident")
+			return
+		}
+	}
 	list, err := a.Svc.List(r.Context(), f)
 	if err != nil {
 		a.Log.Error("alerts: list", "error", err)

@@ -916,8 +916,19 @@ func (s *Service) recordPoll(ctx context.Context, e *Escalation, call *Call, st 
 			if err := s.logEntry(wctx, tx, a.ID, now, KindAck, actor, "key 1", call.ID); err != nil {
 				return err
 			}
+			if a.IncidentID > 0 {
+				if err := s.incidentFollows(wctx, tx, a.IncidentID, StatusAcknowledged, actor, now); err != nil {
+					return err
+				}
+			}
 			pressed = func() {
 				s.recordAs(wctx, phoneActor(call), "alert.acknowledge", alertTarget(a), "key 1: "+a.Summary)
+				if a.IncidentID > 0 {
+					// The rest of the incident is acknowledged with it.
+					if err := s.ackMembers(wctx, a.IncidentID, a.ID, call.Callee, "phone"); err != nil {
+						s.o.Log.Warn("alerts: acknowledging the rest of an incident failed", "incident", a.IncidentID, "error", err)
+					}
+				}
 			}
 			return s.dropEscalation(wctx, tx, a.ID)
 		case OutcomeQuiet:

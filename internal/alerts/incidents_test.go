@@ -15,6 +15,7 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/alerts"
 	"github.com/opsdesk/opsdesk/internal/alerts/parse"
+	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/httpx"
 	"github.com/opsdesk/opsdesk/internal/jobs"
 	"github.com/opsdesk/opsdesk/internal/store"
@@ -280,15 +281,19 @@ func TestIncidentResolvesWithLastAlert(t *testing.T) {
 	})
 }
 
-// TestIncidentAck: acknowledging the incident, or any alert of it,
-// acknowledges all of its open alerts and stops the escalation.
+// TestIncidentAck: acknowledging the incident, or any alert of it (by
+// hand or with key 1 on the leader's call), acknowledges all of its open
+// alerts and stops the escalation.
 func TestIncidentAck(t *testing.T) {
 	t.Parallel()
-	for _, how := range []string{"incident", "member"} {
+	for _, how := range []string{"incident", "member", "phone"} {
 		t.Run(how, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, st *store.Store) {
 				e := groupedEnv(t, st, alerts.Grouping{By: []string{"host"}})
 				e.system("XYZ", 3, nil, alerts.Contact{Name: "Sato", Phone: sato}, alerts.Contact{Name: "Suzuki", Phone: suzuki})
+				if how == "phone" {
+					e.cn.Script(sato, fake.Answer("1"))
+				}
 				var ids []int64
 				for i := range 3 {
 					s := firing("XYZ", fmt.Sprint("k", i))
@@ -298,12 +303,18 @@ func TestIncidentAck(t *testing.T) {
 				e.run()
 				e.wantNumbers(sato)
 				inc := e.alert(ids[0]).IncidentID
-				if how == "incident" {
+				switch how {
+				case "phone":
+					e.advance(time.Minute)
+					if in := e.incident(inc); in.Status != alerts.IncidentAcknowledged || in.AckedBy != "Sato (phone)" {
+						t.Fatalf("incident %+v after key 1", in)
+					}
+				case "incident":
 					in, changed, err := e.svc.AckIncident(e.ctx, inc, "sato", "console")
 					if err != nil || !changed || in.Status != alerts.IncidentAcknowledged || in.AckedBy != "sato (console)" {
 						t.Fatalf("ack incident: %+v %v %v", in, changed, err)
 					}
-				} else {
+				default:
 					// The last alert joined; acknowledging it acknowledges the incident.
 					if _, _, err := e.svc.Ack(e.ctx, ids[2], "sato", "chat"); err != nil {
 						t.Fatal(err)
@@ -482,6 +493,12 @@ func TestIncidentAPI(t *testing.T) {
 		id := int64(first["id"].(float64))
 		if first["alerts"].(float64) != 20 || first["summary"] != "HostDown" {
 			t.Errorf("listed %v", first)
+		}
+		if code, m = do("GET", fmt.Sprintf("/api/v1/alerts?incident=%d&limit=500", id), ""); code != 200 || len(m["alerts"].([]any)) != 20 {
+			t.Errorf("alerts of the incident: %d %v", code, m)
+		}
+		if code, m = do("GET", "/api/v1/alerts?incident=x", ""); code != 400 || m["field"] != "incident" {
+			t.Errorf("bad incident filter: %d %v", code, m)
 		}
 		if code, m = do("GET", "/api/v1/incidents?status=bogus", ""); code != 400 || m["field"] != "status" {
 			t.Errorf("bad status: %d %v", code, m)
