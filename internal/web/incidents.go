@@ -166,8 +166,10 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, p *page) 
 		return
 	}
 	d := incidentPageData{incidentRow: incidentRowOf(p, in)}
+	unacked := false
 	for _, a := range members {
 		d.AlertRows = append(d.AlertRows, h.alertRow(p, a, calling))
+		unacked = unacked || a.Status != alerts.StatusAcknowledged && a.Status != alerts.StatusResolved
 	}
 	tl, err := svc.IncidentTimeline(ctx, id)
 	if err != nil {
@@ -186,7 +188,9 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request, p *page) 
 		d.Timeline = append(d.Timeline, row)
 	}
 	canWrite := p.User.CanWrite()
-	d.CanAck = canWrite && in.Status == alerts.IncidentOpen
+	// An acknowledged incident may have taken alerts since: they can be
+	// acknowledged too.
+	d.CanAck = canWrite && (in.Status == alerts.IncidentOpen || in.Status == alerts.IncidentAcknowledged && unacked)
 	d.CanResolve = canWrite && in.Status != alerts.IncidentResolved
 	h.render(w, r, p, http.StatusOK, "incident", d)
 }
