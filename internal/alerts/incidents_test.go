@@ -80,7 +80,7 @@ func ingestAtOnce(t *testing.T, svcs []*alerts.Service, sigs []parse.Signal) []i
 		wg.Go(func() {
 			<-start
 			res, err := svcs[i%len(svcs)].Ingest(context.Background(), sigs[i:i+1], "test")
-			if err == nil && (len(res) != 1 || res[0].Action != alerts.ActionOpened) {
+			if err == nil && (len(res) != 1 || res[0].Action != alerts.ActionOpened || res[0].IncidentID == 0) {
 				err = fmt.Errorf("result %+v", res)
 			}
 			if err == nil {

@@ -28,6 +28,9 @@ type Result struct {
 	Repeats int    `json:"repeats,omitempty"`
 	System  string `json:"system"`
 	Key     string `json:"dedup_key"`
+	// IncidentID is the incident an opened alert joined or opened (0:
+	// its system does not group alerts; see incidents.go).
+	IncidentID int64 `json:"incident_id,omitempty"`
 }
 
 // Actions of Result.
@@ -375,6 +378,7 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 				logs = append(logs, res.AlertID, ms, KindReceived, sig.Source, sig.Summary, 0)
 				nLogs++
 				if j, ok := joins[res.AlertID]; ok {
+					res.IncidentID = j.incident
 					if j.leader != res.AlertID {
 						// One escalation per incident: its leader's.
 						logs = append(logs, res.AlertID, ms, KindIncident, "", fmt.Sprintf("joined incident %d: alert %d escalates for it; nobody is notified for this one", j.incident, j.leader), 0)
