@@ -286,7 +286,8 @@ func (s *Service) end(ctx context.Context, id int64, to, by, via string) (*Alert
 	return a, changed, nil
 }
 
-// ackMembers acknowledges the open alerts of an incident but skip.
+// ackMembers acknowledges the alerts of an incident that are neither
+// acknowledged nor resolved, except skip (the one just acknowledged).
 func (s *Service) ackMembers(ctx context.Context, incident, skip int64, by, via string) error {
 	rows, err := s.rowsQ(ctx, s.st.R, `SELECT id FROM alerts WHERE incident_id = ? AND status NOT IN ('acknowledged', 'resolved') ORDER BY id`, incident)
 	if err != nil {
