@@ -154,3 +154,23 @@ func TestAlertsConfigErrors(t *testing.T) {
 		t.Error("an unknown key was accepted")
 	}
 }
+
+func TestAlertSystemGrouping(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s      AlertSystem
+		by     int
+		window time.Duration
+	}{
+		{AlertSystem{}, 0, 0},
+		{AlertSystem{GroupBy: []string{"cluster"}}, 1, DefaultGroupWindow},
+		{AlertSystem{GroupBy: []string{"groupKey"}}, 1, 0},
+		{AlertSystem{GroupBy: []string{"groupKey"}, GroupWindow: Duration(time.Hour)}, 1, time.Hour},
+		{AlertSystem{GroupBy: []string{"groupKey", "cluster"}}, 2, DefaultGroupWindow},
+	} {
+		by, window := tc.s.Grouping()
+		if len(by) != tc.by || window != tc.window {
+			t.Errorf("%+v: %v %s, want %d fields, %s", tc.s, by, window, tc.by, tc.window)
+		}
+	}
+}
