@@ -33,7 +33,9 @@ func (s *Service) Resolve(ctx context.Context, id int64, by, via string) (a *Ale
 // errPlacing: another replica is requesting a call for the alert now.
 var errPlacing = errors.New("alerts: a call is being placed")
 
-func (s *Service) end(ctx context.Context, id int64, to, by, via string) (*Alert, bool, error) {
+// endAlert changes one alert; end (incidents.go) adds what follows for
+// its incident.
+func (s *Service) endAlert(ctx context.Context, id int64, to, by, via string) (*Alert, bool, error) {
 	var stop []*Call
 	var changed bool
 	for {
@@ -80,7 +82,8 @@ func (s *Service) endTx(ctx context.Context, id int64, to, by, via string, stopO
 	return s.st.Tx(ctx, func(tx *sql.Tx) error {
 		stop, changed = nil, false
 		var cur string
-		err := s.rowQ(ctx, tx, `SELECT status FROM alerts WHERE id = ?`+s.forUpdate(), id).Scan(&cur)
+		var incident int64
+		err := s.rowQ(ctx, tx, `SELECT status, incident_id FROM alerts WHERE id = ?`+s.forUpdate(), id).Scan(&cur, &incident)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -163,7 +166,13 @@ func (s *Service) endTx(ctx context.Context, id int64, to, by, via string, stopO
 		if to == StatusResolved {
 			kind = KindResolve
 		}
-		return s.logEntry(ctx, tx, id, now, kind, actor, "", 0)
+		if err := s.logEntry(ctx, tx, id, now, kind, actor, "", 0); err != nil {
+			return err
+		}
+		if incident > 0 {
+			return s.incidentFollows(ctx, tx, incident, to, actor, now)
+		}
+		return nil
 	})
 }
 

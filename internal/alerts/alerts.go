@@ -134,6 +134,9 @@ type Alert struct {
 	ResolvedAt time.Time
 	ResolvedBy string
 	UpdatedAt  time.Time
+	// IncidentID is the incident the alert belongs to (0: none; see
+	// incidents.go).
+	IncidentID int64
 }
 
 // Active reports whether the alert is not resolved (it absorbs repeats).
@@ -314,6 +317,9 @@ type Options struct {
 	// escalation waits for the window (FlapOpens 0: off).
 	FlapOpens  int
 	FlapWindow time.Duration
+	// Grouping says, per system, which alerts form one incident (see
+	// incidents.go); a system not in it groups nothing.
+	Grouping map[string]Grouping
 	// PageParallel is how many pages one runner sends at once (64).
 	PageParallel int
 	// OnStep, when set, hears of every escalation step a runner takes:

@@ -31,7 +31,7 @@ import (
 //	POST /api/v1/alerts/nagios        a Nagios notification command (form or JSON)
 //	POST /api/v1/alerts/cloudwatch    an SNS HTTP/S subscription of CloudWatch alarms,
 //	                                  or an EventBridge "CloudWatch Alarm State Change"
-//	GET  /api/v1/alerts[?q=&status=&system=&before=&limit=]  (q: ParseSearch)
+//	GET  /api/v1/alerts[?q=&status=&system=&incident=&before=&limit=]  (q: ParseSearch)
 //	GET  /api/v1/alerts/{id}
 //	POST /api/v1/alerts/{id}/ack
 //	POST /api/v1/alerts/{id}/resolve
@@ -91,6 +91,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/alerts/{id}/resolve", a.authed(auth.ScopeActAlerts, a.change(StatusResolved)))
 	a.registerNotes(mux, auth.ScopeReadAlerts, auth.ScopeActAlerts)
 	a.registerMaintenance(mux, auth.ScopeReadAlerts, auth.ScopeActAlerts)
+	a.registerIncidents(mux, auth.ScopeReadAlerts, auth.ScopeActAlerts)
 }
 
 // isSeed tells the seed's format from the native one: it has a top-level
@@ -399,6 +400,7 @@ type AlertJSON struct {
 	ResolvedAt *time.Time        `json:"resolved_at,omitempty"`
 	ResolvedBy string            `json:"resolved_by,omitempty"`
 	Assignee   string            `json:"assignee"`
+	IncidentID int64             `json:"incident_id,omitempty"`
 	Calls      []CallJSON        `json:"calls,omitempty"`
 }
 
@@ -431,7 +433,8 @@ func ToJSON(a *Alert, calls []*Call) AlertJSON {
 	j := AlertJSON{ID: a.ID, System: a.System, Policy: a.Policy, Source: a.Source, DedupKey: a.DedupKey, Status: a.Status,
 		Summary: a.Summary, Details: a.Details, Severity: a.Severity, Host: a.Host, Service: a.Service, Labels: a.Labels,
 		StartedAt: opt(a.StartedAt), ReceivedAt: a.ReceivedAt, LastSeenAt: a.LastSeenAt, Repeats: a.Repeats, Via: a.Via,
-		AckedAt: opt(a.AckedAt), AckedBy: a.AckedBy, ResolvedAt: opt(a.ResolvedAt), ResolvedBy: a.ResolvedBy}
+		AckedAt: opt(a.AckedAt), AckedBy: a.AckedBy, ResolvedAt: opt(a.ResolvedAt), ResolvedBy: a.ResolvedBy,
+		IncidentID: a.IncidentID}
 	for _, c := range calls {
 		j.Calls = append(j.Calls, CallJSON{ID: c.ID, Round: c.Round, Position: c.Position, Callee: c.Callee, ContactID: c.ContactID,
 			State: c.State, RequestedAt: c.RequestedAt, AnsweredAt: opt(c.AnsweredAt), EndedAt: opt(c.EndedAt),
@@ -455,6 +458,14 @@ func (a *API) list(w http.ResponseWriter, r *http.Request, _ string) {
 	f.Search = search
 	f.Before, _ = strconv.ParseInt(q.Get("before"), 10, 64)
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	if v := q.Get("incident"); v != "" {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+			f.Incident = id
+		} else {
+			httpx.Error(w, http.StatusBadRequest, "incident must be an incident id", "incident")
+			return
+		}
+	}
 	list, err := a.Svc.List(r.Context(), f)
 	if err != nil {
 		a.Log.Error("alerts: list", "error", err)

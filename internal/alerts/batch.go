@@ -220,7 +220,7 @@ func (s *Service) lockSteps(ctx context.Context, tx *sql.Tx, es []*Escalation) (
 		var started, received, lastSeen, acked, resolved, updated, next, claimed int64
 		if err := rows.Scan(&al.ID, &al.System, &al.Policy, &al.Source, &al.DedupKey, &al.Status, &al.Summary, &al.Details, &al.Severity,
 			&al.Host, &al.Service, &labels, &started, &received, &al.Via, &al.Repeats, &lastSeen, &acked, &al.AckedBy,
-			&resolved, &al.ResolvedBy, &updated,
+			&resolved, &al.ResolvedBy, &updated, &al.IncidentID,
 			&esc.AlertID, &esc.Policy, &esc.State, &esc.Round, &esc.Position, &esc.Step, &esc.CallID, &esc.Attempts, &next, &claimed); err != nil {
 			return nil, nil, fmt.Errorf("alerts: steps: %w", err)
 		}

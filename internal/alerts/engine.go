@@ -418,7 +418,7 @@ func (s *Service) lockStep(ctx context.Context, tx *sql.Tx, e *Escalation) (cur 
 	err = s.rowQ(ctx, tx, `SELECT `+stepCols+` FROM alerts a JOIN alert_escalations e ON e.alert_id = a.id WHERE a.id = ?`+s.forUpdate(), e.AlertID).Scan(
 		&al.ID, &al.System, &al.Policy, &al.Source, &al.DedupKey, &al.Status, &al.Summary, &al.Details, &al.Severity,
 		&al.Host, &al.Service, &labels, &started, &received, &al.Via, &al.Repeats, &lastSeen, &acked, &al.AckedBy,
-		&resolved, &al.ResolvedBy, &updated,
+		&resolved, &al.ResolvedBy, &updated, &al.IncidentID,
 		&esc.AlertID, &esc.Policy, &esc.State, &esc.Round, &esc.Position, &esc.Step, &esc.CallID, &esc.Attempts, &next, &claimed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, false, nil // the escalation has ended
@@ -916,8 +916,19 @@ func (s *Service) recordPoll(ctx context.Context, e *Escalation, call *Call, st 
 			if err := s.logEntry(wctx, tx, a.ID, now, KindAck, actor, "key 1", call.ID); err != nil {
 				return err
 			}
+			if a.IncidentID > 0 {
+				if err := s.incidentFollows(wctx, tx, a.IncidentID, StatusAcknowledged, actor, now); err != nil {
+					return err
+				}
+			}
 			pressed = func() {
 				s.recordAs(wctx, phoneActor(call), "alert.acknowledge", alertTarget(a), "key 1: "+a.Summary)
+				if a.IncidentID > 0 {
+					// The rest of the incident is acknowledged with it.
+					if err := s.ackMembers(wctx, a.IncidentID, a.ID, call.Callee, "phone"); err != nil {
+						s.o.Log.Warn("alerts: acknowledging the rest of an incident failed", "incident", a.IncidentID, "error", err)
+					}
+				}
 			}
 			return s.dropEscalation(wctx, tx, a.ID)
 		case OutcomeQuiet:

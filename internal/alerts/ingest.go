@@ -30,6 +30,9 @@ type Result struct {
 	Repeats int    `json:"repeats,omitempty"`
 	System  string `json:"system"`
 	Key     string `json:"dedup_key"`
+	// IncidentID is the incident an opened alert joined or opened (0:
+	// its system does not group alerts; see incidents.go).
+	IncidentID int64 `json:"incident_id,omitempty"`
 }
 
 // Actions of Result.
@@ -311,6 +314,16 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 				}
 			}
 		}
+		var opened []*ingested
+		for _, it := range all {
+			if it.res.Repeats == 0 && it.status == StatusOpen {
+				opened = append(opened, it)
+			}
+		}
+		joins, err := s.groupIncidents(ctx, tx, opened, now)
+		if err != nil {
+			return err
+		}
 		flapping, err := s.flappingKeys(ctx, tx, now)
 		if err != nil {
 			return err
@@ -367,6 +380,17 @@ func (s *Service) commit(ctx context.Context, batch []*ingestReq) bool {
 				res.Action = ActionOpened
 				logs = append(logs, res.AlertID, ms, KindReceived, sig.Source, sig.Summary, 0)
 				nLogs++
+				if j, ok := joins[res.AlertID]; ok {
+					res.IncidentID = j.incident
+					if j.leader != res.AlertID {
+						// One escalation per incident: its leader's.
+						logs = append(logs, res.AlertID, ms, KindIncident, "", fmt.Sprintf("joined incident %d: alert %d escalates for it; nobody is notified for this one", j.incident, j.leader), 0)
+						nLogs++
+						continue
+					}
+					logs = append(logs, res.AlertID, ms, KindIncident, "", fmt.Sprintf("opened incident %d: later alerts of its group join it and notify nobody", j.incident), 0)
+					nLogs++
+				}
 				r := matchRoute(policies[it.policy], sig.Severity, now, s.o.Location)
 				if w, until := coveringWindow(windows, sig, now); w != nil {
 					detail := fmt.Sprintf("maintenance window %q until %s: nobody is notified", w.Name, until.In(s.o.Location).Format("2006-01-02 15:04 MST"))

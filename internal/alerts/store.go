@@ -26,7 +26,7 @@ type querier interface {
 type scanner interface{ Scan(...any) error }
 
 const alertCols = `id, system, policy, source, dedup_key, status, summary, details, severity, host, service, labels,
-	started_at, received_at, via, repeats, last_seen_at, acked_at, acked_by, resolved_at, resolved_by, updated_at`
+	started_at, received_at, via, repeats, last_seen_at, acked_at, acked_by, resolved_at, resolved_by, updated_at, incident_id`
 
 func scanAlert(row scanner) (*Alert, error) {
 	var a Alert
@@ -34,7 +34,7 @@ func scanAlert(row scanner) (*Alert, error) {
 	var started, received, lastSeen, acked, resolved, updated int64
 	if err := row.Scan(&a.ID, &a.System, &a.Policy, &a.Source, &a.DedupKey, &a.Status, &a.Summary, &a.Details, &a.Severity,
 		&a.Host, &a.Service, &labels, &started, &received, &a.Via, &a.Repeats, &lastSeen, &acked, &a.AckedBy,
-		&resolved, &a.ResolvedBy, &updated); err != nil {
+		&resolved, &a.ResolvedBy, &updated, &a.IncidentID); err != nil {
 		return nil, err
 	}
 	a.Labels = map[string]string{}
@@ -107,6 +107,8 @@ type Filter struct {
 	// Before pages: alerts with a smaller id.
 	Before int64
 	Limit  int
+	// Incident keeps the alerts of one incident (0: any).
+	Incident int64
 }
 
 // List returns alerts newest first.
@@ -130,6 +132,10 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Alert, error) {
 		conds, sargs := f.Search.where(s.st.Engine)
 		where = append(where, conds...)
 		args = append(args, sargs...)
+	}
+	if f.Incident > 0 {
+		where = append(where, "incident_id = ?")
+		args = append(args, f.Incident)
 	}
 	if f.Before > 0 {
 		where = append(where, "id < ?")

@@ -45,6 +45,14 @@ func (a *App) alertsModule(ctx context.Context) (module, error) {
 		Directory:     directory{a: a},
 		Pager:         pagingSender{a},
 	}
+	for _, s := range cfg.Systems {
+		if by, window := s.Grouping(); len(by) > 0 {
+			if o.Grouping == nil {
+				o.Grouping = map[string]alerts.Grouping{}
+			}
+			o.Grouping[s.Name] = alerts.Grouping{By: by, Window: window}
+		}
+	}
 	if base := strings.TrimRight(a.Cfg.BaseURL, "/"); base != "" {
 		o.ConsoleURL = func(id int64) string { return fmt.Sprintf("%s/alerts/%d", base, id) }
 	}

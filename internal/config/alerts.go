@@ -108,6 +108,39 @@ type AlertSystem struct {
 	// Routes choose an escalation policy per severity and hours
 	// (policies.go); an alert no route matches goes to the call list.
 	Routes []AlertRoute `yaml:"routes"`
+	// GroupBy turns on grouping into incidents: alerts of the system with
+	// equal values of these fields form one incident, escalated once.
+	// Names: host, service, severity, source, groupKey (Alertmanager's
+	// notification group), or any label. Empty: every alert escalates on
+	// its own.
+	GroupBy []string `yaml:"group_by"`
+	// GroupWindow is how long after an incident's last alert a new alert
+	// still joins it (default 5m; with group_by [groupKey] alone, default
+	// 0: for as long as the incident is open).
+	GroupWindow Duration `yaml:"group_window"`
+}
+
+// Bounds of grouping.
+const (
+	DefaultGroupWindow = 5 * time.Minute
+	MaxGroupBy         = 10
+	MaxGroupWindow     = 24 * time.Hour
+)
+
+// Grouping returns the system's grouping fields and window with the
+// default window filled in (nil fields: no grouping). A window of 0 means
+// "while the incident is open".
+func (s AlertSystem) Grouping() ([]string, time.Duration) {
+	if len(s.GroupBy) == 0 {
+		return nil, 0
+	}
+	if s.GroupWindow != 0 {
+		return s.GroupBy, s.GroupWindow.D()
+	}
+	if len(s.GroupBy) == 1 && s.GroupBy[0] == "groupKey" {
+		return s.GroupBy, 0
+	}
+	return s.GroupBy, DefaultGroupWindow
 }
 
 // AlertContact is one person on a call list.
@@ -368,6 +401,27 @@ func (s AlertSystem) validate(key string, hasDest func(string) bool) error {
 	}
 	if s.QuietPeriod.D() < 0 || s.QuietPeriod != 0 && s.QuietPeriod.D() < time.Minute || s.QuietPeriod.D() > 7*24*time.Hour {
 		return &Error{key + ".quiet_period", "must be between 1m and 168h (default 12h)"}
+	}
+	if len(s.GroupBy) > MaxGroupBy {
+		return &Error{key + ".group_by", fmt.Sprintf("has %d fields; at most %d", len(s.GroupBy), MaxGroupBy)}
+	}
+	fields := map[string]bool{}
+	for j, f := range s.GroupBy {
+		switch {
+		case strings.TrimSpace(f) == "" || f != strings.TrimSpace(f):
+			return &Error{fmt.Sprintf("%s.group_by[%d]", key, j), "must be a non-empty field or label name without surrounding spaces"}
+		case utf8.RuneCountInString(f) > 128:
+			return &Error{fmt.Sprintf("%s.group_by[%d]", key, j), "is longer than 128 characters"}
+		case fields[f]:
+			return &Error{fmt.Sprintf("%s.group_by[%d]", key, j), fmt.Sprintf("%q is listed twice", f)}
+		}
+		fields[f] = true
+	}
+	if s.GroupWindow.D() < 0 || s.GroupWindow != 0 && s.GroupWindow.D() < time.Second || s.GroupWindow.D() > MaxGroupWindow {
+		return &Error{key + ".group_window", "must be between 1s and 24h (default 5m)"}
+	}
+	if s.GroupWindow != 0 && len(s.GroupBy) == 0 {
+		return &Error{key + ".group_window", "needs group_by: the fields whose equal values group alerts"}
 	}
 	seen := map[string]bool{}
 	for j, d := range s.Notify {

@@ -127,6 +127,11 @@ func TestAlertsConfigErrors(t *testing.T) {
 		{"alerts:" + connect + "    profile: p\n    role_arn: arn:aws:iam::1:role/r", "alerts.connect.role_arn", "not both"},
 		{"alerts:" + connect + "    poll_interval: 2m\n    max_call_duration: 1m", "alerts.connect.max_call_duration", "poll_interval"},
 		{"alerts:\n  systems: [{name: ''}]", "alerts.systems[0].name", "non-empty"},
+		{"alerts:\n  systems: [{name: A, group_by: [host, '']}]", "alerts.systems[A].group_by[1]", "non-empty"},
+		{"alerts:\n  systems: [{name: A, group_by: [host, host]}]", "alerts.systems[A].group_by[1]", "twice"},
+		{"alerts:\n  systems: [{name: A, group_by: [a, b, c, d, e, f, g, h, i, j, k]}]", "alerts.systems[A].group_by", "at most 10"},
+		{"alerts:\n  systems: [{name: A, group_by: [host], group_window: 48h}]", "alerts.systems[A].group_window", "24h"},
+		{"alerts:\n  systems: [{name: A, group_window: 5m}]", "alerts.systems[A].group_window", "needs group_by"},
 		{"alerts:\n  systems: [{name: A}, {name: A}]", "alerts.systems[1].name", "two systems"},
 		{"alerts:\n  systems: [{name: A, contacts: [{name: x, phone: '090-1234-5678'}]}]", "alerts.systems[A].contacts[0].phone", "E.164"},
 		{"alerts:\n  systems: [{name: A, contacts: [{phone: '+819012345678'}]}]", "alerts.systems[A].contacts[0].name", "required"},
@@ -147,5 +152,25 @@ func TestAlertsConfigErrors(t *testing.T) {
 	}
 	if _, err := Parse([]byte("alerts: {systems: [{name: A, contact: []}]}")); err == nil {
 		t.Error("an unknown key was accepted")
+	}
+}
+
+func TestAlertSystemGrouping(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s      AlertSystem
+		by     int
+		window time.Duration
+	}{
+		{AlertSystem{}, 0, 0},
+		{AlertSystem{GroupBy: []string{"cluster"}}, 1, DefaultGroupWindow},
+		{AlertSystem{GroupBy: []string{"groupKey"}}, 1, 0},
+		{AlertSystem{GroupBy: []string{"groupKey"}, GroupWindow: Duration(time.Hour)}, 1, time.Hour},
+		{AlertSystem{GroupBy: []string{"groupKey", "cluster"}}, 2, DefaultGroupWindow},
+	} {
+		by, window := tc.s.Grouping()
+		if len(by) != tc.by || window != tc.window {
+			t.Errorf("%+v: %v %s, want %d fields, %s", tc.s, by, window, tc.by, tc.window)
+		}
 	}
 }

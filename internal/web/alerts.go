@@ -66,6 +66,7 @@ func (h *Handler) alertRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /alerts/{id}/ack", h.route(accessWriter, h.alertChange(alerts.StatusAcknowledged)))
 	mux.Handle("POST /alerts/{id}/resolve", h.route(accessWriter, h.alertChange(alerts.StatusResolved)))
 	h.alertNotesRoutes(mux)
+	h.incidentRoutes(mux)
 }
 
 // alertPanels: the open alerts and who is being called now.
@@ -481,6 +482,9 @@ func (h *Handler) timeline(p *page, a *alerts.Alert, tl []*alerts.Entry) []entry
 		row := entryRow{At: e.At, Kind: e.Kind, KindLabel: p.T("alerts.kind." + e.Kind), Actor: e.Actor, Detail: e.Detail}
 		if e.Kind == alerts.KindGaveUp {
 			h.gaveUpReason(p, &row)
+		}
+		if e.Kind == alerts.KindIncident {
+			incidentEntry(p, &row)
 		}
 		rows = append(rows, row)
 	}

@@ -13,7 +13,7 @@ import (
 // One signal per entry of alerts[], in order.
 //
 // Keys read at the top level: alerts (required, non-empty), receiver,
-// externalURL, groupKey, truncatedAlerts. status, groupLabels, commonLabels
+// externalURL, groupKey (GroupKey of every signal), truncatedAlerts. status, groupLabels, commonLabels
 // and commonAnnotations are not read: every alert carries its own labels
 // and status, and commonLabels is by definition a subset of them.
 //
@@ -167,6 +167,7 @@ func amAlert(v any, path string, meta [4]string, o Options) (Signal, error) {
 		Service:   firstOf(lbl, "service", "alertname"),
 		StartedAt: plausible(parseTime(startsAt, time.UTC, time.RFC3339Nano)),
 		Labels:    labels{},
+		GroupKey:  meta[2],
 	}
 	l := labels(s.Labels)
 	for _, k := range amLinkKeys {

@@ -45,6 +45,11 @@ func TestAlertmanager(t *testing.T) {
 			},
 		},
 	})
+	for i, s := range got {
+		if want := `{}/{system="XYZ"}:{system="XYZ"}`; s.GroupKey != want {
+			t.Errorf("signal %d: GroupKey = %q, want %q", i, s.GroupKey, want)
+		}
+	}
 }
 
 func TestAlertmanagerGrafana(t *testing.T) {

@@ -57,6 +57,7 @@ func FuzzNative(f *testing.F) {
 func FuzzAlertmanager(f *testing.F) {
 	addFiles(f, "alertmanager_v4.json", "alertmanager_grafana.json")
 	f.Add([]byte(`{"alerts":[{"status":"firing","labels":{"alertname":" ","system":"s"},"annotations":{"description":"\n\nx"}}]}`))
+	f.Add([]byte(`{"groupKey":"{}:{a=\"\u2028\"}\n\t` + strings.Repeat("k", 300) + `","alerts":[{"status":"firing","labels":{"alertname":"a","system":"s"}}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fuzzParser(t, SourceAlertmanager, func(o Options) ([]Signal, error) { return Alertmanager(body, o) })
 	})

@@ -144,6 +144,7 @@ func checkInvariants(t *testing.T, source string, sigs []Signal, err error) {
 			{"Summary", s.Summary, MaxSummary, true},
 			{"Host", s.Host, MaxField, false},
 			{"Service", s.Service, MaxField, false},
+			{"GroupKey", s.GroupKey, MaxDedupKey, false},
 		} {
 			if f.required && f.v == "" {
 				fail("%s is empty", f.name)

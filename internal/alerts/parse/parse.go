@@ -111,6 +111,12 @@ type Signal struct {
 	// Labels holds everything else worth keeping: the original severity,
 	// alarm name, region, links. Never nil.
 	Labels map[string]string
+	// GroupKey is the sender's own grouping of alerts, when it has one:
+	// Alertmanager's groupKey (the notification group the alert was sent
+	// in). Alerts of one system with the same GroupKey may form one
+	// incident (alerts.systems[].group_by: [groupKey]). Empty otherwise;
+	// at most MaxDedupKey characters (longer is replaced by its SHA-256).
+	GroupKey string
 }
 
 // Options carries what the payload may not: the configured fallbacks.
@@ -600,6 +606,10 @@ func finish(s *Signal) {
 	s.DedupKey = oneLine(s.DedupKey)
 	if utf8.RuneCountInString(s.DedupKey) > MaxDedupKey {
 		s.DedupKey = hashKey(s.DedupKey)
+	}
+	s.GroupKey = oneLine(s.GroupKey)
+	if utf8.RuneCountInString(s.GroupKey) > MaxDedupKey {
+		s.GroupKey = hashKey(s.GroupKey)
 	}
 	if s.Labels == nil {
 		s.Labels = map[string]string{}
