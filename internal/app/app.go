@@ -21,6 +21,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/opsdesk/opsdesk/internal/alertchat"
 	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/aws/connect"
@@ -79,6 +80,8 @@ type App struct {
 	// Contacts is the users' contact methods and notification rules
 	// (contact.go); the escalation engine asks it how to notify a user.
 	Contacts *contact.Service
+	// alertChat follows alerts in chat (nil: no system is followed).
+	alertChat *alertchat.Service
 	// connectCaller is the alerts module's Amazon Connect client (nil
 	// without alerts.connect); voice verification calls through it, so
 	// both share one API rate limit.
