@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/opsdesk/opsdesk/internal/alerts"
 	"github.com/opsdesk/opsdesk/internal/alerts/parse"
 	"github.com/opsdesk/opsdesk/internal/config"
+	"github.com/opsdesk/opsdesk/internal/contact"
 	"github.com/opsdesk/opsdesk/internal/fake"
 	"github.com/opsdesk/opsdesk/internal/jobs"
 	"github.com/opsdesk/opsdesk/internal/notify"
@@ -148,6 +150,38 @@ func TestOneMessageWithTwoWorkers(t *testing.T) {
 		if err != nil || a.Status != alerts.StatusOpen {
 			t.Fatalf("alert changed: %+v %v", a, err)
 		}
+
+		// A responder silences an alert for an hour: it is quiet, its
+		// system too, and the message loses the Silence button.
+		ws := alertchat.New(alertchat.Options{
+			Store: e.st, Alerts: e.alerts, Follow: map[string][]string{"XYZ": {"ops"}},
+			Destinations: map[string]*alertchat.Destination{"ops": e.dest}, Members: members{"U0SATO001": {User: "sato", Role: "responder"}},
+		})
+		b := fake.SlackBlockAction{UserID: "U0SATO001", ChannelID: channel, ActionID: "opsdesk:silence:" + itoa(ids[2])}
+		reply, err := ws.HandleSlackInteraction(context.Background(), b.Payload())
+		if err != nil || !strings.Contains(reply, "サイレンス") || !strings.Contains(reply, "XYZ") {
+			t.Fatalf("silence: %q %v", reply, err)
+		}
+		a, err = e.alerts.Get(context.Background(), ids[2])
+		if err != nil || a.Status != alerts.StatusQuiet {
+			t.Fatalf("after silence: %+v %v", a, err)
+		}
+		quiet, err := e.alerts.Quiets(context.Background(), alerts.QuietFilter{Active: true, System: "XYZ"})
+		if err != nil || len(quiet) != 1 || quiet[0].AlertID != ids[2] || quiet[0].EndsAt.Sub(quiet[0].StartsAt) != time.Hour || quiet[0].SetBy != "sato (Slack)" {
+			t.Fatalf("quiet periods %+v %v", quiet, err)
+		}
+		if _, err := ws.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range e.api.TopLevel() {
+			if ids := m.ButtonActionIDs(); slices.Contains(ids, "opsdesk:silence:"+itoa(a.ID)) {
+				t.Errorf("a quiet alert still has the Silence button: %v", ids)
+			}
+		}
+		// Pressed again: nothing to do.
+		if reply, _ := ws.HandleSlackInteraction(context.Background(), b.Payload()); !strings.Contains(reply, "何もしませんでした") {
+			t.Errorf("second silence: %q", reply)
+		}
 	})
 }
 
@@ -190,6 +224,20 @@ func TestCrashWhileSendingIsNotPostedAgain(t *testing.T) {
 			t.Errorf("%d messages posted after an unknown post, want 0", n)
 		}
 	})
+}
+
+// members maps Slack member ids to users, as verified contact methods do.
+type members map[string]contact.ChatMember
+
+func (m members) UserByChatMember(_ context.Context, _ []string, member string) (contact.ChatMember, error) {
+	if cm, ok := m[member]; ok {
+		return cm, nil
+	}
+	return contact.ChatMember{}, contact.ErrNotFound
+}
+
+func (m members) ChatAddress(context.Context, string, string) (string, error) {
+	return "", contact.ErrNotFound
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -270,7 +270,8 @@ func (h *InteractionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in, _ := ParseInteraction(payload); in != nil && in.ResponseURL != "" {
-		h.Svc.respond(context.WithoutCancel(r.Context()), in.ResponseURL, reply)
+		// After the answer: Slack wants one within three seconds.
+		go h.Svc.respond(context.WithoutCancel(r.Context()), in.ResponseURL, reply)
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"response_type": "ephemeral", "replace_original": false, "text": reply})
 }
