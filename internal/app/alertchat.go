@@ -58,7 +58,7 @@ func (a *App) alertChatModule(ctx context.Context) (module, error) {
 	o := alertchat.Options{
 		Store: a.St, Alerts: svcAlerts, Follow: follow, Destinations: dests,
 		ActionLink: a.mintActionLink, Now: a.now, Log: a.Log.With("component", "alertchat"),
-		Client: &http.Client{Timeout: 10 * time.Second},
+		Client: &http.Client{Timeout: 10 * time.Second}, Poll: a.alertChatPoll,
 	}
 	if a.Contacts != nil {
 		o.Members = a.Contacts

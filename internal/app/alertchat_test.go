@@ -11,6 +11,7 @@ import (
 
 	"github.com/opsdesk/opsdesk/internal/actionlink"
 	"github.com/opsdesk/opsdesk/internal/alerts"
+	"github.com/opsdesk/opsdesk/internal/app"
 	"github.com/opsdesk/opsdesk/internal/app/apptest"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/config"
@@ -66,7 +67,7 @@ oncall:
 			env := connectEnv(cn)
 			env["SLACK_BOT"] = api.Token()
 			env["SLACK_SIGNING"] = followSlackSecret
-			s := apptest.Start(t, cfg, env)
+			s := apptest.StartWith(t, cfg, env, fastFollow)
 			ctx := context.Background()
 			if _, err := s.App.Auth.AddUser(ctx, "sato", auth.RoleResponder, "correct horse battery staple"); err != nil {
 				t.Fatal(err)
@@ -262,7 +263,7 @@ oncall:
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := apptest.Start(t, cfg, connectEnv(cn))
+			s := apptest.StartWith(t, cfg, connectEnv(cn), fastFollow)
 			ctx := context.Background()
 			if _, err := s.App.Auth.AddUser(ctx, "sato", auth.RoleResponder, "correct horse battery staple"); err != nil {
 				t.Fatal(err)
@@ -345,7 +346,10 @@ oncall:
 			if _, _, err := s.App.Alerts().Ack(ctx, id, "sato", "console"); err != nil {
 				t.Fatal(err)
 			}
+			// Both see the acknowledgement before the resolution: a robot
+			// whose pass comes after both gets one "resolved" message.
 			robot.WaitFor(t, 2, 20*time.Second)
+			teams.WaitFor(t, 2, 20*time.Second)
 			if m := robot.Messages()[1]; !strings.Contains(m.Title+string(mustJSON(t, m.Raw)), "已确认") {
 				t.Errorf("ack message %v", m.Raw)
 			}
@@ -370,6 +374,10 @@ oncall:
 		})
 	}
 }
+
+// fastFollow runs the alert chat worker's passes often, so that each step
+// of the tests waits little.
+func fastFollow(o *app.Options) { o.AlertChatPoll = 100 * time.Millisecond }
 
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()

@@ -104,6 +104,8 @@ type App struct {
 	now     func() time.Time
 	lookup  func(string) (string, bool)
 	backoff func(int) time.Duration
+	// alertChatPoll is Options.AlertChatPoll.
+	alertChatPoll time.Duration
 	// testNow is Options.Now as given: nil in production, where fleet-wide
 	// rate limits decide on the database's clock (see rateLimiter).
 	testNow func() time.Time
@@ -123,6 +125,9 @@ type Options struct {
 	// certificates from a local TLS server.
 	SNSCertAllowed func(*url.URL) bool
 	SNSClient      *http.Client
+	// AlertChatPoll overrides the time between the alert chat worker's
+	// passes (1s; tests).
+	AlertChatPoll time.Duration
 }
 
 // NewLogger builds the process logger from the config.
@@ -167,7 +172,7 @@ func Migrate(ctx context.Context, st *store.Store) (int, error) {
 
 // New builds every part of the process without starting anything.
 func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
-	a := &App{Cfg: cfg, Log: o.Log, now: o.Now, testNow: o.Now, lookup: o.Lookup, Stdout: o.Stdout, backoff: o.Backoff, snsCertAllowed: o.SNSCertAllowed, snsClient: o.SNSClient}
+	a := &App{Cfg: cfg, Log: o.Log, now: o.Now, testNow: o.Now, lookup: o.Lookup, Stdout: o.Stdout, backoff: o.Backoff, snsCertAllowed: o.SNSCertAllowed, snsClient: o.SNSClient, alertChatPoll: o.AlertChatPoll}
 	if a.Log == nil {
 		a.Log = slog.New(slog.DiscardHandler)
 	}
