@@ -22,6 +22,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/opsdesk/opsdesk/internal/alertchat"
 	"github.com/opsdesk/opsdesk/internal/audit"
 	"github.com/opsdesk/opsdesk/internal/auth"
 	"github.com/opsdesk/opsdesk/internal/aws/connect"
@@ -83,6 +84,8 @@ type App struct {
 	// Contacts is the users' contact methods and notification rules
 	// (contact.go); the escalation engine asks it how to notify a user.
 	Contacts *contact.Service
+	// alertChat follows alerts in chat (nil: no system is followed).
+	alertChat *alertchat.Service
 	// connectCaller is the alerts module's Amazon Connect client (nil
 	// without alerts.connect); voice verification calls through it, so
 	// both share one API rate limit.
@@ -108,6 +111,8 @@ type App struct {
 	now     func() time.Time
 	lookup  func(string) (string, bool)
 	backoff func(int) time.Duration
+	// alertChatPoll is Options.AlertChatPoll.
+	alertChatPoll time.Duration
 	// testNow is Options.Now as given: nil in production, where fleet-wide
 	// rate limits decide on the database's clock (see rateLimiter).
 	testNow func() time.Time
@@ -127,6 +132,9 @@ type Options struct {
 	// certificates from a local TLS server.
 	SNSCertAllowed func(*url.URL) bool
 	SNSClient      *http.Client
+	// AlertChatPoll overrides the time between the alert chat worker's
+	// passes (1s; tests).
+	AlertChatPoll time.Duration
 }
 
 // NewLogger builds the process logger from the config.
@@ -171,7 +179,7 @@ func Migrate(ctx context.Context, st *store.Store) (int, error) {
 
 // New builds every part of the process without starting anything.
 func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
-	a := &App{Cfg: cfg, Log: o.Log, now: o.Now, testNow: o.Now, lookup: o.Lookup, Stdout: o.Stdout, backoff: o.Backoff, snsCertAllowed: o.SNSCertAllowed, snsClient: o.SNSClient}
+	a := &App{Cfg: cfg, Log: o.Log, now: o.Now, testNow: o.Now, lookup: o.Lookup, Stdout: o.Stdout, backoff: o.Backoff, snsCertAllowed: o.SNSCertAllowed, snsClient: o.SNSClient, alertChatPoll: o.AlertChatPoll}
 	if a.Log == nil {
 		a.Log = slog.New(slog.DiscardHandler)
 	}

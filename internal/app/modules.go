@@ -48,7 +48,7 @@ type runner interface {
 // those built so far, so a module can find an earlier one (a.Alerts()).
 func (a *App) buildModules(ctx context.Context) ([]module, error) {
 	var out []module
-	for _, build := range []func(context.Context) (module, error){a.alertsModule, a.chatModule, a.eventsModule, a.oncallModule, a.actionLinksModule, a.receiptsModule, a.policiesModule, a.contactModule, a.heartbeatsModule, a.healthModule, a.queuesModule} {
+	for _, build := range []func(context.Context) (module, error){a.alertsModule, a.chatModule, a.eventsModule, a.oncallModule, a.actionLinksModule, a.receiptsModule, a.policiesModule, a.contactModule, a.heartbeatsModule, a.healthModule, a.alertChatModule, a.queuesModule} {
 		m, err := build(ctx)
 		if err != nil {
 			return nil, err

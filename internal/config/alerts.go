@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -105,6 +106,10 @@ type AlertSystem struct {
 	QuietPeriod Duration `yaml:"quiet_period"`
 	// Notify are destinations told when nobody acknowledged.
 	Notify []string `yaml:"notify"`
+	// Follow are chat destinations (slack, dingtalk, teams, lark, wecom)
+	// that follow every alert of the system through its life: opened,
+	// who is called, acknowledged, resolved (internal/alertchat).
+	Follow []string `yaml:"follow"`
 	// Routes choose an escalation policy per severity and hours
 	// (policies.go); an alert no route matches goes to the call list.
 	Routes []AlertRoute `yaml:"routes"`
@@ -356,6 +361,9 @@ func (x *Alerts) validate(c *Config) error {
 			return &Error{key + ".name", fmt.Sprintf("%q is used by two systems", s.Name)}
 		}
 		names[s.Name] = true
+		if err := validateFollow(c, fmt.Sprintf("alerts.systems[%d].follow", i), s.Follow); err != nil {
+			return err
+		}
 		key = fmt.Sprintf("alerts.systems[%s]", s.Name)
 		if err := s.validate(key, c.HasDestination); err != nil {
 			return err
@@ -475,6 +483,29 @@ func (c *AlertsConnect) validate() error {
 	d := c.WithDefaults()
 	if d.MaxCallDuration.D() < d.PollInterval.D() {
 		return &Error{key + ".max_call_duration", "must not be shorter than poll_interval"}
+	}
+	return nil
+}
+
+// FollowTypes are the destination types that can follow alerts in chat.
+var FollowTypes = []string{"slack", "dingtalk", "teams", "lark", "wecom"}
+
+// validateFollow checks a follow list: chat destinations, each once.
+func validateFollow(c *Config, key string, names []string) error {
+	seen := map[string]bool{}
+	for j, n := range names {
+		k := fmt.Sprintf("%s[%d]", key, j)
+		d, ok := c.Destination(n)
+		if !ok {
+			return &Error{k, fmt.Sprintf("no destination is named %q", n)}
+		}
+		if !slices.Contains(FollowTypes, d.Type) {
+			return &Error{k, fmt.Sprintf("%q is a %s destination; only %s destinations can follow alerts", n, d.Type, strings.Join(FollowTypes, ", "))}
+		}
+		if seen[n] {
+			return &Error{k, fmt.Sprintf("%q is listed twice", n)}
+		}
+		seen[n] = true
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -122,7 +123,23 @@ type Destination struct {
 	AssigneeID   int64   `yaml:"assignee_id"`
 	MilestoneIDs []int64 `yaml:"milestone_ids"`
 	CategoryIDs  []int64 `yaml:"category_ids"`
+
+	// Language of the alert messages a destination that follows alerts
+	// gets (alerts.systems[].follow): en (default), ja, zh or ko.
+	Language string `yaml:"language"`
+
+	// Slack Web API mode (type slack): a bot token instead of an
+	// incoming webhook, so that alert messages can be updated in place
+	// and carry buttons. BotTokenEnv names the variable holding the
+	// xoxb- token; Channel is the channel id (C…) posted to; APIURL is
+	// the Web API base (default https://slack.com/api/), for tests.
+	BotTokenEnv string `yaml:"bot_token_env"`
+	Channel     string `yaml:"channel"`
+	APIURL      string `yaml:"api_url"`
 }
+
+// SlackAPI reports whether d is a Slack destination in Web API mode.
+func (d *Destination) SlackAPI() bool { return d.Type == "slack" && d.BotTokenEnv != "" }
 
 // AWS lists the AWS accounts opsdesk works with.
 type AWS struct {
@@ -480,6 +497,34 @@ func (d *Destination) validate(key string) error {
 		}
 		return nil
 	}
+	switch d.Language {
+	case "", "en", "ja", "zh", "ko":
+	default:
+		return &Error{key + ".language", fmt.Sprintf("%q is not one of en, ja, zh, ko", d.Language)}
+	}
+	if d.Type != "slack" && (d.BotTokenEnv != "" || d.Channel != "" || d.APIURL != "") {
+		return &Error{key + ".bot_token_env", "bot_token_env, channel and api_url are for type slack only"}
+	}
+	if d.Type == "slack" && d.BotTokenEnv != "" {
+		if d.URL != "" || d.URLEnv != "" {
+			return &Error{key + ".url", "set url (an incoming webhook) or bot_token_env (the Web API), not both"}
+		}
+		if !slackChannelRe.MatchString(d.Channel) {
+			return &Error{key + ".channel", fmt.Sprintf("%q is not a Slack channel id (C…, G… or D…); it is required with bot_token_env", d.Channel)}
+		}
+		if d.APIURL != "" {
+			if err := checkHTTPURL(d.APIURL); err != nil {
+				return &Error{key + ".api_url", err.Error()}
+			}
+		}
+		if d.SecretEnv != "" {
+			return &Error{key + ".secret_env", "is not used by type slack"}
+		}
+		return nil
+	}
+	if d.Channel != "" || d.APIURL != "" {
+		return &Error{key + ".channel", "channel and api_url need bot_token_env"}
+	}
 	switch d.Type {
 	case "teams", "slack", "wecom":
 		if err := needURL(); err != nil {
@@ -518,6 +563,9 @@ func (d *Destination) validate(key string) error {
 	}
 	return nil
 }
+
+// slackChannelRe matches a Slack conversation id.
+var slackChannelRe = regexp.MustCompile(`^[CGD][A-Z0-9]{2,30}$`)
 
 func checkHTTPURL(s string) error {
 	u, err := url.Parse(s)

@@ -197,7 +197,30 @@ func (f *DingTalk) serve(w http.ResponseWriter, r *http.Request) {
 		if msg.Title == "" || msg.Text == "" || str("link", "messageUrl") == "" {
 			missing = "link"
 		}
-	case "actionCard", "feedCard":
+	case "actionCard":
+		// A card with buttons (btns) or one button (singleTitle and
+		// singleURL); its title and text are what the keyword check reads.
+		msg.Title, msg.Text = str("actionCard", "title"), str("actionCard", "text")
+		card, _ := raw["actionCard"].(map[string]any)
+		btns, _ := card["btns"].([]any)
+		switch {
+		case msg.Title == "":
+			missing = "actionCard.title"
+		case msg.Text == "":
+			missing = "actionCard.text"
+		case len(btns) == 0 && (str("actionCard", "singleTitle") == "" || str("actionCard", "singleURL") == ""):
+			missing = "actionCard.btns"
+		}
+		for _, b := range btns {
+			bm, _ := b.(map[string]any)
+			if t, _ := bm["title"].(string); t == "" {
+				missing = "actionCard.btns.title"
+			}
+			if u, _ := bm["actionURL"].(string); u == "" {
+				missing = "actionCard.btns.actionURL"
+			}
+		}
+	case "feedCard":
 	default:
 		f.answer(w, DingTalkInvalidMsgType, "不支持的消息类型 "+msg.MsgType)
 		return

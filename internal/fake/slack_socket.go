@@ -45,7 +45,7 @@ const DefaultSlackAppToken = "xapp-1-A0FAKE-1-fakeapptoken"
 // token; default DefaultSlackAppToken).
 func NewSlackSocket(t testing.TB, opts ...Option) *SlackSocket {
 	t.Helper()
-	f := &SlackSocket{Server: newServer(t, "slack-socket", opts, slackAPIError)}
+	f := &SlackSocket{Server: newServer(t, "slack-socket", opts, slackSocketError)}
 	f.token = f.opt.token
 	if f.token == "" {
 		f.token = DefaultSlackAppToken
@@ -73,7 +73,7 @@ func NewSlackSocket(t testing.TB, opts ...Option) *SlackSocket {
 	return f
 }
 
-func slackAPIError(status int, msg string) (string, []byte) {
+func slackSocketError(status int, msg string) (string, []byte) {
 	b, _ := json.Marshal(map[string]any{"ok": false, "error": strings.ReplaceAll(msg, " ", "_")})
 	return "application/json; charset=utf-8", b
 }

@@ -50,6 +50,19 @@ type dingtalkMessage struct {
 	At map[string]any `json:"at,omitempty"`
 }
 
+// dingtalkActionCard is a message with buttons (Message.Actions): the same
+// markdown text, one button per action, stacked.
+type dingtalkActionCard struct {
+	MsgType    string `json:"msgtype"`
+	ActionCard struct {
+		Title          string              `json:"title"`
+		Text           string              `json:"text"`
+		BtnOrientation string              `json:"btnOrientation"`
+		Btns           []map[string]string `json:"btns"`
+	} `json:"actionCard"`
+	At map[string]any `json:"at,omitempty"`
+}
+
 // dingtalkPayload builds the markdown message for r, cutting the question
 // (never the facts) so the encoded body fits DingTalk's size limit. The
 // project, name and question come from the public form and are escaped
@@ -110,6 +123,7 @@ func dingtalkMessagePayload(r Request) ([]byte, error) {
 		meta += " · " + x
 	}
 	link := dingtalkLinkURL(messageLink(r))
+	actions := messageActions(m)
 	heading := EscapeDingTalk(title)
 	if e := severityEmoji(normalizeSeverity(m.Severity)); e != "" {
 		heading = e + " " + heading
@@ -154,6 +168,18 @@ func dingtalkMessagePayload(r Request) ([]byte, error) {
 		b.WriteString(EscapeDingTalk(meta))
 		if link != "" {
 			fmt.Fprintf(&b, "\n\n[Open in console](%s)", link)
+		}
+		if len(actions) > 0 {
+			var card dingtalkActionCard
+			card.MsgType = "actionCard"
+			card.ActionCard.Title = cutRunes("opsdesk: "+title, 100)
+			card.ActionCard.Text = b.String()
+			card.ActionCard.BtnOrientation = "0"
+			for _, a := range actions {
+				card.ActionCard.Btns = append(card.ActionCard.Btns, map[string]string{"title": a.Label, "actionURL": a.URL})
+			}
+			card.At = at
+			return card
 		}
 		var msg dingtalkMessage
 		msg.MsgType = "markdown"

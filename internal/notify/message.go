@@ -19,6 +19,38 @@ type Message struct {
 	URL      string  // link to the console page; may be ""
 	Severity string  // optional: critical, error, warning or info
 	Ref      string  // opsdesk's reference of the item (event id, alert id, case id)
+	// Actions are opsdesk's own links shown as buttons (signed one-tap
+	// links that acknowledge or resolve an alert): a DingTalk message
+	// with actions is an ActionCard, a Teams card gets one
+	// Action.OpenUrl each; other destinations ignore them. Only absolute
+	// http(s) URLs are kept.
+	Actions []Action
+}
+
+// Action is one button of a Message: a label and the link it opens.
+type Action struct {
+	Label, URL string
+}
+
+// maxActions bounds a message's buttons (DingTalk and Teams show a few).
+const maxActions = 5
+
+// messageActions returns m's actions with a label and an absolute http(s)
+// URL, at most maxActions.
+func messageActions(m *Message) []Action {
+	var out []Action
+	for _, a := range m.Actions {
+		label := oneLine(a.Label, 40)
+		u, err := url.Parse(strings.TrimSpace(a.URL))
+		if label == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			continue
+		}
+		if len(out) == maxActions {
+			break
+		}
+		out = append(out, Action{Label: label, URL: u.String()})
+	}
+	return out
 }
 
 // Field is one short fact of a Message.

@@ -244,6 +244,13 @@ func New(d config.Destination, lookup func(string) (string, bool), client *http.
 	}
 	b.addSecret(secret)
 
+	if d.SlackAPI() {
+		api, err := NewSlackAPI(d, lookup, client)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		return api, nil
+	}
 	switch d.Type {
 	case "teams", "slack", "dingtalk", "lark", "wecom", "webhook":
 		raw := d.URL

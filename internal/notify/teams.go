@@ -112,6 +112,7 @@ func teamsMessageBody(r Request) ([]byte, error) {
 	fields := displayFields(m)
 	meta := messageMeta(m)
 	link := messageLink(r)
+	actions := messageActions(m)
 	build := func(text string, cut bool) any {
 		head := map[string]any{"type": "TextBlock", "text": EscapeTeams(title), "weight": "Bolder", "size": "Medium", "wrap": true}
 		if c := teamsSeverityColor(normalizeSeverity(m.Severity)); c != "" {
@@ -143,6 +144,9 @@ func teamsMessageBody(r Request) ([]byte, error) {
 		}
 		if link != "" {
 			card.Actions = []map[string]any{{"type": "Action.OpenUrl", "title": "Open in console", "url": link}}
+		}
+		for _, a := range actions {
+			card.Actions = append(card.Actions, map[string]any{"type": "Action.OpenUrl", "title": EscapeTeams(a.Label), "url": a.URL})
 		}
 		return teamsMessage{
 			Type:        "message",

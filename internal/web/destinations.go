@@ -76,6 +76,13 @@ func (h *Handler) destinations(w http.ResponseWriter, r *http.Request, p *page) 
 		switch {
 		case c.Type == "backlog":
 			row.Endpoint = origin(c.BaseURL)
+		case c.SlackAPI():
+			// Web API mode: the API's origin and the channel (no secret).
+			api := c.APIURL
+			if api == "" {
+				api = "https://slack.com/api/"
+			}
+			row.Endpoint = origin(api) + " #" + c.Channel
 		case c.URLEnv != "":
 			row.EndpointEnv = c.URLEnv
 		default:
