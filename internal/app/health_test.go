@@ -118,7 +118,7 @@ events:
 			// Before any event: the empty state says how events get here.
 			code, page := b.get("/health")
 			if code != 200 || !strings.Contains(page, "No AWS Health events have arrived yet.") || !strings.Contains(page, "API destination") ||
-				!strings.Contains(page, `href="/health" aria-current="page"`) {
+				!strings.Contains(page, `href="/events" aria-current="page"`) {
 				t.Fatalf("empty /health: %d\n%s", code, page)
 			}
 

@@ -75,7 +75,7 @@ func healthDescLang(lang string) string {
 // healthList is GET /health: upcoming scheduled changes first (soonest
 // start first), then open records, then closed ones.
 func (h *Handler) healthList(w http.ResponseWriter, r *http.Request, p *page) {
-	p.Title, p.Nav = p.T("health.title"), "health"
+	p.Title, p.Nav = p.T("health.title"), "events"
 	q := r.URL.Query()
 	f := health.Filter{Service: strings.TrimSpace(q.Get("service")), Region: strings.TrimSpace(q.Get("region")),
 		Category: q.Get("category"), Status: q.Get("status"), Limit: 200}
@@ -203,6 +203,6 @@ func (h *Handler) healthPage(w http.ResponseWriter, r *http.Request, p *page) {
 		row.Error = h.scrub(row.Error)
 		d.Notices = append(d.Notices, row)
 	}
-	p.Title, p.Nav = p.T("health.record_title", rec.Service, rec.EventTypeCode), "health"
+	p.Title, p.Nav = p.T("health.record_title", rec.Service, rec.EventTypeCode), "events"
 	h.render(w, r, p, http.StatusOK, "health_event", d)
 }

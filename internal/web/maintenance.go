@@ -119,7 +119,7 @@ func (h *Handler) maintenanceList(w http.ResponseWriter, r *http.Request, p *pag
 }
 
 func (h *Handler) renderMaintenance(w http.ResponseWriter, r *http.Request, p *page, status int, form maintenanceForm, errText, field string) {
-	p.Title, p.Nav = p.T("maintenance.title"), "maintenance"
+	p.Title, p.Nav = p.T("maintenance.title"), "alerts"
 	ctx := r.Context()
 	ws, err := h.maintenance().Windows(ctx, true)
 	if err != nil {

@@ -34,7 +34,7 @@ func TestMaintenancePages(t *testing.T) {
 		rita := a.browser("")
 		rita.login("rita")
 		rita.get("/maintenance").want(t, http.StatusOK, "No maintenance windows yet.", "maintenance billing 2h deploy v42",
-			`href="/maintenance" aria-current="page"`, `action="/maintenance"`, `<option value="billing">billing</option>`)
+			`href="/alerts" aria-current="page"`, `action="/maintenance"`, `<option value="billing">billing</option>`)
 		for _, c := range []struct{ lang, text string }{
 			{"ja", "メンテナンス時間帯はまだありません。"}, {"zh", "尚无维护窗口。"}, {"ko", "아직 점검 시간대가 없습니다."},
 		} {

@@ -41,7 +41,7 @@ type queuesData struct {
 }
 
 func (h *Handler) queueList(w http.ResponseWriter, r *http.Request, p *page) {
-	p.Title, p.Nav = p.T("queues.title"), "queues"
+	p.Title, p.Nav = p.T("queues.title"), "events"
 	ctx := r.Context()
 	filter := r.URL.Query().Get("queue")
 	counts, err := h.queues.Store.Counts(ctx)
