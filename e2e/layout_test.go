@@ -117,7 +117,7 @@ func TestBrowserLayout(t *testing.T) {
 
 	shots := os.Getenv(screenshotsEnv)
 	// Full-page screenshots at twice the resolution take their time.
-	limit := 60 * time.Second
+	limit := 150 * time.Second
 	if shots != "" {
 		limit = 5 * time.Minute
 	}
